@@ -1,0 +1,95 @@
+/**
+ * Every name that crosses a process or API boundary, written once (STYLE.md §1).
+ * Labels, annotations and finalizers live under the tsvirt.io group so they never collide with
+ * KubeVirt's own kubevirt.io names on a cluster that runs both.
+ */
+
+export const GROUP = 'tsvirt.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+/** The aggregated API group that serves start/stop/restart and console. */
+export const SUBRESOURCES_GROUP = 'subresources.tsvirt.io';
+
+export const VM_KIND = 'VirtualMachine';
+export const VM_PLURAL = 'virtualmachines';
+export const VM_SINGULAR = 'virtualmachine';
+export const VM_SHORT_NAMES = ['vm', 'vms'] as const;
+export const VMI_KIND = 'VirtualMachineInstance';
+export const VMI_PLURAL = 'virtualmachineinstances';
+export const VMI_SINGULAR = 'virtualmachineinstance';
+export const VMI_SHORT_NAMES = ['vmi', 'vmis'] as const;
+
+/** The image name that marks a Pod as a virt-launcher Pod; the local node agent runs only these. */
+export const LAUNCHER_IMAGE = 'tsvirt.io/virt-launcher:v1alpha1';
+export const LAUNCHER_CONTAINER_NAME = 'compute';
+
+export const LABELS = {
+  /** On launcher Pods: the UID of the VMI the Pod stands for. */
+  createdBy: 'tsvirt.io/created-by',
+  /** On launcher Pods and VMIs: the name of the VMI (Pods) or of the owning VM (VMIs). */
+  vmiName: 'tsvirt.io/vmi-name',
+  vmName: 'tsvirt.io/vm-name',
+  /** On launcher Pods: which component created it. */
+  component: 'tsvirt.io/component',
+  /** On VMIs: the node whose handler owns it; handlers select on it. */
+  nodeName: 'tsvirt.io/node-name',
+  /** On Nodes: set by virt-handler when it serves that node. */
+  schedulable: 'tsvirt.io/schedulable',
+} as const;
+
+export const ANNOTATIONS = {
+  /** On a VMI: the domain emulation the handler chose (kvm or qemu), for `describe`. */
+  emulation: 'tsvirt.io/emulation',
+} as const;
+
+export const FINALIZERS = {
+  /** On a VMI: the launcher Pod and the domain are gone before the VMI is. */
+  vmiCleanup: 'tsvirt.io/virtualMachineInstance-cleanup',
+  /** On a VM: the VMI is stopped gracefully before the VM is gone. */
+  vmCleanup: 'tsvirt.io/virtualMachine-cleanup',
+} as const;
+
+/** Condition types, KubeVirt's words (kubevirt.io/api core/v1 types.go). */
+export const CONDITION_TYPES = {
+  ready: 'Ready',
+  failure: 'Failure',
+  paused: 'Paused',
+  restartRequired: 'RestartRequired',
+  podScheduled: 'PodScheduled',
+  synchronized: 'Synchronized',
+  softwareEmulation: 'SoftwareEmulation',
+} as const;
+
+/** Condition and status reasons (CamelCase), shown by `kubectl virt describe`. */
+export const REASONS = {
+  unschedulable: 'Unschedulable',
+  podNotExists: 'PodNotExists',
+  podFailed: 'PodFailed',
+  podTerminating: 'PodTerminating',
+  guestNotRunning: 'GuestNotRunning',
+  domainRunning: 'DomainRunning',
+  guestShutdown: 'GuestShutdown',
+  domainCrashed: 'DomainCrashed',
+  domainNotFound: 'DomainNotFound',
+  launcherExited: 'LauncherExited',
+  failedCreate: 'FailedCreate',
+  failedDefine: 'FailedDefine',
+  invalidSpec: 'InvalidSpec',
+  kvmUnavailable: 'KVMUnavailable',
+  crashLoopBackOff: 'CrashLoopBackOff',
+  handlerUnresponsive: 'HandlerUnresponsive',
+} as const;
+
+/** Kubernetes component names used as field managers and Event sources. */
+export const COMPONENTS = {
+  controller: 'virt-controller',
+  handler: 'virt-handler',
+  launcher: 'virt-launcher',
+  api: 'virt-api',
+  cli: 'kubectl-virt',
+  nodeAgent: 'tsvirt-node-agent',
+} as const;
+
+/** The namespace tsvirt's own components and Leases live in. */
+export const SYSTEM_NAMESPACE = 'tsvirt-system';
+export const CONTROLLER_LEASE_NAME = 'virt-controller';
