@@ -1,0 +1,188 @@
+/**
+ * Typed access to the objects `kubectl virt` reads and writes, over the lean client (no
+ * client-node). Answers are checked with the api/ guards; a list's items that fail them are
+ * dropped rather than crashing a printer.
+ */
+import { API_VERSION, GROUP, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
+import { isVirtualMachine, isVirtualMachineInstance, type VirtualMachine, type VirtualMachineInstance } from '../api/types.js';
+import { isNotFound } from './errors.js';
+import { PATCH_TYPES, type LeanClient, type RequestOptions, type WatchEvent } from './lean-client.js';
+
+export type Plural = typeof VM_PLURAL | typeof VMI_PLURAL;
+
+/** Where to look: one namespace, or every namespace (`-A`). */
+export interface Scope {
+  readonly namespace: string;
+  readonly allNamespaces?: boolean;
+}
+
+export interface ListOptions extends Scope {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface ListResult<T> {
+  readonly items: readonly T[];
+  readonly resourceVersion: string;
+}
+
+const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub]. */
+export function tsvirtPath(plural: Plural, scope: Scope, name?: string, sub?: string): string {
+  const ns = scope.allNamespaces === true && name === undefined ? '' : `/namespaces/${encodeURIComponent(scope.namespace)}`;
+  const tail = [name, sub].filter((p): p is string => p !== undefined).map(encodeURIComponent);
+  return [`/apis/${API_VERSION}${ns}/${plural}`, ...tail].join('/');
+}
+
+export function corePath(plural: 'pods' | 'events', namespace: string, name?: string): string {
+  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+function items(list: unknown): { items: unknown[]; resourceVersion: string } {
+  if (!isRec(list)) return { items: [], resourceVersion: '' };
+  const meta = isRec(list['metadata']) ? list['metadata'] : {};
+  return {
+    items: Array.isArray(list['items']) ? list['items'] : [],
+    resourceVersion: typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '',
+  };
+}
+
+function listQuery(opts: ListOptions): NonNullable<RequestOptions['query']> {
+  return { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector };
+}
+
+/**
+ * Lists VMs or VMIs. The API server's list omits each item's apiVersion and kind; they are put
+ * back so printers and `-o json` show what `kubectl get -o json` shows.
+ */
+export async function listVms(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
+  const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
+  return { items: list.items.map((i) => withKind(i, VM_KIND)).filter(isVirtualMachine), resourceVersion: list.resourceVersion };
+}
+
+export async function listVmis(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
+  const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
+  return {
+    items: list.items.map((i) => withKind(i, VMI_KIND)).filter(isVirtualMachineInstance),
+    resourceVersion: list.resourceVersion,
+  };
+}
+
+function withKind(u: unknown, kind: string): unknown {
+  return isRec(u) ? { apiVersion: API_VERSION, kind, ...u } : u;
+}
+
+/** Reads one object; throws LeanApiError 404 when it does not exist. */
+export async function getObject(client: LeanClient, plural: Plural, namespace: string, name: string): Promise<unknown> {
+  return client.request({ path: tsvirtPath(plural, { namespace }, name) });
+}
+
+export async function getVm(client: LeanClient, namespace: string, name: string): Promise<VirtualMachine> {
+  const vm = await getObject(client, VM_PLURAL, namespace, name);
+  if (!isVirtualMachine(vm)) throw new Error(`the server answered for VirtualMachine ${namespace}/${name} with something else`);
+  return vm;
+}
+
+/** A VMI, or undefined when there is none (a stopped VM has none). */
+export async function findVmi(client: LeanClient, namespace: string, name: string): Promise<VirtualMachineInstance | undefined> {
+  return findOptional(async () => {
+    const vmi = await getObject(client, VMI_PLURAL, namespace, name);
+    return isVirtualMachineInstance(vmi) ? vmi : undefined;
+  });
+}
+
+/** Runs `read`, turning a 404 into undefined. */
+export async function findOptional<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export type DryRun = 'none' | 'server';
+
+export async function createVm(client: LeanClient, namespace: string, vm: unknown, dryRun: DryRun): Promise<unknown> {
+  return client.request({
+    method: 'POST',
+    path: tsvirtPath(VM_PLURAL, { namespace }),
+    query: { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: 'kubectl-virt' },
+    body: vm,
+  });
+}
+
+/** A JSON merge patch on the object, or on its status subresource. */
+export async function mergePatch(client: LeanClient, target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>, patch: unknown): Promise<unknown> {
+  return client.request({
+    method: 'PATCH',
+    path: tsvirtPath(target.plural, { namespace: target.namespace }, target.name, target.status === true ? 'status' : undefined),
+    query: { fieldManager: 'kubectl-virt' },
+    contentType: PATCH_TYPES.merge,
+    body: patch,
+  });
+}
+
+/** A JSON patch (RFC 6902) on the status subresource: `test` ops make it conflict-safe. */
+export async function jsonPatchStatus(client: LeanClient, namespace: string, name: string, ops: readonly unknown[]): Promise<unknown> {
+  return client.request({
+    method: 'PATCH',
+    path: tsvirtPath(VM_PLURAL, { namespace }, name, 'status'),
+    query: { fieldManager: 'kubectl-virt' },
+    contentType: PATCH_TYPES.json,
+    body: ops,
+  });
+}
+
+export interface DeleteOptions {
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+}
+
+export type ObjectRef = Readonly<{ plural: Plural; namespace: string; name: string }>;
+
+export async function deleteObject(client: LeanClient, ref: ObjectRef, opts: DeleteOptions = {}): Promise<unknown> {
+  return client.request({
+    method: 'DELETE',
+    path: tsvirtPath(ref.plural, { namespace: ref.namespace }, ref.name),
+    body: { kind: 'DeleteOptions', apiVersion: 'v1', ...opts },
+  });
+}
+
+export async function getPod(client: LeanClient, namespace: string, name: string): Promise<unknown> {
+  return findOptional(() => client.request({ path: corePath('pods', namespace, name) }));
+}
+
+/** Events about one object, oldest first (as kubectl describe shows them). */
+export async function listEventsFor(client: LeanClient, namespace: string, uid: string): Promise<unknown[]> {
+  return items(await client.request({ path: corePath('events', namespace), query: { fieldSelector: `involvedObject.uid=${uid}` } })).items;
+}
+
+export async function getNode(client: LeanClient, name: string): Promise<unknown> {
+  return findOptional(() => client.request({ path: `/api/v1/nodes/${encodeURIComponent(name)}` }));
+}
+
+/** The VirtualMachine CRD; its labels carry the installed tsvirt version. */
+export async function getVmCrd(client: LeanClient): Promise<unknown> {
+  return client.request({ path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${VM_PLURAL}.${GROUP}` });
+}
+
+/** Watches VMs or VMIs from `resourceVersion` until `signal` aborts or the server ends the watch. */
+export async function watchTsvirt(
+  client: LeanClient,
+  plural: Plural,
+  opts: ListOptions & Readonly<{ resourceVersion: string; signal: AbortSignal; fieldSelector?: string }>,
+  onEvent: (e: WatchEvent) => void,
+): Promise<void> {
+  const kind = plural === VM_PLURAL ? VM_KIND : VMI_KIND;
+  return client.watch(
+    {
+      path: tsvirtPath(plural, opts),
+      query: { ...listQuery(opts), resourceVersion: opts.resourceVersion, allowWatchBookmarks: 'true' },
+      signal: opts.signal,
+    },
+    (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(e.object, kind) }),
+  );
+}
