@@ -1,0 +1,91 @@
+/** The VirtualMachine CRD: the long-lived object a user creates; its template becomes VMIs. */
+import { PRINTABLE_STATUSES, RUN_STRATEGIES, STATE_CHANGE_ACTIONS } from '../enums.js';
+import { VM_KIND, VM_PLURAL, VM_SHORT_NAMES, VM_SINGULAR } from '../names.js';
+import { metadataNameIsDnsLabel } from './cel.js';
+import { conditionsSchema } from './condition.js';
+import { AGE_COLUMN, customResourceDefinition, typeMeta, type CustomResourceDefinition } from './crd.js';
+import { arr, bool, int, named, obj, rule, str, stringMap } from './json-schema.js';
+import { vmiSpecSchema } from './vmi-spec.js';
+
+/** Pending start/stop requests; at most a restart's two plus slack, the controller drains them. */
+const MAX_STATE_CHANGE_REQUESTS = 8;
+
+const template = named(
+  'VirtualMachineInstanceTemplateSpec',
+  obj(
+    {
+      // Only what a VMI inherits: a name or namespace here would contradict the VM's own.
+      metadata: named('TemplateMeta', obj({ labels: stringMap(), annotations: stringMap() })),
+      spec: vmiSpecSchema,
+    },
+    { required: ['spec'] },
+  ),
+);
+
+const spec = named(
+  'VirtualMachineSpec',
+  obj(
+    {
+      runStrategy: named('RunStrategy', str({ enum: RUN_STRATEGIES })),
+      running: bool({
+        description: "Deprecated in KubeVirt, accepted so its examples apply: true means Always, false Halted.",
+      }),
+      template,
+    },
+    {
+      required: ['template'],
+      'x-kubernetes-validations': [
+        rule(
+          '!(has(self.running) && has(self.runStrategy))',
+          'set runStrategy or the deprecated running, not both; prefer runStrategy',
+          '.running',
+        ),
+      ],
+    },
+  ),
+);
+
+const stateChangeRequest = named(
+  'StateChangeRequest',
+  obj(
+    {
+      action: named('StateChangeAction', str({ enum: STATE_CHANGE_ACTIONS })),
+      uid: str({ description: 'For Stop: the UID of the VMI to stop, so a stale request cannot stop its successor.' }),
+      data: stringMap(),
+    },
+    { required: ['action'] },
+  ),
+);
+
+const status = named(
+  'VirtualMachineStatus',
+  obj({
+    printableStatus: named('PrintableStatus', str({ enum: PRINTABLE_STATUSES })),
+    ready: bool(),
+    created: bool(),
+    conditions: conditionsSchema,
+    observedGeneration: int(),
+    stateChangeRequests: arr(stateChangeRequest, { maxItems: MAX_STATE_CHANGE_REQUESTS }),
+  }),
+);
+
+export const vmSchema = named(
+  'VirtualMachine',
+  obj(
+    { ...typeMeta('VM_KIND'), spec, status },
+    {
+      // The API server fills these in before validating, so every stored object has them.
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+      'x-kubernetes-validations': [metadataNameIsDnsLabel(VM_KIND)] },
+  ),
+);
+
+export const vmCrd: CustomResourceDefinition = customResourceDefinition(
+  { kind: VM_KIND, plural: VM_PLURAL, singular: VM_SINGULAR, shortNames: VM_SHORT_NAMES },
+  vmSchema,
+  [
+    AGE_COLUMN,
+    { name: 'Status', type: 'string', jsonPath: '.status.printableStatus' },
+    { name: 'Ready', type: 'boolean', jsonPath: '.status.ready' },
+  ],
+);
