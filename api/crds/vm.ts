@@ -66,6 +66,18 @@ const status = named(
     conditions: conditionsSchema,
     observedGeneration: int(),
     stateChangeRequests: arr(stateChangeRequest, { maxItems: MAX_STATE_CHANGE_REQUESTS }),
+    startFailure: named(
+      'VirtualMachineStartFailure',
+      obj({
+        consecutiveFailCount: int({ description: 'VMIs in a row that failed before ever running.' }),
+        lastFailedVMIUID: str({ description: 'The last VMI counted, so one failure is counted once.' }),
+        retryAfterTimestamp: str({ format: 'date-time', description: 'No new VMI before this (crash-loop back-off).' }),
+      }),
+    ),
+    runStrategy: str({
+      enum: RUN_STRATEGIES,
+      description: 'The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one.',
+    }),
   }),
 );
 

@@ -36,6 +36,9 @@ export interface VirtualMachineStatus {
   readonly conditions?: ReadonlyArray<Condition>;
   readonly observedGeneration?: number;
   readonly stateChangeRequests?: ReadonlyArray<StateChangeRequest>;
+  readonly startFailure?: VirtualMachineStartFailure;
+  /** The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one. */
+  readonly runStrategy?: 'Always' | 'RerunOnFailure' | 'Manual' | 'Halted' | 'Once';
 }
 
 export interface VirtualMachineInstanceSpec {
@@ -97,6 +100,15 @@ export interface StateChangeRequest {
   /** For Stop: the UID of the VMI to stop, so a stale request cannot stop its successor. */
   readonly uid?: string;
   readonly data?: Readonly<Record<string, string>>;
+}
+
+export interface VirtualMachineStartFailure {
+  /** VMIs in a row that failed before ever running. */
+  readonly consecutiveFailCount?: number;
+  /** The last VMI counted, so one failure is counted once. */
+  readonly lastFailedVMIUID?: string;
+  /** No new VMI before this (crash-loop back-off). */
+  readonly retryAfterTimestamp?: string;
 }
 
 export interface DomainSpec {
