@@ -69,7 +69,11 @@ function isRecord(u: unknown): u is Json {
 
 function isEnvelope(u: unknown, kind: string): u is Json & { readonly metadata: Json; readonly spec: Json } {
   return (
-    isRecord(u) && u['apiVersion'] === API_VERSION && u['kind'] === kind && isRecord(u['metadata']) && isRecord(u['spec'])
+    isRecord(u) &&
+    u['apiVersion'] === API_VERSION &&
+    u['kind'] === kind &&
+    isRecord(u['metadata']) &&
+    isRecord(u['spec'])
   );
 }
 

@@ -31,7 +31,7 @@ export function quantityAtLeast(min: string, field: string): ValidationRule {
 
 export function quantityPositive(field: string): ValidationRule {
   return rule(
-    `!${isQuantity('self')} || ${asQuantity('self')}.sign() == 1`,
+    `!${isQuantity('self')} || ${asQuantity('self')}.isGreaterThan(quantity('0'))`,
     `${field} must be greater than zero; use a quantity such as 1, 500m or 1Gi`,
   );
 }
@@ -77,10 +77,21 @@ export function absolutePath(field: string): ValidationRule {
 /** Inline cloud-init data is limited to 2048 bytes, as KubeVirt limits it; larger data belongs on a disk. */
 export const CLOUD_INIT_MAX_BYTES = 2048;
 
+/** On an object: its optional string `field` holds at most `bytes` UTF-8 bytes. */
 export function maxBytes(bytes: number, field: string): ValidationRule {
   return rule(
-    `size(bytes(self)) <= ${bytes}`,
+    `!has(self.${field}) || size(bytes(self.${field})) <= ${bytes}`,
     `${field} may hold at most ${bytes} bytes inline; shorten it or put the data on a disk volume`,
+    `.${field}`,
+  );
+}
+
+/** On an object: its optional base64 `field` is at most `chars` long (2048 bytes encode to 2732). */
+export function maxBase64(chars: number, field: string): ValidationRule {
+  return rule(
+    `!has(self.${field}) || size(self.${field}) <= ${chars}`,
+    `${field} may encode at most ${CLOUD_INIT_MAX_BYTES} bytes (${chars} base64 characters); shorten it`,
+    `.${field}`,
   );
 }
 
@@ -93,11 +104,11 @@ export function exactlyOne(fields: ReadonlyArray<string>, message: string): Vali
 /**
  * On a CRD's root: metadata.name is a DNS label. The domain, the launcher Pod and the guest's
  * hostname derive from it, and a DNS subdomain (what Kubernetes alone checks) fits none of them.
+ * No fieldPath: the API server refuses one that points into metadata, so the message names it.
  */
 export function metadataNameIsDnsLabel(kind: string): ValidationRule {
   return rule(
     `size(self.metadata.name) <= 63 && self.metadata.name.matches('${DNS_LABEL}')`,
     `metadata.name must be a DNS label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit); rename the ${kind}`,
-    '.metadata.name',
   );
 }

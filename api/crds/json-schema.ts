@@ -90,7 +90,9 @@ export function obj(
   extra: Extra & { readonly required?: ReadonlyArray<string> } = {},
 ): JSONSchemaProps {
   const { required, ...rest } = extra;
-  return required === undefined ? { type: 'object', properties, ...rest } : { type: 'object', required, properties, ...rest };
+  return required === undefined
+    ? { type: 'object', properties, ...rest }
+    : { type: 'object', required, properties, ...rest };
 }
 
 /** An object with no fields: KubeVirt's marker structs such as `masquerade: {}` and `pod: {}`. */
@@ -103,18 +105,22 @@ export function stringMap(extra: Extra = {}): JSONSchemaProps {
 }
 
 /**
- * Kubernetes' quantity grammar (k8s.io/apimachinery resource.Quantity, as controller-gen emits it):
- * the same pattern every built-in CRD uses, so `kubectl explain` and editors treat it alike.
+ * A Kubernetes quantity (`128Mi`, `1G`, `500m`, or a number). No OpenAPI `pattern`: a pattern
+ * cannot carry a message, and a failed pattern stops the API server from running the CEL rules,
+ * so the user would see a regular expression instead of "use a quantity such as 128Mi". The CEL
+ * rule below checks the same grammar (the API server's own quantity parser) and says so.
  */
-export const QUANTITY_PATTERN =
-  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
-
-export function quantity(extra: Extra = {}): JSONSchemaProps {
+export function quantity(extra: Extra & { readonly field: string }): JSONSchemaProps {
+  const { field, ...rest } = extra;
+  const wellFormed: ValidationRule = {
+    rule: 'isQuantity(string(self))',
+    message: `${field} must be a Kubernetes quantity, such as 128Mi, 1Gi, 500m or 2`,
+  };
   return tsOverride('Quantity', {
     anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: QUANTITY_PATTERN,
     maxLength: 64,
     'x-kubernetes-int-or-string': true,
-    ...extra,
+    ...rest,
+    'x-kubernetes-validations': [wellFormed, ...(rest['x-kubernetes-validations'] ?? [])],
   });
 }

@@ -28,7 +28,7 @@ const spec = named(
     {
       runStrategy: named('RunStrategy', str({ enum: RUN_STRATEGIES })),
       running: bool({
-        description: "Deprecated in KubeVirt, accepted so its examples apply: true means Always, false Halted.",
+        description: 'Deprecated in KubeVirt, accepted so its examples apply: true means Always, false Halted.',
       }),
       template,
     },
@@ -76,7 +76,8 @@ const status = named(
     ),
     runStrategy: str({
       enum: RUN_STRATEGIES,
-      description: 'The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one.',
+      description:
+        'The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one.',
     }),
   }),
 );
@@ -88,7 +89,8 @@ export const vmSchema = named(
     {
       // The API server fills these in before validating, so every stored object has them.
       required: ['apiVersion', 'kind', 'metadata', 'spec'],
-      'x-kubernetes-validations': [metadataNameIsDnsLabel(VM_KIND)] },
+      'x-kubernetes-validations': [metadataNameIsDnsLabel(VM_KIND)],
+    },
   ),
 );
 

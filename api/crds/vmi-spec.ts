@@ -14,6 +14,7 @@ import {
   CLOUD_INIT_MAX_BYTES,
   dnsLabel,
   exactlyOne,
+  maxBase64,
   maxBytes,
   quantityAtLeast,
   quantityPositive,
@@ -60,6 +61,7 @@ const memory = named(
   'Memory',
   obj({
     guest: quantity({
+      field: 'memory.guest',
       description: 'Memory the guest sees, e.g. 128Mi. Defaults to resources.requests.memory.',
       'x-kubernetes-validations': [quantityAtLeast('1Mi', 'memory.guest')],
     }),
@@ -70,8 +72,11 @@ function resourceList(kind: 'requests' | 'limits'): ReturnType<typeof obj> {
   return named(
     'ResourceList',
     obj({
-      cpu: quantity({ 'x-kubernetes-validations': [quantityPositive(`${kind}.cpu`)] }),
-      memory: quantity({ 'x-kubernetes-validations': [quantityAtLeast('1Mi', `${kind}.memory`)] }),
+      cpu: quantity({ field: `${kind}.cpu`, 'x-kubernetes-validations': [quantityPositive(`${kind}.cpu`)] }),
+      memory: quantity({
+        field: `${kind}.memory`,
+        'x-kubernetes-validations': [quantityAtLeast('1Mi', `${kind}.memory`)],
+      }),
     }),
   );
 }
@@ -233,7 +238,10 @@ const hostDisk = named(
     {
       path: str({ maxLength: MAX_PATH, 'x-kubernetes-validations': [absolutePath('hostDisk.path')] }),
       type: named('HostDiskType', str({ enum: HOST_DISK_TYPES })),
-      capacity: quantity({ 'x-kubernetes-validations': [quantityPositive('hostDisk.capacity')] }),
+      capacity: quantity({
+        field: 'hostDisk.capacity',
+        'x-kubernetes-validations': [quantityPositive('hostDisk.capacity')],
+      }),
     },
     {
       required: ['path', 'type'],
@@ -252,7 +260,12 @@ const hostDisk = named(
 const emptyDisk = named(
   'EmptyDisk',
   obj(
-    { capacity: quantity({ 'x-kubernetes-validations': [quantityPositive('emptyDisk.capacity')] }) },
+    {
+      capacity: quantity({
+        field: 'emptyDisk.capacity',
+        'x-kubernetes-validations': [quantityPositive('emptyDisk.capacity')],
+      }),
+    },
     { required: ['capacity'], description: 'A blank disk that lives as long as the VMI.' },
   ),
 );
@@ -269,36 +282,21 @@ const containerDisk = named(
   ),
 );
 
+const cloudInitData = (what: string): ReturnType<typeof str> =>
+  str({ maxLength: MAX_CLOUD_INIT_CHARS, description: what });
+
+/**
+ * The size rules sit on the object, pointing at the field with fieldPath: a rule on the string
+ * itself makes the API server echo the whole rejected value (2 KiB and more) into the error.
+ */
 const cloudInitNoCloud = named(
   'CloudInitNoCloud',
   obj(
     {
-      userData: str({
-        maxLength: MAX_CLOUD_INIT_CHARS,
-        'x-kubernetes-validations': [maxBytes(CLOUD_INIT_MAX_BYTES, 'cloudInitNoCloud.userData')],
-      }),
-      userDataBase64: str({
-        maxLength: MAX_CLOUD_INIT_CHARS,
-        'x-kubernetes-validations': [
-          rule(
-            `size(self) <= ${MAX_CLOUD_INIT_BASE64}`,
-            `cloudInitNoCloud.userDataBase64 may encode at most ${CLOUD_INIT_MAX_BYTES} bytes (${MAX_CLOUD_INIT_BASE64} characters); shorten it`,
-          ),
-        ],
-      }),
-      networkData: str({
-        maxLength: MAX_CLOUD_INIT_CHARS,
-        'x-kubernetes-validations': [maxBytes(CLOUD_INIT_MAX_BYTES, 'cloudInitNoCloud.networkData')],
-      }),
-      networkDataBase64: str({
-        maxLength: MAX_CLOUD_INIT_CHARS,
-        'x-kubernetes-validations': [
-          rule(
-            `size(self) <= ${MAX_CLOUD_INIT_BASE64}`,
-            `cloudInitNoCloud.networkDataBase64 may encode at most ${CLOUD_INIT_MAX_BYTES} bytes (${MAX_CLOUD_INIT_BASE64} characters); shorten it`,
-          ),
-        ],
-      }),
+      userData: cloudInitData('Inline user data (cloud-config or a script), at most 2048 bytes.'),
+      userDataBase64: cloudInitData('User data, base64-encoded; at most 2048 bytes once decoded.'),
+      networkData: cloudInitData('Inline network config, at most 2048 bytes.'),
+      networkDataBase64: cloudInitData('Network config, base64-encoded; at most 2048 bytes once decoded.'),
     },
     {
       'x-kubernetes-validations': [
@@ -310,6 +308,10 @@ const cloudInitNoCloud = named(
           '!(has(self.networkData) && has(self.networkDataBase64))',
           'cloudInitNoCloud: set networkData or networkDataBase64, not both',
         ),
+        maxBytes(CLOUD_INIT_MAX_BYTES, 'userData'),
+        maxBytes(CLOUD_INIT_MAX_BYTES, 'networkData'),
+        maxBase64(MAX_CLOUD_INIT_BASE64, 'userDataBase64'),
+        maxBase64(MAX_CLOUD_INIT_BASE64, 'networkDataBase64'),
       ],
     },
   ),

@@ -214,9 +214,13 @@ export interface ContainerDisk {
 }
 
 export interface CloudInitNoCloud {
+  /** Inline user data (cloud-config or a script), at most 2048 bytes. */
   readonly userData?: string;
+  /** User data, base64-encoded; at most 2048 bytes once decoded. */
   readonly userDataBase64?: string;
+  /** Inline network config, at most 2048 bytes. */
   readonly networkData?: string;
+  /** Network config, base64-encoded; at most 2048 bytes once decoded. */
   readonly networkDataBase64?: string;
 }
 
