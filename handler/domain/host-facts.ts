@@ -1,0 +1,36 @@
+/**
+ * What the handler's shell probed about its node, handed to the pure mapping so it needs no I/O
+ * (kubevirt converter/types/converter-context.go plays the same part).
+ */
+export const DOMAIN_TYPES = ['kvm', 'qemu'] as const;
+/** `kvm` when KVM is usable, `qemu` for TCG emulation (libvirt's test driver accepts both). */
+export type DomainType = (typeof DOMAIN_TYPES)[number];
+
+export interface HostFacts {
+  readonly domainType: DomainType;
+  /** The QEMU binary; omitted, libvirt picks its default for the arch. */
+  readonly emulator?: string;
+  readonly arch: string;
+  /** The machine type used when the VMI names none (`pc`, `q35`). */
+  readonly machine: string;
+  /** The handler's run folder: per-VMI folders with serial sockets and emptyDisk images live here. */
+  readonly runDir: string;
+}
+
+/** The per-VMI folder under the run folder: `<runDir>/<namespace>_<name>`. */
+export function vmiRunDir(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string): string {
+  return `${host.runDir.replace(/\/+$/, '')}/${domainName(namespace, name)}`;
+}
+
+/** The domain's name. Kubernetes names never contain `_`, so it is unambiguous. */
+export function domainName(namespace: string, name: string): string {
+  return `${namespace}_${name}`;
+}
+
+export function serialSocketPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string): string {
+  return `${vmiRunDir(host, namespace, name)}/serial.sock`;
+}
+
+export function emptyDiskPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string, volume: string): string {
+  return `${vmiRunDir(host, namespace, name)}/disks/${volume}.img`;
+}

@@ -1,0 +1,332 @@
+/**
+ * VMI → libvirt domain XML, a pure function of the VMI and the node's facts (kubevirt
+ * pkg/virt-launcher/virtwrap/converter/converter.go does the same with a converter context).
+ * No I/O, clock, randomness or environment: the same input gives the same bytes, which the golden
+ * files in test/golden/domain/ pin. What the host must provide (image files, folders) comes back
+ * in the plan so the shell can create or check it before `define`.
+ */
+import type { Disk, DiskBus, HostDisk, Interface, KernelBoot, Network, VirtualMachineInstance, Volume } from '../../api/types.js';
+import { type HostFacts, domainName, emptyDiskPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { parseQuantity } from './quantity.js';
+import { el, renderXml, type XmlElement } from './xml.js';
+
+/** The XML namespace of the tsvirt element in a domain's <metadata>. */
+export const TSVIRT_DOMAIN_XMLNS = 'https://tsvirt.io/domain/v1alpha1';
+export const DEFAULT_GRACE_SECONDS = 30;
+/** Guest memory when the VMI names none: 128 MiB, as the controller assumes for the Pod's requests. */
+export const DEFAULT_GUEST_MEMORY_KIB = 128 * 1024;
+/** sockaddr_un.sun_path holds 108 bytes, one for the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A VMI the node cannot run as written; `field` is the spec path to fix. */
+export class DomainSpecError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'DomainSpecError';
+  }
+}
+
+/** A file the domain uses: an emptyDisk the shell creates, or a hostDisk it checks or creates. */
+export interface HostFile {
+  readonly path: string;
+  readonly volume: string;
+  /** `create` files are made (sparse) when missing; `exist` files must already be there. */
+  readonly mode: 'create' | 'exist';
+  readonly bytes?: number;
+}
+
+export interface DomainPlan {
+  readonly name: string;
+  readonly xml: string;
+  /** Folders the shell creates before define (the VMI's run folder and its disks folder). */
+  readonly dirs: ReadonlyArray<string>;
+  readonly files: ReadonlyArray<HostFile>;
+  readonly serialSocket: string;
+  readonly graceSeconds: number;
+}
+
+interface Identity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+function identityOf(vmi: VirtualMachineInstance): Identity {
+  const { namespace, name, uid } = vmi.metadata;
+  if (namespace === undefined || namespace === '') throw new DomainSpecError('metadata.namespace', 'is required');
+  if (name === undefined || name === '') throw new DomainSpecError('metadata.name', 'is required');
+  if (uid === undefined || uid === '') throw new DomainSpecError('metadata.uid', 'is required');
+  return { namespace, name, uid };
+}
+
+export function graceSecondsOf(vmi: VirtualMachineInstance): number {
+  return vmi.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+}
+
+function metadataElement(id: Identity, graceSeconds: number): XmlElement {
+  return el(
+    'metadata',
+    {},
+    el(
+      'tsvirt:vmi',
+      { 'xmlns:tsvirt': TSVIRT_DOMAIN_XMLNS },
+      el('tsvirt:uid', {}, id.uid),
+      el('tsvirt:namespace', {}, id.namespace),
+      el('tsvirt:name', {}, id.name),
+      el('tsvirt:gracePeriodSeconds', {}, String(graceSeconds)),
+    ),
+  );
+}
+
+function positiveInt(value: number | undefined, field: string): number {
+  if (value === undefined) return 1;
+  if (!Number.isInteger(value) || value < 1) throw new DomainSpecError(field, `must be a positive whole number, got ${value}`);
+  return value;
+}
+
+interface Topology {
+  readonly sockets: number;
+  readonly cores: number;
+  readonly threads: number;
+}
+
+function cpuRequestTopology(vmi: VirtualMachineInstance): Topology {
+  const resources = vmi.spec.domain.resources;
+  const candidates: ReadonlyArray<readonly [string, string | number | undefined]> = [
+    ['spec.domain.resources.requests.cpu', resources?.requests?.cpu],
+    ['spec.domain.resources.limits.cpu', resources?.limits?.cpu],
+  ];
+  const found = candidates.find(([, v]) => v !== undefined);
+  if (found === undefined) return { sockets: 1, cores: 1, threads: 1 };
+  const [field, request = ''] = found;
+  const cores = parseQuantity(request);
+  if (cores === undefined || cores <= 0) throw new DomainSpecError(field, `"${String(request)}" is not a CPU quantity`);
+  // KubeVirt rounds a fractional request up to whole vCPUs.
+  return { sockets: 1, cores: Math.ceil(cores), threads: 1 };
+}
+
+function topologyOf(vmi: VirtualMachineInstance): Topology {
+  const cpu = vmi.spec.domain.cpu;
+  if (cpu === undefined) return cpuRequestTopology(vmi);
+  return {
+    sockets: positiveInt(cpu.sockets, 'spec.domain.cpu.sockets'),
+    cores: positiveInt(cpu.cores, 'spec.domain.cpu.cores'),
+    threads: positiveInt(cpu.threads, 'spec.domain.cpu.threads'),
+  };
+}
+
+function memoryKiB(vmi: VirtualMachineInstance): number {
+  const d = vmi.spec.domain;
+  const candidates: ReadonlyArray<readonly [string, string | number | undefined]> = [
+    ['spec.domain.memory.guest', d.memory?.guest],
+    ['spec.domain.resources.requests.memory', d.resources?.requests?.memory],
+    ['spec.domain.resources.limits.memory', d.resources?.limits?.memory],
+  ];
+  const found = candidates.find(([, v]) => v !== undefined);
+  // The controller sizes the launcher Pod with the same default (controllers/vmi/launcher-pod.ts).
+  if (found === undefined) return DEFAULT_GUEST_MEMORY_KIB;
+  const [field, value] = found;
+  const bytes = value === undefined ? undefined : parseQuantity(value);
+  if (bytes === undefined || bytes < 1024 * 1024) throw new DomainSpecError(field, `"${String(value)}" is not a memory size of at least 1Mi`);
+  return Math.ceil(bytes / 1024);
+}
+
+function cpuElement(t: Topology, host: HostFacts): XmlElement {
+  const mode = host.domainType === 'kvm' ? 'host-passthrough' : undefined;
+  return el('cpu', { mode }, el('topology', { sockets: t.sockets, dies: 1, cores: t.cores, threads: t.threads }));
+}
+
+function kernelPathOf(kb: KernelBoot): string {
+  if (kb.kernelPath === undefined || kb.kernelPath === '') {
+    const given = kb.initrdPath !== undefined ? 'initrdPath' : 'kernelArgs';
+    throw new DomainSpecError('spec.domain.firmware.kernelBoot.kernelPath', `is required when ${given} is set`);
+  }
+  requireAbsolute(kb.kernelPath, 'spec.domain.firmware.kernelBoot.kernelPath');
+  if (kb.initrdPath !== undefined) requireAbsolute(kb.initrdPath, 'spec.domain.firmware.kernelBoot.initrdPath');
+  return kb.kernelPath;
+}
+
+function osElement(vmi: VirtualMachineInstance, host: HostFacts, bootFromDiskOrder: boolean): XmlElement {
+  const kb = vmi.spec.domain.firmware?.kernelBoot;
+  const machine = vmi.spec.domain.machine?.type ?? host.machine;
+  const type = el('type', { arch: host.arch, machine }, 'hvm');
+  if (kb === undefined) return el('os', {}, type, bootFromDiskOrder ? undefined : el('boot', { dev: 'hd' }));
+  const kernelPath = kernelPathOf(kb);
+  return el(
+    'os',
+    {},
+    type,
+    el('kernel', {}, kernelPath),
+    kb.initrdPath === undefined ? undefined : el('initrd', {}, kb.initrdPath),
+    kb.kernelArgs === undefined ? undefined : el('cmdline', {}, kb.kernelArgs),
+  );
+}
+
+function requireAbsolute(path: string, field: string): void {
+  if (!path.startsWith('/')) throw new DomainSpecError(field, `"${path}" must be an absolute path on the node`);
+}
+
+const BUS_PREFIX: Readonly<Record<DiskBus, string>> = { virtio: 'vd', sata: 'sd', scsi: 'sd', usb: 'sd' };
+
+function targetDev(prefix: string, index: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const first = index >= letters.length ? letters[Math.floor(index / letters.length) - 1] : '';
+  return `${prefix}${first ?? ''}${letters[index % letters.length] ?? 'a'}`;
+}
+
+interface MappedDisk {
+  readonly element: XmlElement;
+  readonly file: HostFile;
+}
+
+function volumeFile(volume: Volume, index: number, id: Identity, host: HostFacts): HostFile {
+  const field = `spec.volumes[${index}]`;
+  if (volume.containerDisk !== undefined) {
+    throw new DomainSpecError(`${field}.containerDisk`, 'is not supported: tsvirt nodes run no container runtime; use a hostDisk or emptyDisk volume');
+  }
+  if (volume.cloudInitNoCloud !== undefined) {
+    throw new DomainSpecError(`${field}.cloudInitNoCloud`, 'is not supported yet; use kernelBoot.kernelArgs or a prepared hostDisk');
+  }
+  if (volume.hostDisk !== undefined) return hostDiskFile(volume.name, volume.hostDisk, `${field}.hostDisk`);
+  if (volume.emptyDisk !== undefined) {
+    const bytes = parseQuantity(volume.emptyDisk.capacity);
+    if (bytes === undefined || bytes <= 0) throw new DomainSpecError(`${field}.emptyDisk.capacity`, `"${String(volume.emptyDisk.capacity)}" is not a size`);
+    return { path: emptyDiskPath(host, id.namespace, id.name, volume.name), volume: volume.name, mode: 'create', bytes: Math.ceil(bytes) };
+  }
+  throw new DomainSpecError(field, `volume "${volume.name}" has no source (hostDisk or emptyDisk)`);
+}
+
+function hostDiskFile(volume: string, hd: HostDisk, field: string): HostFile {
+  requireAbsolute(hd.path, `${field}.path`);
+  if (hd.type === 'Disk') return { path: hd.path, volume, mode: 'exist' };
+  const bytes = hd.capacity === undefined ? undefined : parseQuantity(hd.capacity);
+  if (bytes === undefined || bytes <= 0) throw new DomainSpecError(`${field}.capacity`, 'is required when type is DiskOrCreate');
+  return { path: hd.path, volume, mode: 'create', bytes: Math.ceil(bytes) };
+}
+
+function diskElement(disk: Disk, file: HostFile, dev: string, bus: DiskBus): XmlElement {
+  return el(
+    'disk',
+    { type: 'file', device: 'disk' },
+    el('driver', { name: 'qemu', type: 'raw' }),
+    el('source', { file: file.path }),
+    el('target', { dev, bus }),
+    disk.bootOrder === undefined ? undefined : el('boot', { order: disk.bootOrder }),
+    disk.disk?.readonly === true ? el('readonly') : undefined,
+    disk.serial === undefined ? undefined : el('serial', {}, disk.serial),
+    el('alias', { name: `ua-${disk.name}` }),
+  );
+}
+
+function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): ReadonlyArray<MappedDisk> {
+  const volumes = vmi.spec.volumes ?? [];
+  const used = new Map<string, number>();
+  const seen = new Set<string>();
+  return (vmi.spec.domain.devices.disks ?? []).map((disk, i) => {
+    const field = `spec.domain.devices.disks[${i}]`;
+    if (seen.has(disk.name)) throw new DomainSpecError(`${field}.name`, `"${disk.name}" is used by two disks`);
+    seen.add(disk.name);
+    const vIndex = volumes.findIndex((v) => v.name === disk.name);
+    const volume = volumes[vIndex];
+    if (volume === undefined) throw new DomainSpecError(`${field}.name`, `no volume named "${disk.name}" in spec.volumes`);
+    const file = volumeFile(volume, vIndex, id, host);
+    const bus = disk.disk?.bus ?? 'virtio';
+    if (disk.disk?.readonly === true && (bus === 'sata' || bus === 'usb')) {
+      throw new DomainSpecError(`${field}.disk.readonly`, `QEMU cannot make a ${bus} disk read-only; use bus virtio or scsi`);
+    }
+    const prefix = BUS_PREFIX[bus];
+    const n = used.get(prefix) ?? 0;
+    used.set(prefix, n + 1);
+    return { element: diskElement(disk, file, targetDev(prefix, n), bus), file };
+  });
+}
+
+function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<Network>): XmlElement {
+  const field = `spec.domain.devices.interfaces[${i}]`;
+  if (!networks.some((n) => n.name === iface.name)) throw new DomainSpecError(`${field}.name`, `no network named "${iface.name}" in spec.networks`);
+  if (iface.bridge !== undefined) throw new DomainSpecError(`${field}.bridge`, 'is not supported; use masquerade (user-mode networking)');
+  return el(
+    'interface',
+    { type: 'user' },
+    iface.macAddress === undefined ? undefined : el('mac', { address: iface.macAddress.toLowerCase() }),
+    el('model', { type: iface.model ?? 'virtio' }),
+    el('alias', { name: `ua-${iface.name}` }),
+  );
+}
+
+function consoleElements(socket: string): ReadonlyArray<XmlElement> {
+  return [
+    el('serial', { type: 'unix' }, el('source', { mode: 'bind', path: socket }), el('target', { port: 0 })),
+    el('console', { type: 'unix' }, el('source', { mode: 'bind', path: socket }), el('target', { type: 'serial', port: 0 })),
+  ];
+}
+
+function checkSocketPath(socket: string): void {
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    throw new DomainSpecError('metadata.name', `too long: the serial socket path ${socket} exceeds ${MAX_SOCKET_PATH} bytes; use a shorter name or --run-dir`);
+  }
+}
+
+/**
+ * Plans the domain for a VMI on a host: the XML plus what the shell must prepare.
+ * @throws DomainSpecError naming the field when the VMI cannot run as written.
+ */
+export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan {
+  const id = identityOf(vmi);
+  const graceSeconds = graceSecondsOf(vmi);
+  const socket = serialSocketPath(host, id.namespace, id.name);
+  checkSocketPath(socket);
+  const disks = mapDisks(vmi, id, host);
+  const interfaces = (vmi.spec.domain.devices.interfaces ?? []).map((iface, i) => interfaceElement(iface, i, vmi.spec.networks ?? []));
+  const kib = memoryKiB(vmi);
+  const topology = topologyOf(vmi);
+  const bootOrder = (vmi.spec.domain.devices.disks ?? []).some((d) => d.bootOrder !== undefined);
+  const domain = el(
+    'domain',
+    { type: host.domainType },
+    el('name', {}, domainName(id.namespace, id.name)),
+    UUID.test(id.uid) ? el('uuid', {}, id.uid.toLowerCase()) : undefined,
+    metadataElement(id, graceSeconds),
+    el('memory', { unit: 'KiB' }, String(kib)),
+    el('currentMemory', { unit: 'KiB' }, String(kib)),
+    el('vcpu', { placement: 'static' }, String(topology.sockets * topology.cores * topology.threads)),
+    osElement(vmi, host, bootOrder),
+    el('features', {}, el('acpi'), el('apic')),
+    cpuElement(topology, host),
+    el('clock', { offset: 'utc' }),
+    el('on_poweroff', {}, 'destroy'),
+    el('on_reboot', {}, 'restart'),
+    el('on_crash', {}, 'destroy'),
+    el(
+      'devices',
+      {},
+      host.emulator === undefined ? undefined : el('emulator', {}, host.emulator),
+      ...disks.map((d) => d.element),
+      ...interfaces,
+      ...consoleElements(socket),
+      el('memballoon', { model: 'none' }),
+    ),
+  );
+  const runDir = vmiRunDir(host, id.namespace, id.name);
+  const hasEmptyDisk = disks.some((d) => d.file.path.startsWith(`${runDir}/`));
+  return {
+    name: domainName(id.namespace, id.name),
+    xml: renderXml(domain),
+    dirs: hasEmptyDisk ? [runDir, `${runDir}/disks`] : [runDir],
+    files: disks.map((d) => d.file),
+    serialSocket: socket,
+    graceSeconds,
+  };
+}
+
+/**
+ * The domain XML for a VMI on a host.
+ * @throws DomainSpecError naming the field when the VMI cannot run as written.
+ */
+export function vmiToDomainXml(vmi: VirtualMachineInstance, host: HostFacts): string {
+  return planDomain(vmi, host).xml;
+}

@@ -1,0 +1,171 @@
+/**
+ * The handler's reconcile decision for one VMI uid on its node, pure and level-based: from what
+ * the informer cache, libvirt and the launcher socket show right now (plus the little the handler
+ * remembers, such as when it sent ACPI), the one next step. The shell applies it, observes again
+ * and asks again, until the answer is `idle` or `wait`.
+ *
+ * Rules, as KubeVirt's users learned them:
+ * - a domain is defined and started only when its VMI exists, is not final or being deleted, and
+ *   its launcher has connected (the Pod holds the VM's place on the node);
+ * - a stop is ACPI first, destroy after the grace period (a guest may ignore ACPI), then undefine;
+ *   a launcher that died gets no grace: its Pod is already over;
+ * - the VMI's status is written before the launcher is told to exit, so the handler's reason wins
+ *   over the controller's generic "Pod failed";
+ * - a VMI is never failed because the handler or the launcher could not be reached: only what
+ *   libvirt shows (a domain that ended or vanished after it ran) fails it.
+ */
+import type { VirtualMachineInstance, VirtualMachineInstanceStatus } from '../../api/types.js';
+import { REASONS } from '../../api/names.js';
+import { LAUNCHER_EXIT_CODES, type DomainLifecycle, type HandlerMessage } from '../../api/launcher-protocol.js';
+import type { DomainType } from '../domain/host-facts.js';
+import { type DomainObservation, type PhaseVerdict, type ShutoffCause, domainStateToVmiPhase, isActive } from '../domain/state.js';
+import { isFinalPhase, statusForVerdict } from './vmi-status.js';
+
+/** What the launcher socket shows for this uid. */
+export interface LauncherView {
+  /** A launcher for this uid is connected now. */
+  readonly connected: boolean;
+  /** It asked for a graceful stop (it got SIGTERM). */
+  readonly stopRequested: boolean;
+  /** A launcher connection for this uid closed while this handler ran: the launcher died. */
+  readonly lost: boolean;
+  /** The exit message already sent, so it is sent once. */
+  readonly exitSent: boolean;
+  /** The last lifecycle told to the connected launcher. */
+  readonly told?: DomainLifecycle;
+}
+
+/** What the handler remembers about a uid between passes (lost on restart, on purpose small). */
+export interface Memory {
+  /** This handler defined and started the domain, or adopted it running. */
+  readonly started: boolean;
+  /** When ACPI shutdown was sent (ms since epoch). */
+  readonly acpiAt?: number;
+  /** Why the domain could not be defined or started; final for this VMI. */
+  readonly startFailure?: PhaseVerdict;
+}
+
+export interface SyncView {
+  /** The VMI with this uid from the cache, undefined when there is none (an orphan domain). */
+  readonly vmi: VirtualMachineInstance | undefined;
+  readonly domain: DomainObservation;
+  /** For a shut-off domain: what its log says. */
+  readonly shutoffCause: ShutoffCause;
+  /** The domain's grace period (from the VMI, or the domain's metadata for an orphan). */
+  readonly graceSeconds: number;
+  readonly launcher: LauncherView;
+  readonly memory: Memory;
+  /** How this node runs domains, for the SoftwareEmulation condition. */
+  readonly emulation: DomainType;
+  readonly now: number;
+}
+
+export type Step = Readonly<
+  | { kind: 'define-and-start' }
+  | { kind: 'shutdown'; why: string }
+  | { kind: 'destroy'; why: string }
+  | { kind: 'undefine' }
+  | { kind: 'write-status'; verdict: PhaseVerdict; status: VirtualMachineInstanceStatus }
+  | { kind: 'tell-launcher'; message: HandlerMessage }
+  | { kind: 'wait'; ms: number }
+  | { kind: 'forget' }
+  | { kind: 'idle' }
+>;
+
+const IDLE: Step = { kind: 'idle' };
+
+/** Why the domain should stop, or undefined when it should run. */
+export function stopReason(view: Pick<SyncView, 'vmi' | 'launcher' | 'memory'>): string | undefined {
+  const { vmi, launcher } = view;
+  if (vmi === undefined) return 'its VMI no longer exists (orphan)';
+  if (vmi.metadata.deletionTimestamp !== undefined) return 'the VMI is being deleted';
+  if (isFinalPhase(vmi.status?.phase)) return `the VMI is ${vmi.status?.phase ?? ''}`;
+  if (launcher.lost) return 'virt-launcher exited';
+  if (launcher.stopRequested) return 'virt-launcher asked for a graceful stop';
+  if (view.memory.startFailure !== undefined) return 'the domain failed to start';
+  return undefined;
+}
+
+function exitFor(verdict: PhaseVerdict): HandlerMessage {
+  const code = verdict.phase === 'Succeeded' ? LAUNCHER_EXIT_CODES.succeeded : LAUNCHER_EXIT_CODES.failed;
+  return { type: 'exit', code, reason: verdict.reason, message: verdict.message };
+}
+
+function tellLifecycle(view: SyncView, lifecycle: DomainLifecycle): Step | undefined {
+  if (!view.launcher.connected || view.launcher.exitSent || view.launcher.told === lifecycle) return undefined;
+  return { kind: 'tell-launcher', message: { type: 'status', domain: lifecycle, graceSeconds: view.graceSeconds } };
+}
+
+function statusStep(view: SyncView, verdict: PhaseVerdict | undefined): Step | undefined {
+  if (verdict === undefined || view.vmi === undefined) return undefined;
+  const status = statusForVerdict(view.vmi, verdict, view.emulation, new Date(view.now));
+  return status === undefined ? undefined : { kind: 'write-status', verdict, status };
+}
+
+function stopActive(view: SyncView, why: string): Step {
+  if (view.launcher.lost) return { kind: 'destroy', why };
+  const told = tellLifecycle(view, 'Stopping');
+  if (told !== undefined && view.memory.acpiAt !== undefined) return told;
+  if (view.memory.acpiAt === undefined) return { kind: 'shutdown', why };
+  const deadline = view.memory.acpiAt + view.graceSeconds * 1000;
+  if (view.now >= deadline) return { kind: 'destroy', why: `${why}; the guest ignored ACPI for ${view.graceSeconds}s` };
+  return { kind: 'wait', ms: Math.min(deadline - view.now, 1000) };
+}
+
+/** The verdict for a domain that ended (shut off, crashed or vanished after it ran). */
+function endVerdict(view: SyncView): PhaseVerdict | undefined {
+  if (view.launcher.lost && view.vmi?.metadata.deletionTimestamp === undefined) {
+    return { phase: 'Failed', reason: REASONS.launcherExited, message: 'virt-launcher exited while the domain ran; the domain was stopped', paused: false };
+  }
+  const stopRequested = stopReason(view) !== undefined;
+  return domainStateToVmiPhase(view.domain, { stopRequested, shutoffCause: view.shutoffCause });
+}
+
+/** Status first, then the launcher, then the domain's definition goes. */
+function finishEnded(view: SyncView, verdict: PhaseVerdict | undefined): Step {
+  const write = statusStep(view, verdict);
+  if (write !== undefined) return write;
+  const told = tellExit(view, verdict);
+  if (told !== undefined) return told;
+  return view.domain.kind === 'present' ? { kind: 'undefine' } : IDLE;
+}
+
+function tellExit(view: SyncView, verdict: PhaseVerdict | undefined): Step | undefined {
+  if (!view.launcher.connected || view.launcher.exitSent) return undefined;
+  const phase = view.vmi?.status?.phase;
+  if (verdict !== undefined) return { kind: 'tell-launcher', message: exitFor(verdict) };
+  if (phase === 'Failed') return { kind: 'tell-launcher', message: { type: 'exit', code: LAUNCHER_EXIT_CODES.failed, reason: view.vmi?.status?.reason ?? REASONS.guestNotRunning, message: 'The VMI failed' } };
+  return { kind: 'tell-launcher', message: { type: 'exit', code: LAUNCHER_EXIT_CODES.succeeded, reason: REASONS.guestShutdown, message: 'The domain is gone' } };
+}
+
+function whileRunning(view: SyncView, verdict: PhaseVerdict | undefined): Step {
+  const write = statusStep(view, verdict);
+  if (write !== undefined) return write;
+  return tellLifecycle(view, verdict?.paused === true ? 'Paused' : 'Running') ?? IDLE;
+}
+
+function whenMissing(view: SyncView): Step {
+  if (view.vmi === undefined) return { kind: 'forget' };
+  if (view.memory.startFailure !== undefined) return finishEnded(view, view.memory.startFailure);
+  const phase = view.vmi.status?.phase;
+  const ran = view.memory.started || phase === 'Running';
+  if (ran || isFinalPhase(phase)) return finishEnded(view, ran ? endVerdict(view) : undefined);
+  return notStarted(view);
+}
+
+function notStarted(view: SyncView): Step {
+  if (stopReason(view) !== undefined) return tellExit(view, undefined) ?? IDLE;
+  return view.launcher.connected ? { kind: 'define-and-start' } : IDLE;
+}
+
+/** The next step for one VMI uid. */
+export function nextStep(view: SyncView): Step {
+  if (view.domain.kind === 'missing') return whenMissing(view);
+  const why = stopReason(view);
+  if (isActive(view.domain.state)) {
+    if (why !== undefined) return stopActive(view, why);
+    return whileRunning(view, domainStateToVmiPhase(view.domain, { stopRequested: false, shutoffCause: 'unknown' }));
+  }
+  if (view.domain.state === 'NoState') return IDLE;
+  return finishEnded(view, endVerdict(view));
+}

@@ -1,0 +1,117 @@
+/**
+ * The VMI status the handler owns, computed from a verdict about its domain. Pure: `now` is
+ * handed in. The controller owns the rest of the status (Scheduling, Scheduled, nodeName,
+ * launcherPodName, PodScheduled); this keeps those fields and changes only the handler's:
+ * phase once the domain runs or ends, reason, conditions Ready / Paused / SoftwareEmulation,
+ * interfaces and phaseTransitionTimestamps. Returns undefined when nothing would change, so the
+ * shell writes only changes.
+ */
+import { CONDITION_TYPES, REASONS } from '../../api/names.js';
+import type { Condition, ConditionStatus, VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
+import type { DomainType } from '../domain/host-facts.js';
+import type { PhaseVerdict } from '../domain/state.js';
+
+type ConditionInput = Readonly<{ type: string; status: ConditionStatus; reason: string; message: string }>;
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+export function rfc3339(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+function setCondition(list: ReadonlyArray<Condition>, input: ConditionInput, now: Date): ReadonlyArray<Condition> {
+  const old = list.find((c) => c.type === input.type);
+  // lastTransitionTime moves only when the status flips.
+  const time = old !== undefined && old.status === input.status && old.lastTransitionTime !== undefined ? old.lastTransitionTime : rfc3339(now);
+  const next: Condition = { ...input, lastTransitionTime: time };
+  if (old === undefined) return [...list, next];
+  return list.map((c) => (c.type === input.type ? next : c));
+}
+
+function withoutCondition(list: ReadonlyArray<Condition>, type: string): ReadonlyArray<Condition> {
+  return list.filter((c) => c.type !== type);
+}
+
+export function isFinalPhase(phase: VmiPhase | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+function emulationCondition(emulation: DomainType): ConditionInput {
+  return emulation === 'qemu'
+    ? { type: CONDITION_TYPES.softwareEmulation, status: 'True', reason: REASONS.kvmUnavailable, message: 'KVM is not usable on this node; the guest runs under QEMU emulation (TCG)' }
+    : { type: CONDITION_TYPES.softwareEmulation, status: 'False', reason: 'KVMAvailable', message: 'The guest runs with KVM acceleration' };
+}
+
+function conditionsFor(current: ReadonlyArray<Condition>, verdict: PhaseVerdict, emulation: DomainType, now: Date): ReadonlyArray<Condition> {
+  let conditions = current;
+  if (verdict.phase === 'Running') {
+    const ready: ConditionInput = verdict.paused
+      ? { type: CONDITION_TYPES.ready, status: 'False', reason: 'Paused', message: verdict.message }
+      : { type: CONDITION_TYPES.ready, status: 'True', reason: verdict.reason, message: verdict.message };
+    conditions = setCondition(conditions, ready, now);
+    conditions = setCondition(conditions, emulationCondition(emulation), now);
+    conditions = verdict.paused
+      ? setCondition(conditions, { type: CONDITION_TYPES.paused, status: 'True', reason: 'PausedByUser', message: 'The domain is paused' }, now)
+      : withoutCondition(conditions, CONDITION_TYPES.paused);
+    return conditions;
+  }
+  conditions = withoutCondition(conditions, CONDITION_TYPES.paused);
+  return setCondition(conditions, { type: CONDITION_TYPES.ready, status: 'False', reason: verdict.reason, message: verdict.message }, now);
+}
+
+function transitions(status: VirtualMachineInstanceStatus, phase: VmiPhase, now: Date): NonNullable<VirtualMachineInstanceStatus['phaseTransitionTimestamps']> {
+  const list = status.phaseTransitionTimestamps ?? [];
+  if (status.phase === phase) return list;
+  return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
+}
+
+/** The VMI's status after the handler's verdict, or undefined when it would not change. */
+export function statusForVerdict(
+  vmi: VirtualMachineInstance,
+  verdict: PhaseVerdict,
+  emulation: DomainType,
+  now: Date,
+): VirtualMachineInstanceStatus | undefined {
+  const status = vmi.status ?? {};
+  // A final phase is never changed again (the controller may have ended it first).
+  if (isFinalPhase(status.phase)) return undefined;
+  const next: VirtualMachineInstanceStatus = {
+    ...status,
+    phase: verdict.phase,
+    ...(verdict.phase === 'Running' ? {} : { reason: verdict.reason }),
+    conditions: conditionsFor(status.conditions ?? [], verdict, emulation, now),
+    interfaces: interfacesFor(vmi),
+    phaseTransitionTimestamps: transitions(status, verdict.phase, now),
+  };
+  return sameStatus(status, next) ? undefined : next;
+}
+
+/** The guest's interfaces: user-mode networking gives every guest the same address, 10.0.2.15. */
+function interfacesFor(vmi: VirtualMachineInstance): NonNullable<VirtualMachineInstanceStatus['interfaces']> {
+  const ifaces = vmi.spec.domain.devices.interfaces ?? [];
+  return ifaces.map((i) => ({
+    name: i.name,
+    ipAddress: USER_NET_GUEST_ADDRESS,
+    ipAddresses: [USER_NET_GUEST_ADDRESS],
+    ...(i.macAddress === undefined ? {} : { mac: i.macAddress.toLowerCase() }),
+  }));
+}
+
+export const USER_NET_GUEST_ADDRESS = '10.0.2.15';
+
+// The API server returns keys in its own order (Go maps sort them), so compare with sorted keys.
+function sameStatus(a: VirtualMachineInstanceStatus, b: VirtualMachineInstanceStatus): boolean {
+  return stableJson(canonical(a)) === stableJson(canonical(b));
+}
+
+function canonical(s: VirtualMachineInstanceStatus): VirtualMachineInstanceStatus {
+  return { ...s, interfaces: s.interfaces ?? [], conditions: s.conditions ?? [], phaseTransitionTimestamps: s.phaseTransitionTimestamps ?? [] };
+}
+
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,0 +1,79 @@
+import { CONDITION_TYPES, REASONS } from '../../../api/names.js';
+import type { VirtualMachineInstance } from '../../../api/types.js';
+import { statusForVerdict } from '../../../handler/sync/vmi-status.js';
+
+const T0 = new Date('2026-11-25T14:00:00Z');
+const T1 = new Date('2026-11-25T14:05:00Z');
+const RUNNING = { phase: 'Running' as const, reason: REASONS.domainRunning, message: 'The domain is running', paused: false };
+
+function scheduled(): VirtualMachineInstance {
+  return {
+    apiVersion: 'tsvirt.io/v1alpha1',
+    kind: 'VirtualMachineInstance',
+    metadata: { namespace: 'ns', name: 'web', uid: 'u1' },
+    spec: {
+      domain: { devices: { interfaces: [{ name: 'default', masquerade: {}, macAddress: '02:00:00:AA:BB:CC' }] } },
+      networks: [{ name: 'default', pod: {} }],
+    },
+    status: {
+      phase: 'Scheduled',
+      nodeName: 'node-1',
+      launcherPodName: 'virt-launcher-web-1234',
+      conditions: [{ type: CONDITION_TYPES.podScheduled, status: 'True', lastTransitionTime: '2026-11-25T13:59:59Z' }],
+      phaseTransitionTimestamps: [{ phase: 'Scheduled', phaseTransitionTimestamp: '2026-11-25T13:59:59Z' }],
+    },
+  };
+}
+
+describe('statusForVerdict', () => {
+  it('moves a Scheduled VMI to Running and keeps what the controller wrote', () => {
+    const s = statusForVerdict(scheduled(), RUNNING, 'qemu', T0);
+    expect(s).toEqual({
+      phase: 'Running',
+      nodeName: 'node-1',
+      launcherPodName: 'virt-launcher-web-1234',
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-11-25T13:59:59Z' },
+        { type: 'Ready', status: 'True', reason: REASONS.domainRunning, message: 'The domain is running', lastTransitionTime: '2026-11-25T14:00:00Z' },
+        { type: 'SoftwareEmulation', status: 'True', reason: REASONS.kvmUnavailable, message: expect.stringContaining('TCG') as unknown, lastTransitionTime: '2026-11-25T14:00:00Z' },
+      ],
+      interfaces: [{ name: 'default', ipAddress: '10.0.2.15', ipAddresses: ['10.0.2.15'], mac: '02:00:00:aa:bb:cc' }],
+      phaseTransitionTimestamps: [
+        { phase: 'Scheduled', phaseTransitionTimestamp: '2026-11-25T13:59:59Z' },
+        { phase: 'Running', phaseTransitionTimestamp: '2026-11-25T14:00:00Z' },
+      ],
+    });
+  });
+
+  it('says SoftwareEmulation False on a KVM node', () => {
+    const s = statusForVerdict(scheduled(), RUNNING, 'kvm', T0);
+    expect(s?.conditions?.find((c) => c.type === 'SoftwareEmulation')?.status).toBe('False');
+  });
+
+  it('writes nothing when the status already says it, even later and with keys in another order', () => {
+    const s = statusForVerdict(scheduled(), RUNNING, 'qemu', T0);
+    const reordered = JSON.parse(JSON.stringify(s, Object.keys(s ?? {}).sort())) as typeof s;
+    const vmi = { ...scheduled(), status: { ...reordered, ...s } };
+    expect(statusForVerdict(vmi, RUNNING, 'qemu', T1)).toBeUndefined();
+  });
+
+  it('keeps Ready’s transition time while it stays True and adds Paused when paused', () => {
+    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
+    const paused = statusForVerdict(running, { ...RUNNING, message: 'The domain is paused', paused: true }, 'qemu', T1);
+    expect(paused?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({ status: 'True', lastTransitionTime: '2026-11-25T14:05:00Z' });
+    expect(paused?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', lastTransitionTime: '2026-11-25T14:05:00Z' });
+    expect(paused?.phaseTransitionTimestamps).toHaveLength(2);
+  });
+
+  it('ends a Running VMI Failed with the reason and a Ready False condition', () => {
+    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
+    const failed = statusForVerdict(running, { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly', paused: false }, 'qemu', T1);
+    expect(failed).toMatchObject({ phase: 'Failed', reason: REASONS.domainCrashed });
+    expect(failed?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly' });
+  });
+
+  it('never changes a final phase', () => {
+    const failed = { ...scheduled(), status: { phase: 'Failed' as const, reason: REASONS.podFailed } };
+    expect(statusForVerdict(failed, RUNNING, 'qemu', T1)).toBeUndefined();
+  });
+});
