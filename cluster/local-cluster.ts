@@ -1,0 +1,354 @@
+// A real Kubernetes control plane as local processes (etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler; HAProxy in front of two API servers with --ha) plus one node agent per simulated
+// node. One implementation for cluster/up.sh (through dist/local-cluster.js) and the jest harness.
+// Everything the cluster is lives in <stateDir>/cluster.json, written as each process starts, so a
+// half-started cluster can still be stopped.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SYSTEM_NAMESPACE } from '../api/names.js';
+import {
+  adminAccess,
+  kubectlOrThrow,
+  probeEtcd,
+  probeHealthz,
+  probeLeaseHeld,
+  probeNodeReady,
+  probeReadyz,
+  type AdminAccess,
+} from './cluster-api.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import {
+  DEFAULT_NODE_RESOURCES,
+  apiserverCommand,
+  controllerManagerCommand,
+  etcdCommand,
+  etcdUrl,
+  haproxyCommand,
+  haproxyConfig,
+  kubeconfigSpecs,
+  nodeAgentCommand,
+  nodeNames,
+  nodePaths,
+  schedulerCommand,
+  serverUrl,
+  statePaths,
+  type Command,
+  type Layout,
+  type NodeResources,
+  type Ports,
+  type StatePaths,
+} from './layout.js';
+import { createPki } from './pki.js';
+import { freePorts } from './ports.js';
+import {
+  MARKER_ENV,
+  isRunning,
+  killMarkedProcesses,
+  startProcess,
+  stopProcess,
+  waitHealthy,
+  type MarkedProcess,
+  type ProbeResult,
+  type ProcessRecord,
+  type StopOutcome,
+} from './processes.js';
+
+/** The repository root: this file is cluster/local-cluster.ts, or bundled into dist/local-cluster.js. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const HAPROXY_BIN = '/usr/sbin/haproxy';
+export const DEFAULT_LIBVIRT_URI = 'test:///default';
+const CLUSTER_JSON_VERSION = 1;
+
+export type ClusterOptions = Readonly<{
+  stateDir: string;
+  binDir: string;
+  repoRoot?: string;
+  /** Simulated nodes (node-1 … node-N), each with its own node agent. Default 1. */
+  nodes?: number;
+  /** Two kube-apiservers behind HAProxy on one stable address. */
+  ha?: boolean;
+  /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/crds. */
+  crdDir?: string;
+  nodeResources?: NodeResources;
+  /** libvirt URI per node for virt-handler (sync.sh); nodes not named use test:///default. */
+  libvirtUris?: Readonly<Record<string, string>>;
+  /** How long each process may take to become healthy. Default 60 s. */
+  startTimeoutMs?: number;
+  /** Progress lines (stderr for the CLI). */
+  log?: (line: string) => void;
+}>;
+
+export type NodeInfo = Readonly<{ name: string; kubeconfig: string; stateDir: string; handlerRunDir: string; libvirtUri: string }>;
+
+export type ClusterInfo = {
+  version: number;
+  stateDir: string;
+  binDir: string;
+  repoRoot: string;
+  /** The address every client uses (HAProxy's with --ha). */
+  server: string;
+  /** Admin (system:masters) kubeconfig. */
+  kubeconfig: string;
+  kubectl: string;
+  ha: boolean;
+  ports: Ports;
+  nodes: NodeInfo[];
+  /** Control plane and node agents, in start order. */
+  processes: ProcessRecord[];
+  /** tsvirt's own components started by sync.sh. */
+  components: ProcessRecord[];
+  startedAt: string;
+  readyAt?: string;
+  /** Milliseconds from the start of startCluster to ready. */
+  readyMs?: number;
+};
+
+export async function readCluster(stateDir: string): Promise<ClusterInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(statePaths(resolve(stateDir)).clusterJson, 'utf8')) as ClusterInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function saveCluster(info: ClusterInfo): Promise<void> {
+  await writeFile(statePaths(info.stateDir).clusterJson, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+/** What a state folder may hold; only these are removed before a fresh start, never anything else in it. */
+async function clearState(paths: StatePaths): Promise<void> {
+  const ours = [paths.clusterJson, paths.pki, paths.etcdData, paths.logs, paths.pids, paths.kubeconfigs, paths.haproxyConfig, paths.nodes];
+  await Promise.all(ours.map((p) => rm(p, { recursive: true, force: true })));
+  await Promise.all([paths.logs, paths.pids, paths.kubeconfigs, paths.nodes].map((p) => mkdir(p, { recursive: true })));
+}
+
+function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
+  for (const bin of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']) {
+    if (!existsSync(join(opts.binDir, bin))) {
+      throw new Error(`${join(opts.binDir, bin)} is missing: run cluster/controlplane/build.sh and pass the folder it prints`);
+    }
+  }
+  if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
+    throw new Error(`${join(repoRoot, 'dist', 'node-agent.js')} is missing: run \`npm run build\` (cluster/agent/main.ts must exist), or start with --nodes 0`);
+  }
+  if (opts.ha === true && !existsSync(HAPROXY_BIN)) {
+    throw new Error(`--ha needs HAProxy at ${HAPROXY_BIN} (Debian package haproxy)`);
+  }
+}
+
+async function allocatePorts(ha: boolean): Promise<Ports> {
+  const apiserverCount = ha ? 2 : 1;
+  const ports = await freePorts(4 + apiserverCount + (ha ? 1 : 0));
+  const take = (): number => {
+    const p = ports.shift();
+    if (p === undefined) throw new Error('Ran out of allocated ports');
+    return p;
+  };
+  const base = { etcdClient: take(), etcdPeer: take(), controllerManager: take(), scheduler: take() };
+  const apiservers = Array.from({ length: apiserverCount }, take);
+  return ha ? { ...base, apiservers, haproxy: take() } : { ...base, apiservers };
+}
+
+/** Starts processes for one cluster, recording each in cluster.json before waiting on it. */
+class Launcher {
+  constructor(
+    private readonly info: ClusterInfo,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async start(cmd: Command): Promise<ProcessRecord> {
+    const paths = statePaths(this.info.stateDir);
+    const record = await startProcess({
+      name: cmd.name,
+      command: cmd.command,
+      args: cmd.args,
+      env: { [MARKER_ENV]: this.info.stateDir, LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info' },
+      cwd: this.info.repoRoot,
+      logFile: join(paths.logs, `${cmd.name}.log`),
+      pidFile: join(paths.pids, `${cmd.name}.pid`),
+    });
+    this.info.processes.push(record);
+    await saveCluster(this.info);
+    return record;
+  }
+
+  async startHealthy(cmd: Command, probe: () => Promise<ProbeResult>): Promise<ProcessRecord> {
+    const record = await this.start(cmd);
+    await waitHealthy(record, probe, this.timeoutMs);
+    return record;
+  }
+
+  wait(record: ProcessRecord, probe: () => Promise<ProbeResult>): Promise<void> {
+    return waitHealthy(record, probe, this.timeoutMs);
+  }
+}
+
+async function writeKubeconfigs(paths: StatePaths, server: string, nodes: readonly string[]): Promise<void> {
+  await Promise.all(nodes.map((n) => mkdir(nodePaths(paths, n).handlerRunDir, { recursive: true })));
+  const pem = (name: string): string => join(paths.pki, name);
+  await Promise.all(
+    kubeconfigSpecs(paths, nodes).map((k) =>
+      writeKubeconfig(k.path, { name: k.name, server, caFile: pem('ca.crt'), certFile: pem(`${k.cert}.crt`), keyFile: pem(`${k.cert}.key`) }),
+    ),
+  );
+}
+
+async function startApiServers(launcher: Launcher, layout: Layout, access: AdminAccess): Promise<void> {
+  const records = await Promise.all(layout.ports.apiservers.map((_, i) => launcher.start(apiserverCommand(layout, i))));
+  await Promise.all(records.map((r, i) => launcher.wait(r, () => probeReadyz(`https://127.0.0.1:${layout.ports.apiservers[i] ?? 0}`, access.tls))));
+  if (layout.ports.haproxy === undefined) return;
+  await writeFile(layout.paths.haproxyConfig, haproxyConfig(layout.ports));
+  await launcher.startHealthy(haproxyCommand(layout, HAPROXY_BIN), () => probeReadyz(access.server, access.tls));
+}
+
+const systemNamespace = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } });
+
+/** Applies the tsvirt-system namespace and the CRDs, and waits until every CRD is Established. */
+async function applyManifests(access: AdminAccess, crdDir: string): Promise<number> {
+  const crds = existsSync(crdDir) ? (await readdir(crdDir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(crdDir, f)) : [];
+  const files = crds.flatMap((f) => ['-f', f]);
+  // Server-side apply: large CRDs overflow the last-applied annotation of client-side apply.
+  await kubectlOrThrow(access, ['apply', '--server-side', '--force-conflicts', '--field-manager=tsvirt-local-cluster', '-f', '-', ...files], systemNamespace);
+  if (crds.length > 0) await kubectlOrThrow(access, ['wait', '--for=condition=Established', '--timeout=60s', ...files]);
+  return crds.length;
+}
+
+async function startNodes(launcher: Launcher, info: ClusterInfo, access: AdminAccess, resources: NodeResources): Promise<void> {
+  const paths = statePaths(info.stateDir);
+  const records = await Promise.all(info.nodes.map((n) => launcher.start(nodeAgentCommand(info.repoRoot, paths, n.name, resources))));
+  await Promise.all(records.map((r, i) => launcher.wait(r, () => probeNodeReady(access, info.nodes[i]?.name ?? ''))));
+}
+
+async function waitSchedulingReady(launcher: Launcher, info: ClusterInfo, access: AdminAccess, records: readonly ProcessRecord[]): Promise<void> {
+  const [kcm, scheduler] = records;
+  if (kcm === undefined || scheduler === undefined) throw new Error('kube-controller-manager and kube-scheduler were not started');
+  // Healthy is not enough: only the leader acts, and a fresh cluster has none until the Lease is taken.
+  await Promise.all([
+    launcher.wait(kcm, async () => ((await probeHealthz(info.ports.controllerManager)) === true ? probeLeaseHeld(access, 'kube-system', 'kube-controller-manager') : 'healthz not ok')),
+    launcher.wait(scheduler, async () => ((await probeHealthz(info.ports.scheduler)) === true ? probeLeaseHeld(access, 'kube-system', 'kube-scheduler') : 'healthz not ok')),
+  ]);
+}
+
+function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repoRoot: string): ClusterInfo {
+  const names = nodeNames(opts.nodes ?? 1);
+  return {
+    version: CLUSTER_JSON_VERSION,
+    stateDir: paths.root,
+    binDir: resolve(opts.binDir),
+    repoRoot,
+    server: serverUrl(ports),
+    kubeconfig: paths.adminKubeconfig,
+    kubectl: join(resolve(opts.binDir), 'kubectl'),
+    ha: opts.ha === true,
+    ports,
+    nodes: names.map((name) => ({ name, ...nodePaths(paths, name), libvirtUri: opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI })),
+    processes: [],
+    components: [],
+    startedAt: new Date().toISOString(),
+  };
+}
+
+async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launcher): Promise<void> {
+  const log = opts.log ?? ((): void => undefined);
+  const paths = statePaths(info.stateDir);
+  const layout: Layout = { paths, binDir: info.binDir, ports: info.ports };
+  const access = await adminAccess(info.server, paths.pki, info.binDir, info.kubeconfig);
+  await launcher.startHealthy(etcdCommand(layout), () => probeEtcd(etcdUrl(info.ports)));
+  log(`etcd ready on ${etcdUrl(info.ports)}`);
+  // Started at once: they retry until the API server answers, and their start-up overlaps its own.
+  const controllers = [await launcher.start(controllerManagerCommand(layout)), await launcher.start(schedulerCommand(layout))];
+  await startApiServers(launcher, layout, access);
+  log(`kube-apiserver ready at ${info.server}`);
+  const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
+  const [crdCount] = await Promise.all([
+    applyManifests(access, crdDir),
+    startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
+    waitSchedulingReady(launcher, info, access, controllers),
+  ]);
+  log(`${crdCount} CRDs established, namespace ${SYSTEM_NAMESPACE} created, ${info.nodes.length} nodes Ready, scheduler and controller-manager leading`);
+}
+
+/**
+ * Starts a fresh cluster in `opts.stateDir` (previous cluster files there are removed) and resolves
+ * when it is ready: API ready, CRDs Established, nodes Ready, scheduler and controller-manager
+ * leading. On failure, stops everything it started and rethrows.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
+  const t0 = Date.now();
+  const repoRoot = resolve(opts.repoRoot ?? REPO_ROOT);
+  checkPrerequisites(opts, repoRoot);
+  const paths = statePaths(resolve(opts.stateDir));
+  await mkdir(paths.root, { recursive: true });
+  await clearState(paths);
+  const [ports] = await Promise.all([allocatePorts(opts.ha === true), createPki(paths.pki, nodeNames(opts.nodes ?? 1))]);
+  const info = initialInfo(opts, paths, ports, repoRoot);
+  await writeKubeconfigs(paths, info.server, info.nodes.map((n) => n.name));
+  await saveCluster(info);
+  try {
+    await bringUp(info, opts, new Launcher(info, opts.startTimeoutMs ?? 60_000));
+  } catch (err) {
+    await stopCluster(info.stateDir).catch(() => undefined);
+    throw err;
+  }
+  info.readyAt = new Date().toISOString();
+  info.readyMs = Date.now() - t0;
+  await saveCluster(info);
+  return info;
+}
+
+export type StopReport = Readonly<{
+  stopped: ReadonlyArray<Readonly<{ name: string; outcome: StopOutcome }>>;
+  /** Processes that carried this cluster's marker after everything recorded was stopped (now killed). */
+  strays: readonly MarkedProcess[];
+}>;
+
+/** Stop order: what uses the API first, then what serves it, etcd last. */
+const STOP_TIERS: ReadonlyArray<(name: string) => boolean> = [
+  (n) => n.startsWith('node-agent-'),
+  (n) => n === 'kube-controller-manager' || n === 'kube-scheduler',
+  (n) => n.startsWith('kube-apiserver-') || n === 'haproxy',
+  (n) => n === 'etcd',
+];
+
+async function stopAll(records: readonly ProcessRecord[]): Promise<{ name: string; outcome: StopOutcome }[]> {
+  return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r) })));
+}
+
+/**
+ * Stops every process recorded in `stateDir`/cluster.json (components, agents, control plane), then
+ * kills anything else still carrying the cluster's marker (for example launcher processes an agent
+ * left behind). Keeps the state folder, so logs stay readable. Safe to call twice.
+ */
+export async function stopCluster(stateDir: string): Promise<StopReport> {
+  const info = await readCluster(stateDir);
+  if (info === undefined) return { stopped: [], strays: [] };
+  const stopped = await stopAll(info.components);
+  const remaining = info.processes.filter((p) => !STOP_TIERS.some((t) => t(p.name)));
+  stopped.push(...(await stopAll(remaining)));
+  for (const tier of STOP_TIERS) stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
+  const strays = await killMarkedProcesses(info.stateDir);
+  await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
+  return { stopped, strays };
+}
+
+export type ProcessStatus = Readonly<{ name: string; pid: number; running: boolean }>;
+export type ClusterStatus = Readonly<{ apiReady: ProbeResult; processes: readonly ProcessStatus[]; components: readonly ProcessStatus[] }>;
+
+async function statusOf(records: readonly ProcessRecord[]): Promise<ProcessStatus[]> {
+  return Promise.all(records.map(async (r) => ({ name: r.name, pid: r.pid, running: await isRunning(r) })));
+}
+
+export async function clusterStatus(info: ClusterInfo): Promise<ClusterStatus> {
+  const paths = statePaths(info.stateDir);
+  const access = await adminAccess(info.server, paths.pki, info.binDir, info.kubeconfig);
+  const apiReady = await probeReadyz(info.server, access.tls).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+  return { apiReady, processes: await statusOf(info.processes), components: await statusOf(info.components) };
+}
+
+/** True when every recorded control plane process runs and the API answers ready. */
+export async function isClusterUp(info: ClusterInfo): Promise<boolean> {
+  const status = await clusterStatus(info);
+  return status.apiReady === true && status.processes.every((p) => p.running);
+}
