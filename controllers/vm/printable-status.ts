@@ -1,0 +1,68 @@
+/**
+ * status.printableStatus, KubeVirt's words from an ordered table, first match wins (vm.go
+ * setPrintableStatus). Kubevirt's Migrating, PvcNotFound, DataVolumeError, WaitingForVolumeBinding,
+ * ErrImagePull and WaitingForReceiver have nothing to match in tsvirt and are left out; so is
+ * Provisioning, which KubeVirt shows while DataVolumes import and tsvirt has no import step for.
+ * Pure.
+ */
+import { CONDITION_TYPES, REASONS } from '../../api/names.js';
+import type { PrintableStatus, RunStrategy, VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import { hasCondition } from '../conditions.js';
+import { isBeingDeleted, isFinal, runStrategyOf } from './run-strategy.js';
+import { hasStopRequestFor } from './state-change.js';
+import type { StartFailure } from './start-failure.js';
+
+/** What the rules look at: the VM, its VMI after this pass's action, and the crash-loop record. */
+export type VmView = Readonly<{
+  vm: VirtualMachine;
+  vmi: VirtualMachineInstance | undefined;
+  startFailure: StartFailure | undefined;
+}>;
+
+const CRASH_LOOPING_STRATEGIES: ReadonlySet<RunStrategy> = new Set(['Always', 'RerunOnFailure', 'Once']);
+
+const isTerminating = (v: VmView): boolean => isBeingDeleted(v.vm);
+
+/** A live VMI that is going away: being deleted, or the VM no longer wants it. */
+function isStopping(v: VmView): boolean {
+  if (v.vmi === undefined || isFinal(v.vmi)) return false;
+  if (isBeingDeleted(v.vmi) || runStrategyOf(v.vm) === 'Halted') return true;
+  return hasStopRequestFor(v.vm.status?.stateChangeRequests ?? [], v.vmi);
+}
+
+const isPausedVmi = (vmi: VirtualMachineInstance): boolean =>
+  hasCondition(vmi.status?.conditions, CONDITION_TYPES.paused, 'True');
+const isPaused = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && isPausedVmi(v.vmi);
+const isRunning = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && !isPausedVmi(v.vmi);
+
+const isUnschedulable = (v: VmView): boolean =>
+  hasCondition(v.vmi?.status?.conditions, CONDITION_TYPES.podScheduled, 'False', REASONS.unschedulable);
+
+function isStarting(v: VmView): boolean {
+  const phase = v.vmi?.status?.phase;
+  return (
+    v.vmi !== undefined &&
+    (phase === undefined || phase === 'Pending' || phase === 'Scheduling' || phase === 'Scheduled')
+  );
+}
+
+function isCrashLooping(v: VmView): boolean {
+  if (v.vmi !== undefined && !isFinal(v.vmi)) return false;
+  return (v.startFailure?.consecutiveFailCount ?? 0) > 0 && CRASH_LOOPING_STRATEGIES.has(runStrategyOf(v.vm));
+}
+
+const isStopped = (v: VmView): boolean => v.vmi === undefined || isFinal(v.vmi);
+
+const RULES: ReadonlyArray<readonly [PrintableStatus, (v: VmView) => boolean]> = [
+  ['Terminating', isTerminating],
+  ['Stopping', isStopping],
+  ['Paused', isPaused],
+  ['Running', isRunning],
+  ['ErrorUnschedulable', isUnschedulable],
+  ['Starting', isStarting],
+  ['CrashLoopBackOff', isCrashLooping],
+  ['Stopped', isStopped],
+];
+
+export const printableStatus = (v: VmView): PrintableStatus =>
+  RULES.find(([, matches]) => matches(v))?.[0] ?? 'Unknown';

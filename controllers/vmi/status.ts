@@ -1,0 +1,101 @@
+/**
+ * The VMI status the controller owns, from the VMI and its launcher Pod: phase (see ./phase.ts),
+ * nodeName, launcherPodName, phaseTransitionTimestamps, reason, and the conditions PodScheduled
+ * (the scheduler's own reason and message when it cannot place the Pod) and Ready (False, with why,
+ * until the VMI runs). While the VMI is Running or Unknown, Ready belongs to virt-handler and is
+ * left as it is. Also the node label handlers select on. Pure.
+ */
+import { CONDITION_TYPES, LABELS, REASONS } from '../../api/names.js';
+import type { VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
+import type { Pod } from '../../kube/core.js';
+import { rfc3339, setCondition, type ConditionInput } from '../conditions.js';
+import { defined } from '../defined.js';
+import { podBoundNode, podEnded, vmiPhaseFromPod, type PhaseDecision } from './phase.js';
+
+export type VmiStatusResult = Readonly<{
+  status: VirtualMachineInstanceStatus;
+  /** The VMI's labels as they should be (LABELS.nodeName added once placed). */
+  labels: Readonly<Record<string, string>>;
+  /** The phase decision, for Events and logs. */
+  decision: PhaseDecision;
+}>;
+
+function podScheduledInput(pod: Pod | undefined): ConditionInput | undefined {
+  if (pod === undefined) return undefined;
+  if (podBoundNode(pod) !== undefined) return { type: CONDITION_TYPES.podScheduled, status: 'True' };
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+  if (c === undefined || c.status !== 'False') return undefined;
+  return { type: CONDITION_TYPES.podScheduled, status: 'False', ...defined({ reason: c.reason, message: c.message }) };
+}
+
+function readyInput(phase: VmiPhase, pod: Pod | undefined, decision: PhaseDecision): ConditionInput | undefined {
+  if (phase === 'Running' || phase === 'Unknown') return undefined; // virt-handler's
+  const base = { type: CONDITION_TYPES.ready, status: 'False' } as const;
+  if (decision.reason !== undefined)
+    return { ...base, reason: decision.reason, ...defined({ message: decision.message }) };
+  if (pod === undefined)
+    return { ...base, reason: REASONS.podNotExists, message: 'virt-launcher Pod does not exist yet' };
+  if (podEnded(pod) || pod.metadata?.deletionTimestamp !== undefined) {
+    return { ...base, reason: REASONS.podTerminating, message: 'virt-launcher Pod is terminating' };
+  }
+  return { ...base, reason: REASONS.guestNotRunning, message: 'Guest is not running' };
+}
+
+function withTransition(
+  vmi: VirtualMachineInstance,
+  phase: VmiPhase,
+  now: Date,
+): VirtualMachineInstanceStatus['phaseTransitionTimestamps'] {
+  const list = vmi.status?.phaseTransitionTimestamps ?? [];
+  if (vmi.status?.phase === phase) return vmi.status.phaseTransitionTimestamps;
+  return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
+}
+
+function nodeLabels(vmi: VirtualMachineInstance, nodeName: string | undefined): Readonly<Record<string, string>> {
+  const labels = vmi.metadata.labels ?? {};
+  if (nodeName === undefined || labels[LABELS.nodeName] === nodeName) return labels;
+  return { ...labels, [LABELS.nodeName]: nodeName };
+}
+
+const isFinal = (p: VmiPhase | undefined): boolean => p === 'Succeeded' || p === 'Failed';
+
+function conditionsFor(
+  vmi: VirtualMachineInstance,
+  pod: Pod | undefined,
+  decision: PhaseDecision,
+  now: Date,
+): VirtualMachineInstanceStatus['conditions'] {
+  let conditions = vmi.status?.conditions;
+  // A VMI that was already final keeps its conditions: what ended it stays readable.
+  if (isFinal(vmi.status?.phase)) return conditions;
+  const scheduled = podScheduledInput(pod);
+  if (scheduled !== undefined) conditions = setCondition(conditions, scheduled, now);
+  const ready = readyInput(decision.phase, pod, decision);
+  if (ready !== undefined) conditions = setCondition(conditions, ready, now);
+  return conditions;
+}
+
+/** The VMI's status and labels as the controller would have them, given its Pod (undefined: none). */
+export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefined, now: Date): VmiStatusResult {
+  const old = vmi.status ?? {};
+  const decision = vmiPhaseFromPod(vmi, pod);
+  const phase = decision.phase;
+  const changedToFinal = phase !== old.phase && isFinal(phase);
+  const nodeName = decision.nodeName ?? old.nodeName;
+  const status: VirtualMachineInstanceStatus = {
+    ...old,
+    phase,
+    ...defined({
+      nodeName,
+      launcherPodName: pod?.metadata?.name ?? old.launcherPodName,
+      conditions: conditionsFor(vmi, pod, decision, now),
+      phaseTransitionTimestamps: withTransition(vmi, phase, now),
+      reason: changedToFinal ? decision.reason : old.reason,
+    }),
+  };
+  return {
+    status,
+    labels: nodeLabels(vmi, phase === 'Scheduled' || phase === 'Running' ? nodeName : undefined),
+    decision,
+  };
+}

@@ -1,0 +1,114 @@
+import { launcherPodFor, launcherPodName, launcherResources } from '../../../controllers/vmi/launcher-pod.js';
+import { formatBytes, parseQuantity } from '../../../controllers/vmi/quantity.js';
+import { VMI_UID, vmi } from './fixtures.js';
+
+const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.js'] };
+
+describe('launcherPodFor', () => {
+  const p = launcherPodFor(
+    {
+      ...vmi(undefined),
+      spec: { ...vmi(undefined).spec, nodeSelector: { disk: 'ssd' }, terminationGracePeriodSeconds: 60 },
+    },
+    CONFIG,
+  );
+  const c = p.spec?.containers[0];
+
+  it('is owned by the VMI as its controller, blocking the VMI’s deletion', () => {
+    expect(p.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: 'tsvirt.io/v1alpha1',
+        kind: 'VirtualMachineInstance',
+        name: 'web',
+        uid: VMI_UID,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+  });
+
+  it('is labelled with the VMI’s uid and name and the launcher component', () => {
+    expect(p.metadata?.labels).toMatchObject({
+      'tsvirt.io/created-by': VMI_UID,
+      'tsvirt.io/vmi-name': 'web',
+      'tsvirt.io/component': 'virt-launcher',
+    });
+  });
+
+  it('runs the configured command in the compute container of the launcher image', () => {
+    expect(c).toMatchObject({
+      name: 'compute',
+      image: 'tsvirt.io/virt-launcher:v1alpha1',
+      command: CONFIG.launcherCommand,
+    });
+  });
+
+  it('passes the VMI identity and the Pod identity through the downward API', () => {
+    expect(c?.env).toEqual([
+      { name: 'VMI_NAME', value: 'web' },
+      { name: 'VMI_UID', value: VMI_UID },
+      { name: 'VMI_NAMESPACE', value: 'ns' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ]);
+  });
+
+  it('requests and limits the guest’s CPU and memory plus the launcher overhead', () => {
+    // 2 vCPUs + 10m; 256Mi guest + 48Mi launcher + 32Mi QEMU + 2 × 8Mi + 256Mi/512.
+    const expected = {
+      cpu: '2010m',
+      memory: String(256 * 2 ** 20 + 48 * 2 ** 20 + 32 * 2 ** 20 + 16 * 2 ** 20 + 2 ** 19),
+    };
+    expect(c?.resources).toEqual({ requests: expected, limits: expected });
+  });
+
+  it('keeps the node selector, never restarts, and outlives the VMI’s grace period by 15 s', () => {
+    expect(p.spec).toMatchObject({
+      nodeSelector: { disk: 'ssd' },
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 75,
+      automountServiceAccountToken: false,
+    });
+  });
+
+  it('has a deterministic name per VMI incarnation', () => {
+    expect(p.metadata?.name).toBe('virt-launcher-web-22222222');
+    expect(launcherPodName(vmi(undefined, { uid: 'abcdef12-0000' }))).toBe('virt-launcher-web-abcdef12');
+    const long = { ...vmi(undefined), metadata: { ...vmi(undefined).metadata, name: 'x'.repeat(200) } };
+    expect(launcherPodName(long).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('launcherResources', () => {
+  it('takes CPU from resources.requests when given, else sockets × cores × threads', () => {
+    const base = vmi(undefined);
+    const withRequest = {
+      ...base,
+      spec: { ...base.spec, domain: { ...base.spec.domain, resources: { requests: { cpu: '100m' } } } },
+    };
+    expect(launcherResources(withRequest).cpu).toBe('110m');
+    const topo = {
+      ...base,
+      spec: { ...base.spec, domain: { ...base.spec.domain, cpu: { sockets: 2, cores: 2, threads: 2 } } },
+    };
+    expect(launcherResources(topo).cpu).toBe('8010m');
+  });
+});
+
+describe('quantities', () => {
+  it.each([
+    ['128Mi', 128 * 2 ** 20],
+    ['1Gi', 2 ** 30],
+    ['1G', 1e9],
+    ['500m', 0.5],
+    ['2', 2],
+    [3, 3],
+    ['12x', undefined],
+  ] as const)('reads %s', (q, v) => {
+    expect(parseQuantity(q)).toBe(v);
+  });
+  it('writes whole mebibytes as Mi', () => {
+    expect(formatBytes(64 * 2 ** 20)).toBe('64Mi');
+    expect(formatBytes(1000)).toBe('1000');
+  });
+});
