@@ -207,6 +207,10 @@ export function haproxyConfig(ports: Ports): string {
     // Watches are long-lived connections.
     '  timeout client 1h',
     '  timeout server 1h',
+    // A refused connection (an API server just died, before its health check notices) is
+    // retried on another server, so losing one API server interrupts nobody.
+    '  retries 3',
+    '  option redispatch',
     'frontend kube-apiserver',
     `  bind 127.0.0.1:${ports.haproxy}`,
     '  default_backend kube-apiservers',

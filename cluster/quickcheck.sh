@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# cluster/quickcheck.sh: a short series of checks that the local cluster and tsvirt are set up,
+# one PASS/FAIL line each; exits non-zero when any check fails.
+# To add a check: put a file in cluster/quickcheck.d/ (sourced in name order) that defines a
+# function and calls `check "what it checks" function_name`. A check function prints what it saw
+# and returns non-zero to fail.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="${TSVIRT_CLUSTER_DIR:-$repo/.cluster}"
+cd "$repo"
+export TSVIRT_CLUSTER_DIR="$state"
+
+failed=0
+check() {
+  local name="$1"
+  shift
+  local output
+  if output="$("$@" 2>&1)"; then
+    echo "PASS $name"
+  else
+    # The last line is what the check saw last.
+    echo "FAIL $name: $(printf '%s' "$output" | tail -n 1)"
+    failed=1
+  fi
+}
+
+k() { cluster/kubectl.sh --request-timeout=5s "$@"; }
+
+api_ready() { [[ "$(k get --raw /readyz)" == ok ]]; }
+
+crds_established() {
+  local crds=(manifests/crds/*.yaml)
+  [[ -e "${crds[0]}" ]] || { echo "no CRD manifests in manifests/crds"; return 1; }
+  local args=()
+  for f in "${crds[@]}"; do args+=(-f "$f"); done
+  k wait --for=condition=Established --timeout=10s "${args[@]}"
+}
+
+nodes_ready() {
+  local count
+  count="$(k get nodes --no-headers | wc -l)"
+  [[ "$count" -gt 0 ]] || { echo "no nodes registered"; return 1; }
+  k wait --for=condition=Ready --timeout=10s nodes --all
+}
+
+control_plane_up() { node_modules/.bin/node dist/local-cluster.js status --state-dir "$state"; }
+
+components_up() {
+  local status
+  status="$(node_modules/.bin/node dist/local-cluster.js status --state-dir "$state")" || { echo "$status"; return 1; }
+  grep -q '^virt-controller ' <<<"$status" || { echo "virt-controller is not running: run cluster/sync.sh"; return 1; }
+  grep -q '^virt-handler-' <<<"$status" || { echo "no virt-handler is running: run cluster/sync.sh"; return 1; }
+}
+
+if [[ ! -f "$state/cluster.json" ]]; then
+  echo "FAIL cluster exists: no cluster in $state: run cluster/up.sh"
+  exit 1
+fi
+check "API ready" api_ready
+check "CRDs established" crds_established
+check "nodes Ready" nodes_ready
+check "control plane processes running" control_plane_up
+check "tsvirt components up" components_up
+
+for extra in cluster/quickcheck.d/*.sh; do
+  [[ -e "$extra" ]] || continue
+  # shellcheck source=/dev/null
+  source "$extra"
+done
+
+exit "$failed"
