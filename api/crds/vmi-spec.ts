@@ -21,7 +21,7 @@ import {
   requestWithinLimit,
   uniqueNames,
 } from './cel.js';
-import { arr, bool, int, marker, named, obj, quantity, rule, str, stringMap } from './json-schema.js';
+import { arr, bool, int, marker, named, obj, quantity, rule, str } from './json-schema.js';
 
 export const MAX_DISKS = 32;
 export const MAX_VOLUMES = 32;
@@ -374,7 +374,13 @@ export const vmiSpecSchema = named(
         description: 'Seconds the guest gets to shut down after an ACPI request before it is destroyed.',
         'x-kubernetes-validations': [atLeast(0, 'terminationGracePeriodSeconds')],
       }),
-      nodeSelector: stringMap({ maxProperties: 64 }),
+      nodeSelector: {
+        type: 'object',
+        description: 'Node labels the launcher Pod must match to be scheduled.',
+        maxProperties: 64,
+        // Label values are at most 63 characters; the bound keeps the immutability rule's cost estimate small.
+        additionalProperties: str({ maxLength: 63 }),
+      },
       hostname: name('hostname'),
     },
     {

@@ -47,6 +47,7 @@ export interface VirtualMachineInstanceSpec {
   readonly networks?: ReadonlyArray<Network>;
   /** Seconds the guest gets to shut down after an ACPI request before it is destroyed. */
   readonly terminationGracePeriodSeconds?: number;
+  /** Node labels the launcher Pod must match to be scheduled. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly hostname?: string;
 }
