@@ -8,7 +8,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -29,6 +29,8 @@ interface DomainOptions {
 
 interface RunTiming {
   readonly run: number;
+  /** QEMU started directly with the same guest and machine, no libvirt: the baseline of this run. */
+  readonly directQemuStartToMarkerMs: number;
   readonly kernelRelease: string;
   readonly virshStartMs: number;
   readonly startToMarkerMs: number;
@@ -126,6 +128,10 @@ class SerialConsole {
     return this.closedAt;
   }
 
+  write(text: string): void {
+    this.socket.write(text);
+  }
+
   close(): void {
     this.socket.destroy();
   }
@@ -167,7 +173,49 @@ class LifecycleEvents {
   }
 }
 
-async function bootOnce(uri: string, dir: string, guestDir: string, n: number): Promise<RunTiming> {
+/** Boots the same guest with QEMU directly and powers it off from its shell; returns start → marker. */
+async function bootDirect(dir: string, guestDir: string, n: number): Promise<number> {
+  const serialSocket = join(dir, `direct-${n}.sock`);
+  const args = ['-accel', 'tcg', '-machine', 'pc', '-m', '128', '-smp', '1', '-nodefaults', '-display', 'none'];
+  args.push('-kernel', join(guestDir, 'vmlinuz'), '-initrd', join(guestDir, 'initrd.img'));
+  args.push('-append', 'console=ttyS0 quiet', '-serial', `unix:${serialSocket},server=on,wait=off`, '-no-reboot');
+  const t0 = performance.now();
+  const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve) => qemu.once('exit', () => resolve()));
+  let serial: SerialConsole | undefined;
+  try {
+    const console_ = (serial = await SerialConsole.open(serialSocket));
+    await waitFor(
+      () => console_.match(MARKER),
+      BOOT_DEADLINE_MS,
+      () => `the marker (direct QEMU); ${console_.tail()}`,
+    );
+    const ms = performance.now() - t0;
+    await waitFor(
+      () => console_.match(/\/ # /),
+      BOOT_DEADLINE_MS,
+      () => `the prompt (direct QEMU); ${console_.tail()}`,
+    );
+    console_.write('poweroff\n');
+    await waitFor(
+      () => console_.closed(),
+      SHUTDOWN_DEADLINE_MS,
+      () => `QEMU to exit after poweroff; ${console_.tail()}`,
+    );
+    return round(ms);
+  } finally {
+    serial?.close();
+    if (qemu.exitCode === null) qemu.kill('SIGKILL');
+    await exited;
+  }
+}
+
+async function bootOnce(
+  uri: string,
+  dir: string,
+  guestDir: string,
+  n: number,
+): Promise<Omit<RunTiming, 'directQemuStartToMarkerMs'>> {
   const serialSocket = join(dir, `serial-${n}.sock`);
   const xmlPath = join(dir, `domain-${n}.xml`);
   await writeFile(
@@ -240,10 +288,14 @@ interface Report {
     readonly startToMarker: number;
     readonly shutdownToShutoff: number;
     readonly virshStart: number;
+    readonly directQemuStartToMarker: number;
   };
+  /** libvirt's start → marker over direct QEMU's, both medians of this run: comparable across loaded machines. */
+  readonly startToMarkerVsDirectQemu: number;
+  readonly loadAverage: { readonly before: number; readonly after: number };
 }
 
-async function report(runs: readonly RunTiming[], guestDir: string): Promise<Report> {
+async function report(runs: readonly RunTiming[], guestDir: string, loadBefore: number): Promise<Report> {
   const inputs = await readFile(join(guestDir, 'inputs'), 'utf8').catch(() => '');
   const guest = Object.fromEntries(
     inputs
@@ -260,7 +312,13 @@ async function report(runs: readonly RunTiming[], guestDir: string): Promise<Rep
       startToMarker: median(runs.map((r) => r.startToMarkerMs)),
       shutdownToShutoff: median(runs.map((r) => r.shutdownToShutoffMs)),
       virshStart: median(runs.map((r) => r.virshStartMs)),
+      directQemuStartToMarker: median(runs.map((r) => r.directQemuStartToMarkerMs)),
     },
+    startToMarkerVsDirectQemu:
+      Math.round(
+        (median(runs.map((r) => r.startToMarkerMs)) / median(runs.map((r) => r.directQemuStartToMarkerMs))) * 100,
+      ) / 100,
+    loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0 },
   };
 }
 
@@ -275,14 +333,16 @@ async function main(): Promise<void> {
   });
   const guestDir = await ensureGuest(values['guest-dir']);
   const dir = await mkdtemp(join(tmpdir(), 'tsvirt-boot-'));
+  const loadBefore = loadavg()[0] ?? 0;
   const libvirtd = join(HERE, 'libvirtd.sh');
   const runs: RunTiming[] = [];
   try {
     const uri = (await run(libvirtd, ['start', dir])).stdout.trim();
     for (let n = 1; n <= Number(values.runs); n++) {
-      const t = await bootOnce(uri, dir, guestDir, n);
+      const directQemuStartToMarkerMs = await bootDirect(dir, guestDir, n);
+      const t = { ...(await bootOnce(uri, dir, guestDir, n)), directQemuStartToMarkerMs };
       process.stderr.write(
-        `run ${n}: start→marker ${t.startToMarkerMs} ms (virsh start ${t.virshStartMs} ms), shutdown→shut off ${t.shutdownToShutoffMs} ms, ${t.stopReason}\n`,
+        `run ${n}: start→marker ${t.startToMarkerMs} ms (virsh start ${t.virshStartMs} ms; direct QEMU ${directQemuStartToMarkerMs} ms), shutdown→shut off ${t.shutdownToShutoffMs} ms, ${t.stopReason}\n`,
       );
       runs.push(t);
     }
@@ -290,7 +350,7 @@ async function main(): Promise<void> {
     await run(libvirtd, ['stop', dir]);
     if (!values['keep-dir']) await rm(dir, { recursive: true, force: true });
   }
-  const r = await report(runs, guestDir);
+  const r = await report(runs, guestDir, loadBefore);
   const text = `${JSON.stringify(r, null, 2)}\n`;
   if (values.json !== undefined) {
     await mkdir(dirname(values.json), { recursive: true });
