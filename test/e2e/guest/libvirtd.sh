@@ -4,6 +4,9 @@
 #   libvirtd.sh start DIR   starts both daemons with all state under DIR; prints the URI to use
 #   libvirtd.sh stop DIR    destroys the domains still running, stops both daemons, waits for them
 #   libvirtd.sh uri DIR     prints the URI: qemu:///system?socket=DIR/sock/libvirt-sock
+#   libvirtd.sh restart-libvirtd DIR
+#                           stops libvirtd alone (SIGTERM; QEMU and virtlogd keep running) and starts
+#                           it again in the same mount namespace; it reconnects to the running domains
 #
 # A privileged libvirtd hard-codes /run/libvirt, /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt
 # and /etc/libvirt (and virtlogd's socket inside /run/libvirt), and its QEMU driver locks
@@ -122,6 +125,16 @@ destroy_domains() { # dir
   return 0
 }
 
+restart_libvirtd() { # dir
+  local dir ns
+  dir="$(cd "$1" && pwd)"
+  [[ -f "$dir/virtlogd.pid" ]] || { log "no virtlogd for $dir: start it first"; exit 1; }
+  ns="/proc/$(cat "$dir/virtlogd.pid")/ns/mnt" # virtlogd holds the instance's mount namespace
+  stop_pid "$dir/libvirtd.pid" libvirtd
+  nsenter --mount="$ns" libvirtd --daemon --config "$dir/libvirtd.conf" --pid-file "$dir/libvirtd.pid"
+  wait_until 20 "libvirtd at $dir/sock/libvirt-sock" virsh -c "$(uri_of "$dir")" uri
+}
+
 stop() { # dir
   [[ -d "$1" ]] || return 0
   local dir
@@ -135,5 +148,6 @@ case "${1:-} ${2:+dir}" in
   "start dir") start "$2" ;;
   "stop dir") stop "$2" ;;
   "uri dir") uri_of "$(cd "$2" && pwd)" ;;
-  *) log "usage: $0 start|stop|uri DIR"; exit 2 ;;
+  "restart-libvirtd dir") restart_libvirtd "$2" ;;
+  *) log "usage: $0 start|stop|uri|restart-libvirtd DIR"; exit 2 ;;
 esac
