@@ -8,7 +8,7 @@ import { REPO_ROOT, clusterStatus, isClusterUp, readCluster, startCluster, stopC
 
 const USAGE = `usage: local-cluster <command> [flags]
   up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE=URI]...
-  down    [--state-dir D]
+  down    [--state-dir D] [--strict]   --strict: exit 1 when stray processes had to be killed
   status  [--state-dir D]
   sync    [--state-dir D]     (re)start virt-controller and one virt-handler per node
 State folder default: <repo>/.cluster. Without --bin-dir, cluster/controlplane/build.sh builds or reuses the binaries.`;
@@ -19,6 +19,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'bin-dir': { type: 'string' },
   libvirt: { type: 'string', multiple: true },
+  strict: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -61,7 +62,7 @@ function printSummary(info: ClusterInfo): void {
   out(`  state:      ${info.stateDir}`);
 }
 
-type Flags = { nodes?: string; ha?: boolean; 'state-dir'?: string; 'bin-dir'?: string; libvirt?: string[] };
+type Flags = { nodes?: string; ha?: boolean; strict?: boolean; 'state-dir'?: string; 'bin-dir'?: string; libvirt?: string[] };
 
 async function up(flags: Flags, stateDir: string): Promise<number> {
   const nodes = parseNodes(flags.nodes);
@@ -82,12 +83,12 @@ async function up(flags: Flags, stateDir: string): Promise<number> {
   return 0;
 }
 
-async function down(stateDir: string): Promise<number> {
+async function down(stateDir: string, strict: boolean): Promise<number> {
   const report = await stopCluster(stateDir);
   if (report.stopped.length === 0) out(`No cluster recorded in ${stateDir}`);
   for (const s of report.stopped) out(`${s.name}: ${s.outcome}`);
   for (const s of report.strays) err(`warning: killed stray process ${s.pid} (${s.cmdline})`);
-  return 0;
+  return strict && report.strays.length > 0 ? 1 : 0;
 }
 
 async function status(stateDir: string): Promise<number> {
@@ -131,7 +132,7 @@ function run(command: string, values: Flags): Promise<number> {
     case 'up':
       return up(values, stateDir);
     case 'down':
-      return down(stateDir);
+      return down(stateDir, values.strict === true);
     case 'status':
       return status(stateDir);
     case 'sync':
