@@ -1,0 +1,193 @@
+// The CRD validation of api/crds/ on the real API server: every bad spec in api-validation-cases.ts
+// is refused with its message at the right field, every good twin is accepted, KubeVirt's own
+// examples apply with only their apiVersion changed, and a VMI's spec cannot change once created.
+// No tsvirt component runs here: this is the API server alone, as `kubectl create` meets it.
+import { API_VERSION, GROUP, VMI_KIND, VMI_PLURAL } from '../../api/names.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import { createTestNamespace, deleteTestNamespace, kubectl, type KubectlResult } from '../harness/index.js';
+import {
+  asVm,
+  asVmi,
+  goodVmiSpec,
+  OBJECT_CASES,
+  SPEC_CASES,
+  type Json,
+  type SpecCase,
+} from './api-validation-cases.js';
+
+let ns: string;
+
+beforeAll(async () => {
+  ns = await createTestNamespace('api-validation');
+}, 60_000);
+
+afterAll(async () => {
+  await deleteTestNamespace(ns);
+}, 60_000);
+
+/** Server-side dry run: the API server defaults and validates in full, and stores nothing. */
+function dryRunCreate(object: Json): Promise<KubectlResult> {
+  return kubectl(['create', '--dry-run=server', '-n', ns, '-o', 'json', '-f', '-'], {
+    input: JSON.stringify(object),
+    allowFailure: true,
+  });
+}
+
+function expectVerdict(result: KubectlResult, rejectedWith: string | undefined, field: string | undefined): void {
+  if (rejectedWith === undefined) {
+    expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 0, stderr: '' });
+    return;
+  }
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toContain(rejectedWith);
+  // The API server names the field in front of the message: `spec.domain.memory.guest: Invalid value: ...`.
+  if (field !== undefined) expect(result.stderr).toContain(`${field}: `);
+}
+
+const verdict = (c: SpecCase): string => (c.rejectedWith === undefined ? 'accepts' : 'refuses');
+
+describe('CRD validation on the real API server', () => {
+  it.each(SPEC_CASES.map((c) => [verdict(c), c.name, c] as const))('%s a VirtualMachine with %s', async (_, __, c) => {
+    const spec = goodVmiSpec();
+    c.mutate(spec);
+    const result = await dryRunCreate(asVm('case', spec));
+    expectVerdict(result, c.rejectedWith, c.field === undefined ? undefined : `spec.template.spec.${c.field}`);
+  });
+
+  it.each(SPEC_CASES.map((c) => [verdict(c), c.name, c] as const))(
+    '%s a VirtualMachineInstance with %s',
+    async (_, __, c) => {
+      const spec = goodVmiSpec();
+      c.mutate(spec);
+      const result = await dryRunCreate(asVmi('case', spec));
+      expectVerdict(result, c.rejectedWith, c.field === undefined ? undefined : `spec.${c.field}`);
+    },
+  );
+
+  it.each(OBJECT_CASES.map((c) => [c.rejectedWith === undefined ? 'accepts' : 'refuses', c.name, c] as const))(
+    '%s %s',
+    async (_, __, c) => {
+      expectVerdict(await dryRunCreate(c.object), c.rejectedWith, undefined);
+    },
+  );
+});
+
+// From kubevirt/kubevirt examples/ (Apache-2.0), with only apiVersion changed.
+const KUBEVIRT_EXAMPLES: Readonly<Record<string, Json>> = {
+  'vm-cirros.yaml': {
+    apiVersion: API_VERSION,
+    kind: 'VirtualMachine',
+    metadata: { labels: { 'kubevirt.io/vm': 'vm-cirros' }, name: 'vm-cirros' },
+    spec: {
+      running: false,
+      template: {
+        metadata: { labels: { 'kubevirt.io/vm': 'vm-cirros' } },
+        spec: {
+          domain: {
+            devices: {
+              disks: [
+                { disk: { bus: 'virtio' }, name: 'containerdisk' },
+                { disk: { bus: 'virtio' }, name: 'cloudinitdisk' },
+              ],
+            },
+            resources: { requests: { memory: '128Mi' } },
+          },
+          terminationGracePeriodSeconds: 0,
+          volumes: [
+            {
+              containerDisk: { image: 'index.docker.io/kubevirt/cirros-container-disk-demo:mybuild' },
+              name: 'containerdisk',
+            },
+            {
+              cloudInitNoCloud: { userData: "#!/bin/sh\n\necho 'printed from cloud-init userdata'\n" },
+              name: 'cloudinitdisk',
+            },
+          ],
+        },
+      },
+    },
+  },
+  'vmi-ephemeral.yaml': {
+    apiVersion: API_VERSION,
+    kind: VMI_KIND,
+    metadata: { labels: { special: 'vmi-ephemeral' }, name: 'vmi-ephemeral' },
+    spec: {
+      domain: {
+        devices: { disks: [{ disk: { bus: 'virtio' }, name: 'containerdisk' }] },
+        memory: { guest: '128Mi' },
+        resources: {},
+      },
+      terminationGracePeriodSeconds: 0,
+      volumes: [
+        { containerDisk: { image: 'registry:5000/kubevirt/cirros-container-disk-demo:devel' }, name: 'containerdisk' },
+      ],
+    },
+  },
+  'vmi-host-disk.yaml': {
+    apiVersion: API_VERSION,
+    kind: VMI_KIND,
+    metadata: { labels: { special: 'vmi-host-disk' }, name: 'vmi-host-disk' },
+    spec: {
+      domain: {
+        devices: { disks: [{ disk: { bus: 'virtio' }, name: 'host-disk' }] },
+        memory: { guest: '128Mi' },
+        resources: {},
+      },
+      terminationGracePeriodSeconds: 0,
+      volumes: [{ hostDisk: { capacity: '1Gi', path: '/var/data/disk.img', type: 'DiskOrCreate' }, name: 'host-disk' }],
+    },
+  },
+};
+
+describe("KubeVirt's examples", () => {
+  it.each(Object.keys(KUBEVIRT_EXAMPLES))('accepts %s with only its apiVersion changed', async (file) => {
+    const result = await dryRunCreate(KUBEVIRT_EXAMPLES[file] ?? {});
+    expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it("defaults a disk's bus to virtio and the grace period to 180 s, as KubeVirt does", async () => {
+    const vmi = asVmi('defaults', {
+      domain: { memory: { guest: '64Mi' }, devices: { disks: [{ name: 'scratch' }] } },
+      volumes: [{ name: 'scratch', emptyDisk: { capacity: '1Gi' } }],
+    });
+    const result = await dryRunCreate(vmi);
+    expect(result.stderr.trim()).toBe('');
+    const stored = JSON.parse(result.stdout) as VirtualMachineInstance;
+    expect(stored.spec.domain.devices.disks).toEqual([{ name: 'scratch', disk: { bus: 'virtio' } }]);
+    expect(stored.spec.terminationGracePeriodSeconds).toBe(180);
+  });
+
+  it("stores a VM's template as given, plus the interface model's default", async () => {
+    const result = await dryRunCreate(asVm('stored', goodVmiSpec()));
+    const stored = JSON.parse(result.stdout) as VirtualMachine;
+    expect(stored.spec.template.spec).toMatchObject(goodVmiSpec());
+    expect(stored.spec.template.spec.domain.devices.interfaces).toEqual([
+      { name: 'default', masquerade: {}, model: 'virtio' },
+    ]);
+  });
+});
+
+describe("a VirtualMachineInstance's spec", () => {
+  const resource = `${VMI_PLURAL}.${GROUP}`;
+
+  it('cannot change after creation, while its labels and status can', async () => {
+    // Given a stored VMI
+    await kubectl(['create', '-n', ns, '-f', '-'], { input: JSON.stringify(asVmi('fixed', goodVmiSpec())) });
+
+    // When its spec is patched, then the API server refuses with the immutability message
+    const patch = JSON.stringify({ spec: { terminationGracePeriodSeconds: 5 } });
+    const refused = await kubectl(['patch', resource, 'fixed', '-n', ns, '--type=merge', '-p', patch], {
+      allowFailure: true,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('spec: Invalid value: ');
+    expect(refused.stderr).toContain("spec is immutable after creation; change the VirtualMachine's template");
+
+    // And metadata and status still change
+    await kubectl(['label', resource, 'fixed', '-n', ns, 'tier=web']);
+    const status = JSON.stringify({ status: { phase: 'Scheduling' } });
+    await kubectl(['patch', resource, 'fixed', '-n', ns, '--subresource=status', '--type=merge', '-p', status]);
+    const phase = await kubectl(['get', resource, 'fixed', '-n', ns, '-o', 'jsonpath={.status.phase}']);
+    expect(phase.stdout).toBe('Scheduling');
+  }, 30_000);
+});
