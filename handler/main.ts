@@ -1,0 +1,175 @@
+/**
+ * virt-handler: one per node. Turns the node's VMIs into libvirt domains and reports their state.
+ *
+ *   node dist/virt-handler.js --node-name node-1 [--kubeconfig F] [--libvirt-uri qemu:///system]
+ *     [--run-dir /run/tsvirt] [--emulation auto|kvm|tcg] [--metrics-port 0] [--poll-interval 500]
+ *     [--libvirt-log-dir DIR] [--workers 16]
+ *
+ * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { COMPONENTS, LABELS } from '../api/names.js';
+import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
+import type { VirtualMachineInstance } from '../api/types.js';
+import { createKubeClients } from '../kube/clients.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { coreEvents, leases, nodes } from '../kube/core.js';
+import { toApiError } from '../kube/errors.js';
+import { Informer } from '../kube/informer.js';
+import { virtualMachineInstances } from '../kube/tsvirt.js';
+import type { HostFacts } from './domain/host-facts.js';
+import { Heartbeat } from './heartbeat.js';
+import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulation, probeKvm } from './kvm-probe.js';
+import { LibvirtConnection } from './libvirt/connection.js';
+import { HandlerMetrics } from './metrics.js';
+import { NodeHandler, UID_INDEX } from './node-handler.js';
+import { eventRecorder } from './vmi-events.js';
+
+export const DEFAULT_POLL_INTERVAL_MS = 500;
+const KVM_PROBE_TIMEOUT_MS = 3000;
+
+interface Flags {
+  readonly kubeconfig: string | undefined;
+  readonly nodeName: string;
+  readonly libvirtUri: string;
+  readonly runDir: string;
+  readonly emulation: EmulationMode;
+  readonly metricsPort: number;
+  readonly pollIntervalMs: number;
+  readonly libvirtLogDir: string | undefined;
+  readonly workers: number;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`virt-handler: ${message}\n`);
+  process.exit(2);
+}
+
+function intFlag(value: string, name: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) usage(`--${name} must be a whole number >= ${min}, got "${value}"`);
+  return n;
+}
+
+function defaultLogDir(uri: string): string | undefined {
+  return uri.startsWith('qemu:///system') ? '/var/log/libvirt/qemu' : undefined;
+}
+
+function parseFlags(argv: readonly string[]): Flags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      kubeconfig: { type: 'string' },
+      'node-name': { type: 'string' },
+      'libvirt-uri': { type: 'string', default: 'qemu:///system' },
+      'run-dir': { type: 'string', default: '/run/tsvirt' },
+      emulation: { type: 'string', default: 'auto' },
+      'metrics-port': { type: 'string', default: '0' },
+      'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
+      'libvirt-log-dir': { type: 'string' },
+      workers: { type: 'string', default: '16' },
+    },
+    strict: true,
+  });
+  const nodeName = values['node-name'] ?? process.env['NODE_NAME'];
+  if (nodeName === undefined || nodeName === '') usage('--node-name (or $NODE_NAME) is required');
+  const emulation = values.emulation;
+  if (!(EMULATION_MODES as readonly string[]).includes(emulation)) usage(`--emulation must be one of ${EMULATION_MODES.join(', ')}`);
+  return {
+    kubeconfig: values.kubeconfig,
+    nodeName,
+    libvirtUri: values['libvirt-uri'],
+    runDir: values['run-dir'],
+    emulation: emulation as EmulationMode,
+    metricsPort: intFlag(values['metrics-port'], 'metrics-port', 0),
+    pollIntervalMs: intFlag(values['poll-interval'], 'poll-interval', 10),
+    libvirtLogDir: values['libvirt-log-dir'] ?? defaultLogDir(values['libvirt-uri']),
+    workers: intFlag(values.workers, 'workers', 1),
+  };
+}
+
+async function chooseHostEmulation(flags: Flags): Promise<EmulationChoice> {
+  const runsRealGuests = !flags.libvirtUri.startsWith('test:');
+  if (flags.emulation !== 'auto' || !runsRealGuests) return chooseEmulation(flags.emulation, undefined);
+  const facts = await probeKvm('qemu-system-x86_64', KVM_PROBE_TIMEOUT_MS, () => readFileSync('/etc/group', 'utf8'));
+  return chooseEmulation('auto', facts);
+}
+
+function hostFacts(flags: Flags, choice: EmulationChoice): HostFacts {
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  return { domainType: choice.domainType, arch, machine: arch === 'aarch64' ? 'virt' : 'pc', runDir: flags.runDir };
+}
+
+/** Marks the Node as served by a handler (best effort: the agent or kubelet owns the Node). */
+async function labelNode(log: Logger, nodeClient: ReturnType<typeof nodes>, node: string): Promise<void> {
+  try {
+    const current = await nodeClient.find({ name: node });
+    if (current === undefined || current.metadata?.labels?.[LABELS.schedulable] === 'true') return;
+    await nodeClient.patch({ name: node }, { type: 'merge', patch: { metadata: { labels: { [LABELS.schedulable]: 'true' } } } }, { fieldManager: COMPONENTS.handler });
+  } catch (err) {
+    log.warn({ err: toApiError(err), node }, 'Could not label the Node as schedulable');
+  }
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { component: COMPONENTS.handler, node: flags.nodeName } });
+  mkdirSync(flags.runDir, { recursive: true, mode: 0o755 });
+  const metrics = new HandlerMetrics();
+  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), { userAgent: COMPONENTS.handler, onWrite: (w) => metrics.onWrite(w) });
+  const choice = await chooseHostEmulation(flags);
+  if (choice.domainType === 'qemu') log.warn({ why: choice.why }, 'Running domains under QEMU emulation (TCG)');
+  else log.info({ why: choice.why }, 'Running domains with KVM');
+  const libvirt = new LibvirtConnection(flags.libvirtUri);
+  await libvirt.open().catch((err: unknown) => log.warn({ err, uri: flags.libvirtUri }, 'Could not connect to libvirt yet; retrying on every poll'));
+  const vmiClient = virtualMachineInstances(clients);
+  const vmis = new Informer<VirtualMachineInstance>(vmiClient, {
+    labelSelector: `${LABELS.nodeName}=${flags.nodeName}`,
+    indexers: { [UID_INDEX]: (o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) },
+    logger: log,
+  });
+  const handler = new NodeHandler(
+    {
+      nodeName: flags.nodeName,
+      host: hostFacts(flags, choice),
+      emulationWhy: choice.why,
+      socketPath: `${flags.runDir}/${HANDLER_SOCKET_NAME}`,
+      pollIntervalMs: flags.pollIntervalMs,
+      libvirtLogDir: flags.libvirtLogDir,
+      workers: flags.workers,
+    },
+    { libvirt, vmis, vmiClient, events: eventRecorder(coreEvents(clients), flags.nodeName, log, () => new Date()), log, now: Date.now },
+  );
+  const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);
+  vmis.start();
+  await handler.start();
+  heartbeat.start();
+  void labelNode(log, nodes(clients), flags.nodeName);
+  const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
+  log.info({ uri: flags.libvirtUri, runDir: flags.runDir, socket: handler.launchers.socketPath, metricsPort: port, pollIntervalMs: flags.pollIntervalMs, emulation: choice.domainType }, 'Started virt-handler');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'Stopping virt-handler; domains keep running');
+    void (async (): Promise<void> => {
+      await heartbeat.stop();
+      await handler.stop();
+      await vmis.stop();
+      await libvirt.close();
+      await metrics.close();
+      log.info('Stopped virt-handler');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`virt-handler: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
