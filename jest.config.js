@@ -23,6 +23,14 @@ const common = {
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts?(x)'] },
-    // integration and e2e projects are added with their cluster harness (test/integration/global-setup.ts).
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      // One cluster is shared by every file; files run one at a time (--runInBand, hack/test.sh).
+      testTimeout: 120_000,
+    },
   ],
 };

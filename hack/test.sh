@@ -16,7 +16,7 @@ trap 'rm -rf "$results"' EXIT
 status=0
 for tier in "${tiers[@]}"; do
   printf '\n=== %s tests ===\n' "$tier"
-  NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects "$tier" --ci \
+  NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects "$tier" --ci --runInBand \
     --json --outputFile="$results/$tier.json" || status=1
 done
 
