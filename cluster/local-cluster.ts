@@ -312,8 +312,32 @@ const STOP_TIERS: ReadonlyArray<(name: string) => boolean> = [
   (n) => n === 'etcd',
 ];
 
-async function stopAll(records: readonly ProcessRecord[]): Promise<{ name: string; outcome: StopOutcome }[]> {
-  return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r) })));
+/**
+ * Launcher processes the node agents ran. An agent leaves them running when it stops (a kubelet
+ * restart must not kill workloads), so they are stopped here, from the records the agent keeps in
+ * <node state>/pods/<uid>/record.json (pid and /proc start time): expected, not strays.
+ */
+// A launcher waits for its handler's graceful stop, and at teardown the handlers are already gone.
+const LAUNCHER_STOP_MS = 3_000;
+
+async function launcherRecords(info: ClusterInfo): Promise<ProcessRecord[]> {
+  const records: ProcessRecord[] = [];
+  for (const node of info.nodes) {
+    const podsDir = join(node.stateDir, 'pods');
+    const uids = await readdir(podsDir).catch(() => [] as string[]);
+    for (const uid of uids) {
+      const text = await readFile(join(podsDir, uid, 'record.json'), 'utf8').catch(() => undefined);
+      const rec = text === undefined ? undefined : (JSON.parse(text) as { pid?: number; procStart?: string; name?: string });
+      if (rec?.pid === undefined || rec.procStart === undefined) continue;
+      const logFile = join(podsDir, uid, 'stderr.log');
+      records.push({ name: `launcher ${node.name}/${rec.name ?? uid}`, pid: rec.pid, startTime: rec.procStart, command: 'sh', logFile, pidFile: '' });
+    }
+  }
+  return records;
+}
+
+async function stopAll(records: readonly ProcessRecord[], timeoutMs?: number): Promise<{ name: string; outcome: StopOutcome }[]> {
+  return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r, timeoutMs) })));
 }
 
 /**
@@ -327,7 +351,11 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
   const stopped = await stopAll(info.components);
   const remaining = info.processes.filter((p) => !STOP_TIERS.some((t) => t(p.name)));
   stopped.push(...(await stopAll(remaining)));
-  for (const tier of STOP_TIERS) stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
+  for (const tier of STOP_TIERS) {
+    stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
+    // Right after the agents: their launchers, before the API they might still report to goes.
+    if (tier === STOP_TIERS[0]) stopped.push(...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'));
+  }
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
   return { stopped, strays };
