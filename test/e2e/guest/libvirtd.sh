@@ -99,13 +99,21 @@ start() { # dir
   uri_of "$dir"
 }
 
+# A daemon that has exited stays a zombie until PID 1 reaps it (here that takes 1-2 s), so a zombie
+# counts as gone.
+running() { # pid
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ "$state" != Z* ]]
+}
+
 stop_pid() { # pidfile name
   [[ -f "$1" ]] || return 0
   local pid
   pid="$(cat "$1")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill -TERM "$pid"
-    wait_until 20 "$2 ($pid) to exit" bash -c "! kill -0 $pid"
+    wait_until 20 "$2 ($pid) to exit" bash -c "$(declare -f running); ! running $pid"
   fi
   rm -f "$1"
 }
