@@ -2,7 +2,7 @@
 // VMI spec; api-validation.test.ts applies it as a VirtualMachine (spec.template.spec) and as a
 // VirtualMachineInstance (spec) to the real API server and checks the message. Limits are tried
 // just below, at and just above, so an off-by-one in a rule shows up as a wrong verdict.
-/* eslint-disable @typescript-eslint/no-unsafe-member-access --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
    the fixtures are plain JSON edited by path, and they must hold values the API types forbid. */
 import { API_VERSION, VM_KIND, VMI_KIND } from '../../api/names.js';
 
@@ -288,12 +288,158 @@ export const SPEC_CASES: readonly SpecCase[] = [
     },
     rejectedWith: 'disk name must be a DNS label',
   },
+  // quantities that are not quantities, and zero or tiny ones
+  ...(
+    [
+      ['requests.cpu', (s: Mutable, v: string) => (s.domain.resources.requests.cpu = v)],
+      ['requests.memory', (s: Mutable, v: string) => (s.domain.resources.requests.memory = v)],
+      ['limits.cpu', (s: Mutable, v: string) => (s.domain.resources.limits.cpu = v)],
+      ['limits.memory', (s: Mutable, v: string) => (s.domain.resources.limits.memory = v)],
+    ] as const
+  ).map(([field, set]): SpecCase => ({
+    name: `${field} that is not a quantity`,
+    mutate: (s) => set(s, '1 Gi'),
+    rejectedWith: `${field} must be a Kubernetes quantity, such as 128Mi`,
+    field: `domain.resources.${field}`,
+  })),
+  {
+    name: 'limits.cpu 0',
+    mutate: (s) => (s.domain.resources.limits.cpu = 0),
+    rejectedWith: 'limits.cpu must be greater than zero',
+    field: 'domain.resources.limits.cpu',
+  },
+  {
+    name: 'limits.memory below 1Mi',
+    mutate: (s) => {
+      s.domain.resources.limits.memory = '1000Ki';
+      delete s.domain.resources.requests.memory;
+    },
+    rejectedWith: 'limits.memory must be at least 1Mi',
+    field: 'domain.resources.limits.memory',
+  },
+  {
+    name: 'a hostDisk.capacity that is not a quantity',
+    mutate: (s) => ((volumes(s)[0] as Mutable).hostDisk.capacity = 'big'),
+    rejectedWith: 'hostDisk.capacity must be a Kubernetes quantity',
+    field: 'volumes[0].hostDisk.capacity',
+  },
+  {
+    name: 'a hostDisk.capacity of 0',
+    mutate: (s) => ((volumes(s)[0] as Mutable).hostDisk.capacity = '0'),
+    rejectedWith: 'hostDisk.capacity must be greater than zero',
+  },
+  {
+    name: 'an emptyDisk.capacity that is not a quantity',
+    mutate: (s) => volumes(s).push({ name: 'scratch', emptyDisk: { capacity: '10GB' } }),
+    rejectedWith: 'emptyDisk.capacity must be a Kubernetes quantity',
+    field: 'volumes[2].emptyDisk.capacity',
+  },
+  {
+    name: 'an emptyDisk.capacity of 0',
+    mutate: (s) => volumes(s).push({ name: 'scratch', emptyDisk: { capacity: 0 } }),
+    rejectedWith: 'emptyDisk.capacity must be greater than zero',
+  },
+  {
+    name: 'an emptyDisk.capacity of 1',
+    mutate: (s) => volumes(s).push({ name: 'scratch', emptyDisk: { capacity: 1 } }),
+  },
+  // devices
+  {
+    name: 'a serial with a space',
+    mutate: (s) => ((disks(s)[0] as Mutable).serial = 'disk 1'),
+    rejectedWith: "serial may contain only letters, digits, '_', '.', '+' and '-'",
+    field: 'domain.devices.disks[0].serial',
+  },
+  { name: 'a serial of letters and digits', mutate: (s) => ((disks(s)[0] as Mutable).serial = 'ROOT-0001') },
+  {
+    name: 'an interface bound both ways',
+    mutate: (s) => ((s.domain.devices.interfaces as Mutable[])[0]!.bridge = {}),
+    rejectedWith: 'an interface binds one way: set masquerade or bridge, not both',
+  },
+  {
+    name: 'a malformed macAddress',
+    mutate: (s) => ((s.domain.devices.interfaces as Mutable[])[0]!.macAddress = '02:00:00:00:00'),
+    rejectedWith: 'macAddress must look like 02:00:00:00:00:01',
+  },
+  {
+    name: 'a well-formed macAddress',
+    mutate: (s) => ((s.domain.devices.interfaces as Mutable[])[0]!.macAddress = '02:00:00:00:00:01'),
+  },
+  {
+    name: 'an interface and network name that is not a DNS label',
+    mutate: (s) => {
+      (s.domain.devices.interfaces as Mutable[])[0]!.name = 'Default_Net';
+      (s.networks as Mutable[])[0]!.name = 'Default_Net';
+    },
+    rejectedWith: 'interface name must be a DNS label',
+  },
+  {
+    name: 'a network name that is not a DNS label',
+    mutate: (s) => {
+      delete s.domain.devices.interfaces;
+      (s.networks as Mutable[])[0]!.name = 'Default_Net';
+    },
+    rejectedWith: 'network name must be a DNS label',
+  },
+  {
+    name: 'a network without a source',
+    mutate: (s) => delete (s.networks as Mutable[])[0]!.pod,
+    rejectedWith: 'a network needs a source: set pod: {}',
+    field: 'networks[0].pod',
+  },
+  {
+    name: 'a volume name that is not a DNS label',
+    mutate: (s) => volumes(s).push({ name: 'Spare_Volume', emptyDisk: { capacity: '1Gi' } }),
+    rejectedWith: 'volume name must be a DNS label',
+    field: 'volumes[2].name',
+  },
+  {
+    name: 'a hostname that is not a DNS label',
+    mutate: (s) => (s.hostname = 'web.example.com'),
+    rejectedWith: 'hostname must be a DNS label',
+    field: 'hostname',
+  },
+  { name: 'a hostname that is a DNS label', mutate: (s) => (s.hostname = 'web') },
+  // cloud-init, the other fields
+  {
+    name: 'networkData and networkDataBase64 both',
+    mutate: (s) => {
+      const c: Mutable = (volumes(s)[1] as Mutable).cloudInitNoCloud;
+      c.networkData = 'version: 2\n';
+      c.networkDataBase64 = 'dmVyc2lvbjogMgo=';
+    },
+    rejectedWith: 'cloudInitNoCloud: set networkData or networkDataBase64, not both',
+  },
+  {
+    name: 'networkData of 2049 bytes',
+    mutate: (s) => ((volumes(s)[1] as Mutable).cloudInitNoCloud.networkData = bytes(2049)),
+    rejectedWith: 'networkData may hold at most 2048 bytes inline',
+    field: 'volumes[1].cloudInitNoCloud.networkData',
+  },
+  {
+    name: 'userDataBase64 of 2733 characters',
+    mutate: (s) => ((volumes(s)[1] as Mutable).cloudInitNoCloud = { userDataBase64: 'A'.repeat(2733) }),
+    rejectedWith: 'userDataBase64 may encode at most 2048 bytes (2732 base64 characters)',
+    field: 'volumes[1].cloudInitNoCloud.userDataBase64',
+  },
+  {
+    name: 'userDataBase64 of 2732 characters',
+    mutate: (s) => ((volumes(s)[1] as Mutable).cloudInitNoCloud = { userDataBase64: 'A'.repeat(2732) }),
+  },
+  {
+    name: 'networkDataBase64 of 2733 characters',
+    mutate: (s) => ((volumes(s)[1] as Mutable).cloudInitNoCloud.networkDataBase64 = 'A'.repeat(2733)),
+    rejectedWith: 'networkDataBase64 may encode at most 2048 bytes (2732 base64 characters)',
+  },
   {
     name: 'an unknown disk bus',
     mutate: (s) => ((disks(s)[0] as Mutable).disk.bus = 'ide'),
     rejectedWith: 'Unsupported value: "ide"',
   },
 ];
+
+/** The rejection api-validation.test.ts provokes by patching a stored VMI's spec. */
+export const IMMUTABLE_SPEC_MESSAGE = "spec is immutable after creation; change the VirtualMachine's template";
 
 /** Object-level cases: the name rule and the VM-only fields. */
 export interface ObjectCase {

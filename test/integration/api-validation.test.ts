@@ -9,6 +9,7 @@ import {
   asVm,
   asVmi,
   goodVmiSpec,
+  IMMUTABLE_SPEC_MESSAGE,
   OBJECT_CASES,
   SPEC_CASES,
   type Json,
@@ -181,7 +182,7 @@ describe("a VirtualMachineInstance's spec", () => {
     });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('spec: Invalid value: ');
-    expect(refused.stderr).toContain("spec is immutable after creation; change the VirtualMachine's template");
+    expect(refused.stderr).toContain(IMMUTABLE_SPEC_MESSAGE);
 
     // And metadata and status still change
     await kubectl(['label', resource, 'fixed', '-n', ns, 'tier=web']);
