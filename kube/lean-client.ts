@@ -191,7 +191,14 @@ class NodeLeanClient implements LeanClient {
   }
 
   async watch(opts: RequestOptions, onEvent: (e: WatchEvent) => void): Promise<void> {
-    const res = await this.open({ ...opts, query: { ...opts.query, watch: 'true' } }, undefined);
+    let res: IncomingMessage;
+    try {
+      res = await this.open({ ...opts, query: { ...opts.query, watch: 'true' } }, undefined);
+    } catch (err) {
+      // Aborted before the server answered: the caller asked to stop, which is not a failure.
+      if (opts.signal?.aborted === true) return;
+      throw err;
+    }
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw new KubeApiError(apiErrorFromStatus(code, await readAll(res)));
     let rest = '';

@@ -125,11 +125,11 @@ export async function mergePatch(client: LeanClient, target: Readonly<{ plural: 
   });
 }
 
-/** A JSON patch (RFC 6902) on the status subresource: `test` ops make it conflict-safe. */
-export async function jsonPatchStatus(client: LeanClient, namespace: string, name: string, ops: readonly unknown[]): Promise<unknown> {
+/** A JSON patch (RFC 6902) on the object or its status subresource: `test` ops make it conflict-safe. */
+export async function jsonPatch(client: LeanClient, target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>, ops: readonly unknown[]): Promise<unknown> {
   return client.request({
     method: 'PATCH',
-    path: tsvirtPath(VM_PLURAL, { namespace }, name, 'status'),
+    path: tsvirtPath(target.plural, { namespace: target.namespace }, target.name, target.status === true ? 'status' : undefined),
     query: { fieldManager: 'kubectl-virt' },
     contentType: PATCH_TYPES.json,
     body: ops,

@@ -1,0 +1,28 @@
+/**
+ * Every command, for oclif's explicit command strategy: one map instead of a folder scan or an
+ * oclif.manifest.json, so the bundle dispatches without reading the file system (STYLE.md §5).
+ * The command modules import only oclif and small pure modules at the top; what a command needs
+ * to do its work (the client, printers, ink) comes with `await import()` inside run().
+ * The console command (virt-api issue) joins this map when it exists.
+ */
+import Create from './commands/create.js';
+import Delete from './commands/delete.js';
+import Get from './commands/get.js';
+import List from './commands/list.js';
+import Restart from './commands/restart.js';
+import Start from './commands/start.js';
+import Stop from './commands/stop.js';
+import Version from './commands/version.js';
+import Wait from './commands/wait.js';
+
+export const COMMANDS = {
+  create: Create,
+  delete: Delete,
+  get: Get,
+  list: List,
+  restart: Restart,
+  start: Start,
+  stop: Stop,
+  version: Version,
+  wait: Wait,
+};

@@ -1,0 +1,64 @@
+/**
+ * Errors as a user reads them (STYLE.md §3): what went wrong in kubectl's words, one
+ * `field: problem` line per cause the API server named, a hint where one helps, and no stack
+ * unless --verbose. Each maps to an exit code from exit-codes.ts.
+ */
+import { toApiError, type ApiError } from '../kube/errors.js';
+import { KubeconfigError } from '../kube/lean-kubeconfig.js';
+import { EXIT_CODES, type ExitCode } from './exit-codes.js';
+
+/** The command line is wrong; nothing was sent. Exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The command could not do what was asked (refused, timed out, VM failed). Exit 1. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+}
+
+export interface Report {
+  readonly lines: readonly string[];
+  readonly exitCode: ExitCode;
+}
+
+/** kubectl's `Error from server (Reason): message`, with causes one per line for Invalid. */
+export function apiErrorLines(e: ApiError): string[] {
+  if (e.code === 0) {
+    return [`error: no cluster reachable: ${e.message}`, 'hint: is the cluster running? Check --kubeconfig, --context and KUBECONFIG'];
+  }
+  if (e.code === 422 && e.causes.length > 0) {
+    const head = e.message.split(': ')[0] ?? e.message;
+    return [`error: ${head}:`, ...e.causes.map((c) => (c.field === '' ? `  ${c.message}` : `  ${c.field}: ${c.message}`))];
+  }
+  return [`Error from server (${e.reason}): ${e.message}`];
+}
+
+function isApiShaped(err: unknown): boolean {
+  const r = err as Readonly<Record<string, unknown>> | null;
+  return typeof r === 'object' && r !== null && (r['name'] === 'KubeApiError' || ('body' in r && 'headers' in r));
+}
+
+function withStack(lines: string[], err: unknown, verbose: boolean): string[] {
+  return verbose && err instanceof Error && err.stack !== undefined ? [...lines, err.stack] : lines;
+}
+
+/** What to print on stderr and the exit code, for anything a command threw. */
+export function reportError(err: unknown, verbose: boolean): Report {
+  if (err instanceof UsageError) {
+    const lines = [`error: ${err.message}`, ...(err.fix === undefined ? [] : [`hint: ${err.fix}`])];
+    return { lines: withStack(lines, err, verbose), exitCode: EXIT_CODES.usage };
+  }
+  if (err instanceof CommandFailure || err instanceof KubeconfigError) {
+    return { lines: withStack([`error: ${err.message}`], err, verbose), exitCode: EXIT_CODES.failed };
+  }
+  if (isApiShaped(err)) return { lines: withStack(apiErrorLines(toApiError(err)), err, verbose), exitCode: EXIT_CODES.failed };
+  const message = err instanceof Error ? err.message : String(err);
+  return { lines: withStack([`error: ${message}`], err, verbose), exitCode: EXIT_CODES.failed };
+}

@@ -1,0 +1,69 @@
+/**
+ * The base of every command that talks to the cluster: it resolves the kubeconfig as kubectl
+ * does, opens one client (loaded with `await import()`, so help and parse errors never pay for
+ * it), maps every failure to a message and an exit code (errors.ts, exit-codes.ts), and closes
+ * the client so the process exits as soon as the work is done.
+ */
+import { Command, Errors } from '@oclif/core';
+import type { LeanClient } from '../kube/lean-client.js';
+import { parseDuration } from './duration.js';
+import { reportError, UsageError } from './errors.js';
+
+export interface ConnectionFlagValues {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly 'request-timeout': string;
+  readonly verbose: boolean;
+}
+
+export interface Connection {
+  readonly client: LeanClient;
+  /** -n, else the context's namespace, else `default`. */
+  readonly namespace: string;
+  /** Whether -n was given (a file's own namespace must then match it). */
+  readonly explicitNamespace: boolean;
+}
+
+export abstract class KubeCommand extends Command {
+  private readonly clients: LeanClient[] = [];
+
+  protected async connect(flags: ConnectionFlagValues): Promise<Connection> {
+    const timeoutMs = parseDuration(flags['request-timeout'], 'request-timeout');
+    const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([import('../kube/lean-kubeconfig.js'), import('../kube/lean-client.js')]);
+    const cfg = loadLeanKubeconfig({
+      ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+      ...(flags.context === undefined ? {} : { context: flags.context }),
+      ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
+      env: process.env,
+    });
+    const client = createLeanClient(cfg, { timeoutMs });
+    this.clients.push(client);
+    return { client, namespace: cfg.namespace, explicitNamespace: flags.namespace !== undefined };
+  }
+
+  /** Writes data to stdout: the only thing a command writes there. */
+  protected out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  /** Writes a warning or progress line to stderr. */
+  protected note(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  override async catch(err: Errors.CLIError | Error): Promise<void> {
+    if (err instanceof Errors.ExitError) throw err;
+    // oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors.
+    const mapped = err instanceof Errors.CLIError && !(err instanceof UsageError) ? new UsageError(err.message.split('\n')[0] ?? err.message, `see kubectl virt ${this.id ?? ''} --help`.replace('  ', ' ')) : err;
+    const report = reportError(mapped, this.argv.includes('--verbose'));
+    process.stderr.write(report.lines.join('\n') + '\n');
+    process.exitCode = report.exitCode;
+    return Promise.resolve();
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    for (const c of this.clients) c.close();
+    await super.finally(err);
+  }
+}

@@ -1,0 +1,72 @@
+// The kubectl-virt build: called by hack/build.ts (the lead's). kubectl runs any executable named
+// kubectl-virt on PATH; ours is a tiny POSIX sh wrapper that execs the Node 24 pinned in
+// node_modules (the machine's `node` may be v20) on the CLI bundle. The bundle is split
+// (esbuild `splitting`), so a command loads only the chunks it imports: `version --client` never
+// parses the API client, `list` never parses ink. `kubectl_complete-virt` beside it is what
+// kubectl's own shell completion runs to complete `kubectl virt <TAB>` (VM names included).
+import { build } from 'esbuild';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+
+const WRAPPER = `#!/bin/sh
+# kubectl runs this file for \`kubectl virt ...\`. It runs the CLI bundle on the Node 24 that tsvirt
+# pins in node_modules, since the machine's node may be older; TSVIRT_NODE overrides it.
+self=$0
+# Follow symlinks (krew links plugins into ~/.krew/bin) to find the bundle beside the real file.
+while [ -L "$self" ]; do
+  link=$(readlink "$self")
+  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
+done
+bin=\${self%/*}
+node=\${TSVIRT_NODE:-$bin/../../node_modules/.bin/node}
+[ -x "$node" ] || node=node
+exec "$node" "$bin/../cli/main.js" "$@"
+`;
+
+const COMPLETE = `#!/bin/sh
+# kubectl's completion runs kubectl_complete-virt for \`kubectl virt <TAB>\` (kubectl >= 1.26);
+# it answers in cobra's __complete protocol: one candidate a line, then :<directive>.
+self=$0
+while [ -L "$self" ]; do
+  link=$(readlink "$self")
+  case $link in /*) self=$link ;; *) self=\${self%/*}/$link ;; esac
+done
+exec "\${self%/*}/kubectl-virt" __complete "$@"
+`;
+
+// ESM bundles of CommonJS dependencies need a require() of their own.
+const BANNER = ["import { createRequire as __tsvirtCreateRequire } from 'node:module';", 'const require = __tsvirtCreateRequire(import.meta.url);'].join('\n');
+
+/**
+ * Builds <out>/cli/ (main.js, commands.js and shared chunks) and the two executables in <out>/bin/.
+ * `out` is dist by default; a folder outside the repository needs TSVIRT_NODE set to run.
+ */
+export async function buildCli(out = 'dist'): Promise<void> {
+  const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  await rm(`${out}/cli`, { recursive: true, force: true });
+  await build({
+    entryPoints: ['cli/main.ts', 'cli/commands.ts'],
+    outdir: `${out}/cli`,
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    jsx: 'automatic',
+    define: { __TSVIRT_VERSION__: JSON.stringify(`v${pkg.version}`), 'process.env.NODE_ENV': '"production"' },
+    banner: { js: BANNER },
+    // oclif requires typescript (3.5 MB) only to read a tsconfig in development; a bundle never does.
+    external: ['typescript'],
+    logLevel: 'warning',
+  });
+  await mkdir(`${out}/bin`, { recursive: true });
+  // The folder must say its .js files are ESM: dist/ has hack/build.ts's package.json, others need one.
+  await writeFile(`${out}/cli/package.json`, '{ "type": "module" }\n');
+  await writeFile(`${out}/bin/kubectl-virt`, WRAPPER);
+  await writeFile(`${out}/bin/kubectl_complete-virt`, COMPLETE);
+  await chmod(`${out}/bin/kubectl-virt`, 0o755);
+  await chmod(`${out}/bin/kubectl_complete-virt`, 0o755);
+}
