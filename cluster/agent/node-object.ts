@@ -1,5 +1,6 @@
 // The Node and Lease a kubelet would keep for this simulated node. Pure.
 import type { Lease, Node } from '../../kube/core.js';
+import { microTime } from '../../kube/leader.js';
 import { apiTime } from './pod-status.js';
 import { LOCAL_IP } from './pod-env.js';
 
@@ -65,11 +66,6 @@ export function newNode(nodeName: string, res: NodeResources, now: number): Node
   const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: nodeLabels(nodeName) }, spec: {} };
   const status = nodeStatus(res, node, now);
   return { ...node, status: { ...status, addresses: [{ type: 'InternalIP', address: LOCAL_IP }, { type: 'Hostname', address: nodeName }] } };
-}
-
-/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** The node's heartbeat Lease, owned by its Node so it goes when the Node goes. */

@@ -1,0 +1,230 @@
+/**
+ * Leader election on a coordination.k8s.io Lease, with client-go's timing and rules
+ * (k8s.io/client-go tools/leaderelection): 15 s lease, 10 s renew deadline, 2 s retry. A lease
+ * counts as expired only after leaseDuration of *local* time without a change, so clock skew
+ * between machines cannot make two leaders. Every write carries the resourceVersion it read.
+ * Losing the lease calls onStoppedLeading; the owner exits the process (controller-runtime does).
+ */
+import { sleep } from './backoff.js';
+import type { KubeClients } from './clients.js';
+import { leases, type Lease } from './core.js';
+import { isConflict, isNotFound, toApiError } from './errors.js';
+import { SILENT_LOGGER, type KubeLogger } from './logger.js';
+import type { ResourceClient } from './resources.js';
+
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Timing, client-go's defaults. */
+export const LEADER_ELECTION_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+
+export type LeaderElectionConfig = Readonly<{
+  namespace: string;
+  name: string;
+  /** Unique per process, e.g. `${hostname}_${uuid}`. */
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Called once the lease is ours; `signal` aborts when leadership ends. */
+  onStartedLeading: (signal: AbortSignal) => void;
+  /** Called once when leadership ends (lost or released). The process should exit. */
+  onStoppedLeading: () => void;
+  /** Called whenever a different holder is observed (including ourselves). */
+  onNewLeader?: (identity: string) => void;
+  /** On a clean stop, give the lease up so a successor need not wait for it to expire. */
+  releaseOnCancel?: boolean;
+  logger?: KubeLogger;
+}>;
+
+/** What we last saw of the lease and when (local clock): the base of the expiry decision. */
+export type LeaseObservation = Readonly<{ holder: string; renewTime: string; transitions: number; observedAt: number }>;
+
+/** The outcome of one try: write this lease (create or update), or wait because someone else holds it. */
+export type LeaseDecision = Readonly<{ kind: 'create'; lease: Lease } | { kind: 'update'; lease: Lease } | { kind: 'held'; holder: string }>;
+
+function recordOf(lease: Lease): Omit<LeaseObservation, 'observedAt'> {
+  const spec = lease.spec ?? {};
+  return { holder: spec.holderIdentity ?? '', renewTime: spec.renewTime ?? '', transitions: spec.leaseTransitions ?? 0 };
+}
+
+/** Updates the observation when the lease record changed since last time. Pure. */
+export function observe(prev: LeaseObservation | undefined, lease: Lease | undefined, now: number): LeaseObservation | undefined {
+  if (lease === undefined) return undefined;
+  const record = recordOf(lease);
+  const same = prev !== undefined && prev.holder === record.holder && prev.renewTime === record.renewTime && prev.transitions === record.transitions;
+  return same ? prev : { ...record, observedAt: now };
+}
+
+type DecideContext = Readonly<{ namespace: string; name: string; identity: string; leaseDurationMs: number; now: number }>;
+
+function newLease(ctx: DecideContext): Lease {
+  const now = microTime(ctx.now);
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { namespace: ctx.namespace, name: ctx.name },
+    spec: { holderIdentity: ctx.identity, leaseDurationSeconds: Math.ceil(ctx.leaseDurationMs / 1000), acquireTime: now, renewTime: now, leaseTransitions: 0 },
+  };
+}
+
+function takenLease(existing: Lease, ctx: DecideContext): Lease {
+  const now = microTime(ctx.now);
+  const spec = existing.spec ?? {};
+  const ours = spec.holderIdentity === ctx.identity;
+  const transitions = spec.leaseTransitions ?? 0;
+  return {
+    ...existing,
+    spec: {
+      ...spec,
+      holderIdentity: ctx.identity,
+      leaseDurationSeconds: Math.ceil(ctx.leaseDurationMs / 1000),
+      // A renewal keeps acquireTime and the transition count; a takeover resets one and bumps the other.
+      acquireTime: ours ? (spec.acquireTime ?? now) : now,
+      renewTime: now,
+      leaseTransitions: ours ? transitions : transitions + 1,
+    },
+  };
+}
+
+/**
+ * Decides one acquire-or-renew try, as client-go's tryAcquireOrRenew does. Pure.
+ * `existing` is the lease as read (undefined when absent); `observation` comes from {@link observe}.
+ * Someone else's lease is taken only after leaseDuration of local time without a change, or when empty.
+ */
+export function decideLease(existing: Lease | undefined, observation: LeaseObservation | undefined, ctx: DecideContext): LeaseDecision {
+  if (existing === undefined) return { kind: 'create', lease: newLease(ctx) };
+  const holder = existing.spec?.holderIdentity ?? '';
+  const expired = observation === undefined || observation.observedAt + ctx.leaseDurationMs <= ctx.now;
+  if (holder !== '' && holder !== ctx.identity && !expired) return { kind: 'held', holder };
+  return { kind: 'update', lease: takenLease(existing, ctx) };
+}
+
+/** Runs the election for one process. Use {@link LeaderElector.run} once. */
+export class LeaderElector {
+  private readonly leases: ResourceClient<Lease>;
+  private readonly log: KubeLogger;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private observation: LeaseObservation | undefined;
+  private lastSeen: Lease | undefined;
+  private leading = false;
+  private reportedLeader = '';
+
+  constructor(
+    clients: KubeClients,
+    private readonly config: LeaderElectionConfig,
+  ) {
+    this.leases = leases(clients);
+    this.log = config.logger ?? SILENT_LOGGER;
+    this.leaseDurationMs = config.leaseDurationMs ?? LEADER_ELECTION_DEFAULTS.leaseDurationMs;
+    this.renewDeadlineMs = config.renewDeadlineMs ?? LEADER_ELECTION_DEFAULTS.renewDeadlineMs;
+    this.retryPeriodMs = config.retryPeriodMs ?? LEADER_ELECTION_DEFAULTS.retryPeriodMs;
+  }
+
+  /** True while this process holds the lease. */
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Acquires the lease (retrying every retryPeriod), then renews it until a renewal has not
+   * succeeded for renewDeadline or `signal` aborts. Resolves after onStoppedLeading ran (if it led).
+   * Never rejects: API errors are retried and logged.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    if (!(await this.acquire(signal))) return;
+    this.leading = true;
+    const leadership = new AbortController();
+    this.log.info({ lease: `${this.config.namespace}/${this.config.name}`, identity: this.config.identity }, 'Acquired leader lease');
+    try {
+      this.config.onStartedLeading(leadership.signal);
+    } catch (err) {
+      this.log.error({ err }, 'onStartedLeading threw');
+    }
+    await this.renewLoop(signal);
+    this.leading = false;
+    leadership.abort();
+    if (signal.aborted && this.config.releaseOnCancel === true) await this.release();
+    this.config.onStoppedLeading();
+  }
+
+  private jittered(): number {
+    return this.retryPeriodMs * (1 + 1.2 * Math.random());
+  }
+
+  private async acquire(signal: AbortSignal): Promise<boolean> {
+    while (!signal.aborted) {
+      if (await this.tryAcquireOrRenew()) return true;
+      await sleep(this.jittered(), signal);
+    }
+    return false;
+  }
+
+  private async renewLoop(signal: AbortSignal): Promise<void> {
+    let lastRenew = Date.now();
+    while (await sleep(this.retryPeriodMs, signal)) {
+      if (await this.tryAcquireOrRenew()) {
+        lastRenew = Date.now();
+        continue;
+      }
+      if (Date.now() - lastRenew >= this.renewDeadlineMs) {
+        this.log.error({ lease: `${this.config.namespace}/${this.config.name}` }, 'Lost leader lease: not renewed within the renew deadline');
+        return;
+      }
+    }
+  }
+
+  private async read(): Promise<Lease | undefined> {
+    try {
+      return await this.leases.get({ namespace: this.config.namespace, name: this.config.name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    try {
+      const existing = await this.read();
+      const now = Date.now();
+      this.observation = observe(this.observation, existing, now);
+      this.lastSeen = existing;
+      const decision = decideLease(existing, this.observation, { ...this.config, leaseDurationMs: this.leaseDurationMs, now });
+      if (decision.kind === 'held') {
+        this.reportLeader(decision.holder);
+        return false;
+      }
+      const written = decision.kind === 'create' ? await this.leases.create(decision.lease) : await this.leases.update(decision.lease);
+      this.observation = observe(this.observation, written, Date.now());
+      this.lastSeen = written;
+      this.reportLeader(this.config.identity);
+      return true;
+    } catch (e) {
+      // 409: someone else wrote in between (resourceVersion moved); that is a normal lost race.
+      if (!isConflict(e)) this.log.warn({ err: toApiError(e) }, 'Could not acquire or renew leader lease');
+      return false;
+    }
+  }
+
+  private reportLeader(identity: string): void {
+    if (identity === this.reportedLeader) return;
+    this.reportedLeader = identity;
+    this.config.onNewLeader?.(identity);
+  }
+
+  private async release(): Promise<void> {
+    const lease = this.lastSeen;
+    if (lease?.spec?.holderIdentity !== this.config.identity) return;
+    const now = microTime(Date.now());
+    try {
+      await this.leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } });
+      this.log.info({ lease: `${this.config.namespace}/${this.config.name}` }, 'Released leader lease');
+    } catch (e) {
+      this.log.warn({ err: toApiError(e) }, 'Could not release leader lease');
+    }
+  }
+}
