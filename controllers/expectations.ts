@@ -33,8 +33,15 @@ function met(e: Expected, obj: Observed, deleted: boolean): boolean {
   return atLeast(obj.metadata?.resourceVersion, e.resourceVersion);
 }
 
+type Seen = Readonly<{ obj: Observed; deleted: boolean }>;
+
 export class Expectations {
   private readonly pending = new Map<string, Expected[]>();
+  /**
+   * The last thing the informer showed per key. A watch event can arrive before the response of
+   * the write that caused it; then the expectation is met before it is even registered.
+   */
+  private readonly seen = new Map<string, Seen>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -54,6 +61,7 @@ export class Expectations {
 
   /** Called from informer handlers for every add, update and delete under `key`. */
   observe(key: string, obj: Observed, deleted: boolean): void {
+    this.seen.set(key, { obj, deleted });
     const list = this.pending.get(key);
     if (list === undefined) return;
     const left = list.filter((e) => !met(e, obj, deleted));
@@ -78,9 +86,12 @@ export class Expectations {
   /** Drops what was expected for a key whose object is gone. */
   forget(key: string): void {
     this.pending.delete(key);
+    this.seen.delete(key);
   }
 
   private push(key: string, e: Expected): void {
+    const seen = this.seen.get(key);
+    if (seen !== undefined && met(e, seen.obj, seen.deleted)) return;
     this.pending.set(key, [...(this.pending.get(key) ?? []), e]);
   }
 }

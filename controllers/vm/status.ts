@@ -14,6 +14,7 @@ import type {
   VirtualMachineInstance,
   VirtualMachineStatus,
 } from '../../api/types.js';
+import { GUEST_NOT_RUNNING } from '../vmi/status.js';
 import { findCondition, removeCondition, setCondition, type ConditionInput } from '../conditions.js';
 import { defined } from '../defined.js';
 import { printableStatus } from './printable-status.js';
@@ -35,13 +36,9 @@ function readyInput(vmi: VirtualMachineInstance | undefined): ConditionInput {
   if (vmi === undefined)
     return { type: CONDITION_TYPES.ready, status: 'False', reason: 'VMINotExists', message: 'VMI does not exist' };
   const c = findCondition(vmi.status?.conditions, CONDITION_TYPES.ready);
-  if (c === undefined)
-    return {
-      type: CONDITION_TYPES.ready,
-      status: 'False',
-      reason: 'VMIConditionMissing',
-      message: 'VMI is missing the Ready condition',
-    };
+  // A VMI too new to say: its guest is not running yet. Kubevirt says VMIConditionMissing here;
+  // saying what the VMI will say a moment later spares a status write per start.
+  if (c === undefined) return GUEST_NOT_RUNNING;
   return asInput(c);
 }
 
@@ -54,7 +51,10 @@ function copyVmiConditions(
   vmi: VirtualMachineInstance | undefined,
   now: Date,
 ): ReadonlyArray<Condition> {
-  const vmiConds = (vmi?.status?.conditions ?? []).filter((c) => !OWN_CONDITIONS.has(c.type));
+  // PodScheduled=True is no news on a VM (it is Starting or Running); only trouble is copied.
+  const vmiConds = (vmi?.status?.conditions ?? []).filter(
+    (c) => !OWN_CONDITIONS.has(c.type) && !(c.type === CONDITION_TYPES.podScheduled && c.status === 'True'),
+  );
   let out: ReadonlyArray<Condition> = vmConds.filter(
     (c) => OWN_CONDITIONS.has(c.type) || vmiConds.some((v) => v.type === c.type),
   );

@@ -20,6 +20,14 @@ export type VmiStatusResult = Readonly<{
   decision: PhaseDecision;
 }>;
 
+/** Ready=False while the launcher waits for its guest; the VM shows the same until the VMI says. */
+export const GUEST_NOT_RUNNING: ConditionInput = {
+  type: CONDITION_TYPES.ready,
+  status: 'False',
+  reason: REASONS.guestNotRunning,
+  message: 'Guest is not running',
+};
+
 function podScheduledInput(pod: Pod | undefined): ConditionInput | undefined {
   if (pod === undefined) return undefined;
   if (podBoundNode(pod) !== undefined) return { type: CONDITION_TYPES.podScheduled, status: 'True' };
@@ -38,7 +46,7 @@ function readyInput(phase: VmiPhase, pod: Pod | undefined, decision: PhaseDecisi
   if (podEnded(pod) || pod.metadata?.deletionTimestamp !== undefined) {
     return { ...base, reason: REASONS.podTerminating, message: 'virt-launcher Pod is terminating' };
   }
-  return { ...base, reason: REASONS.guestNotRunning, message: 'Guest is not running' };
+  return GUEST_NOT_RUNNING;
 }
 
 function withTransition(

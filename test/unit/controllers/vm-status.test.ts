@@ -193,3 +193,16 @@ describe('computeVmStatus', () => {
     expect(computeVmStatus(vm('Always', once), vmi('Scheduled'), new Date(NOW.getTime() + 1000))).toEqual(once);
   });
 });
+
+describe('computeVmStatus for a VMI just created', () => {
+  it('says GuestNotRunning before the VMI has a Ready condition, as the VMI will a moment later', () => {
+    const s = computeVmStatus(vm('Always'), vmi(undefined), NOW);
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'GuestNotRunning' });
+  });
+
+  it('does not copy PodScheduled=True: a placed Pod is no news on a VM', () => {
+    const scheduled: Condition = { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-11-25T13:58:00Z' };
+    const s = computeVmStatus(vm('Always'), vmi('Scheduled', { status: { conditions: [scheduled] } }), NOW);
+    expect(s.conditions?.some((c) => c.type === 'PodScheduled')).toBe(false);
+  });
+});

@@ -1,0 +1,53 @@
+import { FlagError, parseControllerFlags } from '../../../controllers/flags.js';
+
+const DEFAULTS = {
+  launcherCommand: ['/node', '/dist/virt-launcher.js'],
+  logLevel: 'info',
+  leaseNamespace: 'tsvirt-system',
+  leaseName: 'virt-controller',
+};
+
+describe('parseControllerFlags', () => {
+  it('defaults to leader election, 10 workers, picked ports and the bundled launcher', () => {
+    expect(parseControllerFlags([], DEFAULTS)).toEqual({
+      kubeconfig: undefined,
+      leaderElect: true,
+      leaseNamespace: 'tsvirt-system',
+      leaseName: 'virt-controller',
+      workers: 10,
+      metricsPort: 0,
+      healthPort: 0,
+      launcherCommand: DEFAULTS.launcherCommand,
+      launcherImage: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it.each([
+    [['--leader-elect'], true],
+    [['--leader-elect=true'], true],
+    [['--leader-elect=false'], false],
+  ])('reads %j as leader election %s', (argv, expected) => {
+    expect(parseControllerFlags(argv, DEFAULTS).leaderElect).toBe(expected);
+  });
+
+  it('takes --launcher-command as a JSON array or repeated', () => {
+    expect(parseControllerFlags(['--launcher-command=["sleep","3600"]'], DEFAULTS).launcherCommand).toEqual([
+      'sleep',
+      '3600',
+    ]);
+    expect(
+      parseControllerFlags(['--launcher-command', 'sleep', '--launcher-command', '60'], DEFAULTS).launcherCommand,
+    ).toEqual(['sleep', '60']);
+  });
+
+  it.each([
+    [['--workers=0']],
+    [['--metrics-port=70000']],
+    [['--leader-elect=maybe']],
+    [['--launcher-command=[1]']],
+    [['--launcher-command=[oops']],
+  ])('rejects %j with a FlagError', (argv) => {
+    expect(() => parseControllerFlags(argv, DEFAULTS)).toThrow(FlagError);
+  });
+});
