@@ -9,8 +9,18 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 state="${TSVIRT_CLUSTER_DIR:-$repo/.cluster}"
 cd "$repo"
 
+bundles_stale() {
+  # up.sh needs dist/local-cluster.js and dist/node-agent.js; a full `npm run build` takes 1-20 s
+  # depending on load, so it runs only when a bundle is missing or older than its sources.
+  local b
+  for b in dist/local-cluster.js dist/node-agent.js; do [[ -f "$b" ]] || return 0; done
+  [[ -z "$(find cluster api kube package-lock.json -name '*.ts' -newer dist/node-agent.js -o -name package-lock.json -newer dist/node-agent.js 2>/dev/null | head -n 1)" ]] || return 0
+  [[ -z "$(find cluster api kube -name '*.ts' -newer dist/local-cluster.js 2>/dev/null | head -n 1)" ]] || return 0
+  return 1
+}
+
 bin="$(cluster/controlplane/build.sh | tail -n 1)"
-npm run --silent build
+if bundles_stale; then npm run --silent build; fi
 node_modules/.bin/node dist/local-cluster.js up --state-dir "$state" --bin-dir "$bin" "$@"
 
 cat <<USAGE

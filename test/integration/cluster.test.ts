@@ -137,9 +137,12 @@ async function waitForPhase(name: string, phase: string, timeoutMs = 30_000): Pr
   );
 }
 
-/** A script that writes its pid where the test can read it, then runs until stopped. */
+/**
+ * A script that writes its pid where the test can read it, then runs until stopped. `$$$$`: the
+ * kubelet (and so the agent) turns `$$` in a command into `$`, so the shell sees `$$`.
+ */
 const longRunning = (pidFile: string, onTerm: 'exit' | 'ignore'): string =>
-  `echo $$ > ${pidFile}; trap '${onTerm === 'exit' ? 'exit 0' : ''}' TERM; while :; do sleep 0.2; done`;
+  `echo $$$$ > ${pidFile}; trap '${onTerm === 'exit' ? 'exit 0' : ''}' TERM; while :; do sleep 0.2; done`;
 
 async function runningPid(name: string, pidFile: string): Promise<number> {
   await waitForPhase(name, 'Running');
