@@ -126,7 +126,7 @@ function markdown(at: string, s: Record<string, number | boolean>, runs: readonl
     `| warm \`cluster/up.sh\` to ready | ${s['upToReadyMs']} ms | <= 15000 ms |`,
     `| of which startCluster (ports, PKI, processes, CRDs, nodes Ready, leaders) | ${s['clusterReadyMs']} ms | |`,
     `| \`cluster/down.sh\` | ${s['downMs']} ms | |`,
-    `| control plane idle RSS, total | ${s['idleRssTotalMiB']} MiB | |`,
+    `| control plane and node agents, idle RSS total | ${s['idleRssTotalMiB']} MiB | |`,
     `| build.sh with the binaries cached | ${s['buildShReuseMs']} ms | seconds |`,
     ...(s['rebuildWarmGoCacheMs'] === undefined ? [] : [`| build.sh rebuild, Go build cache warm | ${s['rebuildWarmGoCacheMs']} ms | |`]),
     '',
