@@ -7,6 +7,7 @@
  */
 import Create from './commands/create.js';
 import Delete from './commands/delete.js';
+import Describe from './commands/describe.js';
 import Get from './commands/get.js';
 import List from './commands/list.js';
 import Restart from './commands/restart.js';
@@ -18,6 +19,7 @@ import Wait from './commands/wait.js';
 export const COMMANDS = {
   create: Create,
   delete: Delete,
+  describe: Describe,
   get: Get,
   list: List,
   restart: Restart,

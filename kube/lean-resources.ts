@@ -186,3 +186,13 @@ export async function watchTsvirt(
     (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(e.object, kind) }),
   );
 }
+
+/** Pods of a namespace matching a label selector (launcher Pods carry tsvirt.io/created-by). */
+export async function listPods(client: LeanClient, namespace: string, labelSelector: string): Promise<unknown[]> {
+  return items(await client.request({ path: corePath('pods', namespace), query: { labelSelector } })).items;
+}
+
+/** A coordination.k8s.io Lease, or undefined when there is none. */
+export async function findLease(client: LeanClient, namespace: string, name: string): Promise<unknown> {
+  return findOptional(() => client.request({ path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}` }));
+}
