@@ -207,12 +207,16 @@ export class PodProcesses {
     this.onChange(uid);
   }
 
-  /** Sends a signal to the Pod's process group; false when it is not running. */
+  /**
+   * Signals a running Pod process; false when it is not running. SIGKILL goes to the whole process
+   * group; other signals to the wrapper only, which relays them once to the command (a signal to
+   * the group would reach the command twice).
+   */
   signal(uid: string, signal: NodeJS.Signals): boolean {
     const t = this.tracked.get(uid);
     if (t?.state.kind !== 'running' || !isSameLiveProcess(t.record.pid, t.record.procStart)) return false;
     try {
-      process.kill(-t.record.pid, signal);
+      process.kill(signal === 'SIGKILL' ? -t.record.pid : t.record.pid, signal);
       return true;
     } catch {
       return false;
