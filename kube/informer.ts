@@ -80,7 +80,10 @@ export type InformerOptions<T> = Readonly<{
   indexers?: Readonly<Record<string, (obj: T) => readonly string[]>>;
   backoff?: BackoffPolicy;
   logger?: KubeLogger;
-  /** Watch length chosen at random in [min, 2*min) seconds, as client-go does; 300 unless told. */
+  /**
+   * Watch length chosen at random in [min, 2*min) seconds, as client-go does; 140 unless told, so the
+   * server ends every watch before undici's 300 s body timeout would, even when no bookmark comes.
+   */
   minWatchTimeoutSeconds?: number;
 }>;
 
@@ -248,7 +251,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async watchOnce(fromVersion: string): Promise<void> {
-    const min = this.opts.minWatchTimeoutSeconds ?? 300;
+    const min = this.opts.minWatchTimeoutSeconds ?? 140;
     const timeoutSeconds = Math.floor(min * (1 + Math.random()));
     // The server ends the watch after timeoutSeconds; the client deadline catches a dead connection.
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout((timeoutSeconds + 30) * 1000)]);
