@@ -15,6 +15,7 @@ import Start from './commands/start.js';
 import Stop from './commands/stop.js';
 import Version from './commands/version.js';
 import Wait from './commands/wait.js';
+import Watch from './commands/watch.js';
 
 export const COMMANDS = {
   create: Create,
@@ -27,4 +28,5 @@ export const COMMANDS = {
   stop: Stop,
   version: Version,
   wait: Wait,
+  watch: Watch,
 };

@@ -59,7 +59,8 @@ export async function buildCli(out = 'dist'): Promise<void> {
     define: { __TSVIRT_VERSION__: JSON.stringify(`v${pkg.version}`), 'process.env.NODE_ENV': '"production"' },
     banner: { js: BANNER },
     // oclif requires typescript (3.5 MB) only to read a tsconfig in development; a bundle never does.
-    external: ['typescript'],
+    // ink imports react-devtools-core only when DEV=true; it is not installed, so leave it out.
+    external: ['typescript', 'react-devtools-core'],
     logLevel: 'warning',
   });
   await mkdir(`${out}/bin`, { recursive: true });
