@@ -212,7 +212,10 @@ export class Informer<T extends KubeObject> {
     while (!this.stopped) {
       try {
         if (this.resourceVersion === undefined) await this.relist();
-        await this.watchOnce(this.resourceVersion ?? '');
+        const started = Date.now();
+        const events = await this.watchOnce(this.resourceVersion ?? '');
+        // A watch the server ends at once, with nothing in it, must not become a busy loop.
+        if (events === 0 && Date.now() - started < 1000) await sleep(this.backoff.next(), this.abort.signal);
       } catch (err) {
         if (this.stopped) break;
         await this.onError(err);
@@ -250,7 +253,8 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async watchOnce(fromVersion: string): Promise<void> {
+  /** Runs one watch to its end; resolves with the number of events it carried. */
+  private async watchOnce(fromVersion: string): Promise<number> {
     const min = this.opts.minWatchTimeoutSeconds ?? 140;
     const timeoutSeconds = Math.floor(min * (1 + Math.random()));
     // The server ends the watch after timeoutSeconds; the client deadline catches a dead connection.
@@ -264,11 +268,14 @@ export class Informer<T extends KubeObject> {
       timeoutSeconds,
       signal,
     });
+    let events = 0;
     for await (const line of readLines(stream)) {
       if (line.trim() === '') continue;
       this.onEvent(JSON.parse(line) as WatchEvent);
       this.backoff.reset();
+      events += 1;
     }
+    return events;
   }
 
   private onEvent(event: WatchEvent): void {

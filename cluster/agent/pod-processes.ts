@@ -177,7 +177,12 @@ export class PodProcesses {
         env: { ...process.env, ...spec.env },
         cwd: spec.workingDir ?? dir,
       });
-      const pid = child.pid ?? 0;
+      if (child.pid === undefined) {
+        // spawn reports why (ENOENT of the working directory, ...) only through 'error', later.
+        child.on('error', () => undefined);
+        return { kind: 'invalid', message: `Could not start the process (working directory ${spec.workingDir ?? dir})` };
+      }
+      const pid = child.pid;
       const record: PodRecord = { ...pod, pid, procStart: procStat(pid)?.start ?? '', startedAt };
       writeFileSync(join(dir, 'record.json'), JSON.stringify(record));
       const state: RuntimeState = { kind: 'running', pid, startedAt };
