@@ -120,9 +120,9 @@ export class PodAgent {
     try {
       const spec = processSpecFor(pod, { [LAUNCHER_ENV.socket]: join(this.opts.handlerRunDir, HANDLER_SOCKET_NAME) });
       const state = this.processes.start(meta, spec);
-      const pod = `${meta.namespace}/${meta.name}`;
-      if (state.kind === 'running') this.opts.log.info({ pod, pid: state.pid }, 'Started launcher process');
-      else this.opts.log.warn({ pod, state }, 'Could not start launcher process');
+      const key = `${meta.namespace}/${meta.name}`;
+      if (state.kind === 'running') this.opts.log.info({ pod: key, pid: state.pid }, 'Started launcher process');
+      else this.opts.log.warn({ pod: key, state }, 'Could not start launcher process');
       return state;
     } catch (e) {
       if (!(e instanceof PodSpecError)) throw e;
