@@ -54,7 +54,7 @@ describe('virt-handler restarts on a real libvirtd', () => {
     handler.kill('SIGKILL');
     await handler.exited;
     handler = await startNodeHandler();
-    await waitFor(async (seen) => {
+    await waitFor((seen) => {
       const connected = (handler.logs().match(/Launcher connected/g) ?? []).length;
       seen(`${connected} launchers reconnected`);
       return connected >= names.length;
