@@ -5,6 +5,8 @@
  * to do its work (the client, printers, ink) comes with `await import()` inside run().
  * The console command (virt-api issue) joins this map when it exists.
  */
+import { Autocomplete, AutocompleteScript } from './commands/autocomplete.js';
+import Complete from './commands/complete.js';
 import Create from './commands/create.js';
 import Delete from './commands/delete.js';
 import Describe from './commands/describe.js';
@@ -18,6 +20,9 @@ import Wait from './commands/wait.js';
 import Watch from './commands/watch.js';
 
 export const COMMANDS = {
+  __complete: Complete,
+  autocomplete: Autocomplete,
+  'autocomplete:script': AutocompleteScript,
   create: Create,
   delete: Delete,
   describe: Describe,
