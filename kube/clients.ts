@@ -33,6 +33,7 @@ export const PATCH_CONTENT_TYPES = {
   strategic: 'application/strategic-merge-patch+json',
   apply: 'application/apply-patch+yaml',
 } as const;
+/** `merge`, `json`, `strategic` or `apply`. */
 export type PatchType = keyof typeof PATCH_CONTENT_TYPES;
 
 /** A JSON Patch (RFC 6902) operation. */

@@ -16,12 +16,18 @@ export type Json<T> = T extends Date
       ? { [K in keyof T]: Json<T[K]> }
       : T;
 
+/** A core/v1 Pod as JSON. */
 export type Pod = Json<V1Pod>;
+/** A core/v1 Node as JSON. */
 export type Node = Json<V1Node>;
+/** A core/v1 Namespace as JSON. */
 export type Namespace = Json<V1Namespace>;
+/** A coordination.k8s.io/v1 Lease as JSON (MicroTime fields are RFC 3339 strings with six fractional digits). */
 export type Lease = Json<V1Lease>;
+/** A core/v1 Event as JSON. */
 export type CoreEvent = Json<CoreV1Event>;
 
+/** REST coordinates of the resources above. */
 export const POD_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const NODE_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 export const NAMESPACE_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };

@@ -10,6 +10,7 @@ import { isNotFound, toApiError } from './errors.js';
 import { SILENT_LOGGER, type KubeLogger } from './logger.js';
 import type { ResourceClient } from './resources.js';
 
+/** core/v1 Event types. */
 export type EventType = 'Normal' | 'Warning';
 
 /** The object an Event is about: any Kubernetes object as read from the API. */
@@ -19,6 +20,7 @@ export type InvolvedObject = Readonly<{
   metadata?: Readonly<{ name?: string | undefined; namespace?: string | undefined; uid?: string | undefined; resourceVersion?: string | undefined }> | undefined;
 }>;
 
+/** Options for {@link EventRecorder}. */
 export type EventRecorderOptions = Readonly<{
   /** source.component and reportingComponent, e.g. `virt-controller` (api/names.ts COMPONENTS). */
   component: string;

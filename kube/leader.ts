@@ -20,6 +20,7 @@ export function microTime(ms: number): string {
 /** Timing, client-go's defaults. */
 export const LEADER_ELECTION_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
 
+/** One election: which Lease, who we are, timing and callbacks. */
 export type LeaderElectionConfig = Readonly<{
   namespace: string;
   name: string;
