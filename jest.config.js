@@ -30,7 +30,8 @@ export default {
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       // One cluster is shared by every file; files run one at a time (--runInBand, hack/test.sh).
-      testTimeout: 120_000,
+      // jest ignores a project's testTimeout; this file sets it for tiers that wait on real processes.
+      setupFilesAfterEnv: ['<rootDir>/test/harness/jest-timeout.ts'],
     },
   ],
 };
