@@ -4,7 +4,8 @@
 // It drives dist/local-cluster.js, the same code path as cluster/up.sh: jest loads globalSetup as
 // CommonJS without the project's module mapping, so it imports nothing of ours.
 // TSVIRT_TEST_CLUSTER already set: reuse that running cluster (a dev loop over cluster/up.sh's);
-// global-teardown then leaves it alone. TSVIRT_TEST_NODES overrides the node count (default 2).
+// global-teardown then leaves it alone. TSVIRT_TEST_NODES overrides the node count (default 2);
+// TSVIRT_TEST_HA=1 runs the whole tier against two API servers behind HAProxy.
 // TSVIRT_KEEP_CLUSTER=1 keeps the state folder (logs, kubeconfig) for a post-mortem.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,7 +45,8 @@ export default async function globalSetup(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'tsvirt-it-'));
   // Registered before the start, so teardown stops a half-started cluster too.
   (globalThis as Record<symbol, unknown>)[TEARDOWN_KEY] = () => stopOwnedCluster(stateDir);
-  await run(NODE, [LOCAL_CLUSTER, 'up', `--state-dir=${stateDir}`, `--nodes=${process.env['TSVIRT_TEST_NODES'] ?? '2'}`]);
+  const ha = process.env['TSVIRT_TEST_HA'] === '1' ? ['--ha'] : [];
+  await run(NODE, [LOCAL_CLUSTER, 'up', `--state-dir=${stateDir}`, `--nodes=${process.env['TSVIRT_TEST_NODES'] ?? '2'}`, ...ha]);
   process.env[CLUSTER_ENV] = join(stateDir, 'cluster.json');
 }
 
