@@ -32,7 +32,7 @@ const RESTARTING: ReadonlySet<RunStrategy> = new Set(['Always', 'RerunOnFailure'
 
 /** A VMI that ended without ever running. */
 export function failedEarly(vmi: VirtualMachineInstance): boolean {
-  return isFinal(vmi) && !wasRunning(vmi);
+  return vmi.status?.phase === 'Failed' && !wasRunning(vmi);
 }
 
 /** True when this finished VMI still has to be counted in status.startFailure. */
