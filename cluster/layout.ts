@@ -133,8 +133,11 @@ export function apiserverCommand(layout: Layout, index: number): Command {
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--proxy-client-cert-file=${pem(paths, FRONT_PROXY_CLIENT_CERT, 'crt')}`,
       `--proxy-client-key-file=${pem(paths, FRONT_PROXY_CLIENT_CERT, 'key')}`,
-      // No Service network here: the aggregator dials virt-api's Endpoints directly.
-      '--enable-aggregator-routing=true',
+      // Aggregated APIs (virt-api) are reached through an ExternalName Service (externalName:
+      // localhost): there is no Service network here, and Endpoints may not hold loopback
+      // addresses, so endpoint routing (--enable-aggregator-routing=true) could not reach a local
+      // process. Cluster routing resolves an ExternalName Service to https://<name>:<port>.
+      '--enable-aggregator-routing=false',
       // Every API server advertises 127.0.0.1; with several, the default lease reconciler would
       // rewrite the kubernetes Service's endpoints back and forth, and nothing here routes to it.
       '--endpoint-reconciler-type=none',

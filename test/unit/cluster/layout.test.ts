@@ -44,7 +44,7 @@ describe('apiserverCommand', () => {
     expect(flag(args, 'requestheader-client-ca-file')).toBe('/s/pki/front-proxy-ca.crt');
     expect(flag(args, 'requestheader-allowed-names')).toBe('front-proxy-client');
     expect(flag(args, 'proxy-client-cert-file')).toBe('/s/pki/front-proxy-client.crt');
-    expect(flag(args, 'enable-aggregator-routing')).toBe('true');
+    expect(flag(args, 'enable-aggregator-routing')).toBe('false');
   });
 
   it('signs and verifies service account tokens with the generated key pair', () => {
