@@ -140,7 +140,15 @@ async function main(): Promise<void> {
       libvirtLogDir: flags.libvirtLogDir,
       workers: flags.workers,
     },
-    { libvirt, vmis, vmiClient, events: eventRecorder(coreEvents(clients), flags.nodeName, log, () => new Date()), log, now: Date.now },
+    {
+      libvirt,
+      vmis,
+      vmiClient,
+      events: eventRecorder(coreEvents(clients), flags.nodeName, log, () => new Date()),
+      log,
+      now: Date.now,
+      onPoll: (ms, domains) => metrics.observePoll(ms, domains),
+    },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);
   vmis.start();

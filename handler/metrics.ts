@@ -23,6 +23,11 @@ export class HandlerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  observePoll(ms: number, domains: number): void {
+    this.pollSeconds.set(ms / 1000);
+    this.domains.set(domains);
+  }
+
   onWrite(w: WriteRecord): void {
     this.apiWrites.inc({ verb: w.verb, resource: w.resource, subresource: w.subresource });
   }

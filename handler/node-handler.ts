@@ -42,6 +42,8 @@ export interface NodeHandlerDeps {
   readonly events: VmiEventRecorder;
   readonly log: KubeLogger;
   readonly now: () => number;
+  /** Called after each successful poll with its duration and the number of tsvirt domains. */
+  readonly onPoll?: (ms: number, domains: number) => void;
 }
 
 /** A status this handler wrote, used until the informer shows a newer object (no stale re-write). */
@@ -128,8 +130,10 @@ export class NodeHandler {
     for (const [uid, d] of next) if (this.domains.get(uid)?.state !== d.state || !this.hasVmi(uid)) this.queue.add(uid);
     for (const uid of this.domains.keys()) if (!next.has(uid)) this.queue.add(uid);
     this.domains = next;
+    const ms = performance.now() - started;
     this.stats.polls += 1;
-    this.stats.pollMs += performance.now() - started;
+    this.stats.pollMs += ms;
+    this.deps.onPoll?.(ms, next.size);
   }
 
   private noteLibvirtDown(err: unknown): void {

@@ -76,12 +76,13 @@ export class LibvirtConnection {
   }
 
   /** Runs one call; a dead connection is dropped (reopened next time) and reported as unavailable. */
-  private async call<T>(what: string, fn: (h: Hypervisor) => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (h: Hypervisor) => Promise<T>, anyErrorIsLoss = false): Promise<T> {
     const h = await this.connection();
     try {
       return await fn(h);
     } catch (e) {
-      if (CONNECTION_LOST.test(messageOf(e))) {
+      // Listing all domains fails only when the connection does; its wording varies by transport.
+      if (anyErrorIsLoss || CONNECTION_LOST.test(messageOf(e))) {
         this.drop(h);
         throw new LibvirtUnavailableError(`Lost the libvirt connection during ${what}: ${messageOf(e)}`);
       }
@@ -107,7 +108,7 @@ export class LibvirtConnection {
       const observed = await Promise.all(domains.map((d) => this.observeListed(h, d, seen)));
       for (const name of this.metaCache.keys()) if (!seen.has(name)) this.metaCache.delete(name);
       return observed.filter((o): o is ObservedDomain => o !== undefined);
-    });
+    }, true);
   }
 
   private async observeListed(h: Hypervisor, d: Domain, seen: Set<string>): Promise<ObservedDomain | undefined> {
