@@ -4,7 +4,7 @@
  */
 import { dirname } from 'node:path';
 import { Config, Errors, run } from '@oclif/core';
-import { EXIT_CODES } from './exit-codes.js';
+import { EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.js';
 import { CLIENT_VERSION } from './version-info.js';
 
 /** The package.json oclif would read: inline, so a bundle needs none beside it. */
@@ -13,6 +13,7 @@ function pjson(commandsModule: string): Record<string, unknown> {
     name: 'kubectl-virt',
     version: CLIENT_VERSION === 'dev' ? '0.0.0' : CLIENT_VERSION,
     type: 'module',
+    description: `Virtual machines on Kubernetes, the kubectl way (tsvirt).\n\nEXIT CODES\n${EXIT_CODES_HELP}`,
     oclif: {
       bin: 'kubectl virt',
       dirname: 'kubectl-virt',

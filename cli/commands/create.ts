@@ -30,7 +30,7 @@ export default class Create extends KubeCommand {
     kernel: Flags.string({ description: 'Kernel image path on the node, for direct kernel boot.' }),
     initrd: Flags.string({ description: 'Initrd path on the node (needs --kernel).' }),
     'kernel-args': Flags.string({ description: 'Kernel command line.' }),
-    disk: Flags.string({ description: 'A disk: PATH or NAME=PATH (a host disk), or size=1Gi (an empty scratch disk). Repeatable.', multiple: true }),
+    disk: Flags.string({ description: 'A disk: PATH or NAME=PATH (a host disk), or size=1Gi (an empty scratch disk).', multiple: true }),
     'run-strategy': Flags.string({ description: 'Always, RerunOnFailure, Manual, Halted or Once.', default: 'Always' }),
     'dry-run': Flags.option({ options: DRY_RUN, description: 'client: print only; server: validate on the API server, store nothing.', default: 'none' as const })(),
     output: Flags.option({ char: 'o', options: ['json', 'yaml', 'name'] as const, description: 'Print the created objects in this format.' })(),
