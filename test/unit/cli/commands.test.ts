@@ -13,7 +13,8 @@ describe('the command set', () => {
   it('matches the reviewed snapshot of commands and flags (salesforce command-snapshot style)', () => {
     const snapshot: Snapshot = {};
     for (const [id, c] of Object.entries(COMMANDS)) {
-      const flags = Object.entries(c.flags ?? {}).map(([name, f]) => `${f.char === undefined ? '' : `-${f.char} `}--${name}`);
+      const defined: Record<string, { char?: string }> = c.flags ?? {};
+      const flags = Object.entries(defined).map(([name, f]) => `${f.char === undefined ? '' : `-${f.char} `}--${name}`);
       snapshot[id] = { summary: c.summary ?? '', flags: flags.sort(), aliases: [...(c.aliases ?? [])] };
     }
     expectGolden('command-snapshot.json', JSON.stringify(snapshot, null, 2) + '\n');
