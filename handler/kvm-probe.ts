@@ -33,7 +33,8 @@ function deviceProblem(facts: KvmFacts): string | undefined {
   if (d === undefined) return '/dev/kvm does not exist';
   const others = (d.mode & 0o006) === 0o006;
   const group = (d.mode & 0o060) === 0o060 && facts.kvmGid !== undefined && d.gid === facts.kvmGid;
-  if (!others && !group) return `/dev/kvm (mode ${(d.mode & 0o777).toString(8)}, gid ${d.gid}) is not usable by QEMU's user`;
+  if (!others && !group)
+    return `/dev/kvm (mode ${(d.mode & 0o777).toString(8)}, gid ${d.gid}) is not usable by QEMU's user`;
   return undefined;
 }
 
@@ -44,7 +45,11 @@ export function chooseEmulation(mode: EmulationMode, facts: KvmFacts | undefined
   if (facts === undefined) return { domainType: 'qemu', why: 'the libvirt driver runs no real guests' };
   const problem = deviceProblem(facts);
   if (problem !== undefined) return { domainType: 'qemu', why: problem };
-  if (facts.probe !== 'ran') return { domainType: 'qemu', why: `a KVM test guest ${facts.probe === 'timeout' ? 'hung' : 'failed'}${facts.probeDetail === undefined ? '' : `: ${facts.probeDetail}`}` };
+  if (facts.probe !== 'ran')
+    return {
+      domainType: 'qemu',
+      why: `a KVM test guest ${facts.probe === 'timeout' ? 'hung' : 'failed'}${facts.probeDetail === undefined ? '' : `: ${facts.probeDetail}`}`,
+    };
   return { domainType: 'kvm', why: 'KVM ran a test guest' };
 }
 
@@ -64,7 +69,21 @@ async function runProbe(qemu: string, timeoutMs: number): Promise<Pick<KvmFacts,
   const dir = mkdtempSync(join(tmpdir(), 'tsvirt-kvm-probe-'));
   const bios = join(dir, 'probe.bin');
   writeFileSync(bios, probeBios());
-  const args = ['-accel', 'kvm', '-M', 'pc', '-nodefaults', '-display', 'none', '-m', '16', '-bios', bios, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'];
+  const args = [
+    '-accel',
+    'kvm',
+    '-M',
+    'pc',
+    '-nodefaults',
+    '-display',
+    'none',
+    '-m',
+    '16',
+    '-bios',
+    bios,
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=0x04',
+  ];
   try {
     return await new Promise((resolve) => {
       const child = spawn(qemu, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -80,7 +99,11 @@ async function runProbe(qemu: string, timeoutMs: number): Promise<Pick<KvmFacts,
       });
       child.on('exit', (code) => {
         clearTimeout(timer);
-        resolve(code === DEBUG_EXIT_CODE ? { probe: 'ran' } : { probe: 'failed', probeDetail: stderr.trim().split('\n').at(-1) ?? `exit ${String(code)}` });
+        resolve(
+          code === DEBUG_EXIT_CODE
+            ? { probe: 'ran' }
+            : { probe: 'failed', probeDetail: stderr.trim().split('\n').at(-1) ?? `exit ${String(code)}` },
+        );
       });
     });
   } finally {

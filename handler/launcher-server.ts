@@ -63,7 +63,13 @@ export class LauncherServer {
   view(uid: string): LauncherView {
     const s = this.byUid.get(uid);
     if (s === undefined) return NO_LAUNCHER;
-    return { connected: s.socket !== undefined, stopRequested: s.stopRequested, lost: s.lost, exitSent: s.exitSent, ...(s.told === undefined ? {} : { told: s.told }) };
+    return {
+      connected: s.socket !== undefined,
+      stopRequested: s.stopRequested,
+      lost: s.lost,
+      exitSent: s.exitSent,
+      ...(s.told === undefined ? {} : { told: s.told }),
+    };
   }
 
   /** The uids of every launcher the server knows (connected or lost). */
@@ -116,7 +122,11 @@ export class LauncherServer {
     const s = this.byUid.get(uid);
     if (s !== undefined && !s.stopRequested) {
       s.stopRequested = true;
-      this.events.log('info', { namespace: s.identity.namespace, name: s.identity.name, uid, reason: m.reason }, 'Launcher asked for a graceful stop');
+      this.events.log(
+        'info',
+        { namespace: s.identity.namespace, name: s.identity.name, uid, reason: m.reason },
+        'Launcher asked for a graceful stop',
+      );
       this.events.changed(uid);
     }
     return uid;
@@ -126,7 +136,14 @@ export class LauncherServer {
     const old = this.byUid.get(vmi.uid);
     if (old?.socket !== undefined && old.socket !== socket) old.socket.destroy();
     // A reconnect keeps what was asked before (a stop survives a handler restart on the launcher's side).
-    const state: UidState = old ?? { socket, identity: vmi, stopRequested: false, lost: false, exitSent: false, told: undefined };
+    const state: UidState = old ?? {
+      socket,
+      identity: vmi,
+      stopRequested: false,
+      lost: false,
+      exitSent: false,
+      told: undefined,
+    };
     state.socket = socket;
     state.lost = false;
     state.told = undefined;
@@ -143,7 +160,11 @@ export class LauncherServer {
     s.socket = undefined;
     if (!s.exitSent) {
       s.lost = true;
-      this.events.log('warn', { namespace: s.identity.namespace, name: s.identity.name, uid }, 'Launcher disconnected before its domain ended');
+      this.events.log(
+        'warn',
+        { namespace: s.identity.namespace, name: s.identity.name, uid },
+        'Launcher disconnected before its domain ended',
+      );
     }
     this.events.changed(uid);
   }

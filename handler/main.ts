@@ -53,8 +53,9 @@ function intFlag(value: string, name: string, min: number): number {
   return n;
 }
 
+/** The system libvirtd's QEMU log folder; a libvirtd on another socket keeps its own (say --libvirt-log-dir). */
 function defaultLogDir(uri: string): string | undefined {
-  return uri.startsWith('qemu:///system') ? '/var/log/libvirt/qemu' : undefined;
+  return uri === 'qemu:///system' ? '/var/log/libvirt/qemu' : undefined;
 }
 
 function parseFlags(argv: readonly string[]): Flags {
@@ -76,7 +77,8 @@ function parseFlags(argv: readonly string[]): Flags {
   const nodeName = values['node-name'] ?? process.env['NODE_NAME'];
   if (nodeName === undefined || nodeName === '') usage('--node-name (or $NODE_NAME) is required');
   const emulation = values.emulation;
-  if (!(EMULATION_MODES as readonly string[]).includes(emulation)) usage(`--emulation must be one of ${EMULATION_MODES.join(', ')}`);
+  if (!(EMULATION_MODES as readonly string[]).includes(emulation))
+    usage(`--emulation must be one of ${EMULATION_MODES.join(', ')}`);
   return {
     kubeconfig: values.kubeconfig,
     nodeName,
@@ -107,7 +109,11 @@ async function labelNode(log: Logger, nodeClient: ReturnType<typeof nodes>, node
   try {
     const current = await nodeClient.find({ name: node });
     if (current === undefined || current.metadata?.labels?.[LABELS.schedulable] === 'true') return;
-    await nodeClient.patch({ name: node }, { type: 'merge', patch: { metadata: { labels: { [LABELS.schedulable]: 'true' } } } }, { fieldManager: COMPONENTS.handler });
+    await nodeClient.patch(
+      { name: node },
+      { type: 'merge', patch: { metadata: { labels: { [LABELS.schedulable]: 'true' } } } },
+      { fieldManager: COMPONENTS.handler },
+    );
   } catch (err) {
     log.warn({ err: toApiError(err), node }, 'Could not label the Node as schedulable');
   }
@@ -115,15 +121,31 @@ async function labelNode(log: Logger, nodeClient: ReturnType<typeof nodes>, node
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { component: COMPONENTS.handler, node: flags.nodeName } });
+  const log = pino({
+    level: process.env['LOG_LEVEL'] ?? 'info',
+    base: { component: COMPONENTS.handler, node: flags.nodeName },
+  });
   mkdirSync(flags.runDir, { recursive: true, mode: 0o755 });
   const metrics = new HandlerMetrics();
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), { userAgent: COMPONENTS.handler, onWrite: (w) => metrics.onWrite(w) });
+  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+    userAgent: COMPONENTS.handler,
+    onWrite: (w) => metrics.onWrite(w),
+  });
   const choice = await chooseHostEmulation(flags);
   if (choice.domainType === 'qemu') log.warn({ why: choice.why }, 'Running domains under QEMU emulation (TCG)');
   else log.info({ why: choice.why }, 'Running domains with KVM');
+  if (flags.libvirtLogDir === undefined && !flags.libvirtUri.startsWith('test:')) {
+    log.warn(
+      { uri: flags.libvirtUri },
+      'No --libvirt-log-dir: a guest that powers itself off will be reported as Failed, not Succeeded',
+    );
+  }
   const libvirt = new LibvirtConnection(flags.libvirtUri);
-  await libvirt.open().catch((err: unknown) => log.warn({ err, uri: flags.libvirtUri }, 'Could not connect to libvirt yet; retrying on every poll'));
+  await libvirt
+    .open()
+    .catch((err: unknown) =>
+      log.warn({ err, uri: flags.libvirtUri }, 'Could not connect to libvirt yet; retrying on every poll'),
+    );
   const vmiClient = virtualMachineInstances(clients);
   const vmis = new Informer<VirtualMachineInstance>(vmiClient, {
     labelSelector: `${LABELS.nodeName}=${flags.nodeName}`,
@@ -156,7 +178,17 @@ async function main(): Promise<void> {
   heartbeat.start();
   void labelNode(log, nodes(clients), flags.nodeName);
   const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
-  log.info({ uri: flags.libvirtUri, runDir: flags.runDir, socket: handler.launchers.socketPath, metricsPort: port, pollIntervalMs: flags.pollIntervalMs, emulation: choice.domainType }, 'Started virt-handler');
+  log.info(
+    {
+      uri: flags.libvirtUri,
+      runDir: flags.runDir,
+      socket: handler.launchers.socketPath,
+      metricsPort: port,
+      pollIntervalMs: flags.pollIntervalMs,
+      emulation: choice.domainType,
+    },
+    'Started virt-handler',
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

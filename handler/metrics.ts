@@ -15,8 +15,16 @@ export class HandlerMetrics {
     labelNames: ['verb', 'resource', 'subresource'] as const,
     registers: [this.registry],
   });
-  readonly domains = new Gauge({ name: 'tsvirt_handler_domains', help: 'tsvirt domains on this node at the last poll', registers: [this.registry] });
-  readonly pollSeconds = new Gauge({ name: 'tsvirt_handler_last_poll_seconds', help: 'Duration of the last libvirt poll', registers: [this.registry] });
+  readonly domains = new Gauge({
+    name: 'tsvirt_handler_domains',
+    help: 'tsvirt domains on this node at the last poll',
+    registers: [this.registry],
+  });
+  readonly pollSeconds = new Gauge({
+    name: 'tsvirt_handler_last_poll_seconds',
+    help: 'Duration of the last libvirt poll',
+    registers: [this.registry],
+  });
   private server: Server | undefined;
 
   constructor() {

@@ -137,7 +137,8 @@ export class NodeHandler {
   }
 
   private noteLibvirtDown(err: unknown): void {
-    if (!this.libvirtDown) this.deps.log.warn({ err, uri: this.deps.libvirt.uri }, 'Could not reach libvirt; domains are left as they are');
+    if (!this.libvirtDown)
+      this.deps.log.warn({ err, uri: this.deps.libvirt.uri }, 'Could not reach libvirt; domains are left as they are');
     this.libvirtDown = true;
   }
 
@@ -155,7 +156,8 @@ export class NodeHandler {
   }
 
   private domainNameFor(uid: string, vmi: VirtualMachineInstance | undefined): string | undefined {
-    if (vmi?.metadata.namespace !== undefined && vmi.metadata.name !== undefined) return domainName(vmi.metadata.namespace, vmi.metadata.name);
+    if (vmi?.metadata.namespace !== undefined && vmi.metadata.name !== undefined)
+      return domainName(vmi.metadata.namespace, vmi.metadata.name);
     const polled = this.domains.get(uid);
     if (polled !== undefined) return polled.name;
     const id = this.launchers.identity(uid);
@@ -175,8 +177,10 @@ export class NodeHandler {
   private async view(uid: string): Promise<{ view: SyncView; name: string | undefined }> {
     const vmi = this.vmiByUid(uid);
     const name = this.domainNameFor(uid, vmi);
-    const domain: DomainObservation = name === undefined ? { kind: 'missing' } : await this.deps.libvirt.observe(name, uid);
-    const graceSeconds = vmi !== undefined ? graceSecondsOf(vmi) : (this.domains.get(uid)?.meta.graceSeconds ?? DEFAULT_GRACE_SECONDS);
+    const domain: DomainObservation =
+      name === undefined ? { kind: 'missing' } : await this.deps.libvirt.observe(name, uid);
+    const graceSeconds =
+      vmi !== undefined ? graceSecondsOf(vmi) : (this.domains.get(uid)?.meta.graceSeconds ?? DEFAULT_GRACE_SECONDS);
     const view: SyncView = {
       vmi,
       domain,
@@ -212,7 +216,10 @@ export class NodeHandler {
       return { kind: 'requeueAfter', ms: LIBVIRT_DOWN_RETRY_MS };
     }
     if (isConflict(err)) return { kind: 'retry' };
-    this.deps.log.warn({ uid, err: err instanceof Error && !('code' in err) ? err : toApiError(err) }, 'Could not sync a VMI; retrying');
+    this.deps.log.warn(
+      { uid, err: err instanceof Error && !('code' in err) ? err : toApiError(err) },
+      'Could not sync a VMI; retrying',
+    );
     return { kind: 'retry' };
   }
 
@@ -221,7 +228,12 @@ export class NodeHandler {
   }
 
   /** Applies one step; returns the queue outcome when the run should end, undefined to go on. */
-  private async apply(uid: string, name: string | undefined, view: SyncView, step: Step): Promise<QueueOutcome | undefined> {
+  private async apply(
+    uid: string,
+    name: string | undefined,
+    view: SyncView,
+    step: Step,
+  ): Promise<QueueOutcome | undefined> {
     switch (step.kind) {
       case 'idle':
       case 'forget':
@@ -243,7 +255,11 @@ export class NodeHandler {
     }
   }
 
-  private async report(uid: string, view: SyncView, step: Extract<Step, { kind: 'write-status' | 'tell-launcher' }>): Promise<void> {
+  private async report(
+    uid: string,
+    view: SyncView,
+    step: Extract<Step, { kind: 'write-status' | 'tell-launcher' }>,
+  ): Promise<void> {
     if (step.kind === 'tell-launcher') this.launchers.send(uid, step.message);
     else await this.writeStatus(uid, view, step.verdict, step.status);
   }
@@ -254,7 +270,12 @@ export class NodeHandler {
     return { kind: 'done' };
   }
 
-  private async changeDomain(uid: string, domain: string | undefined, view: SyncView, step: Extract<Step, { kind: 'shutdown' | 'destroy' | 'undefine' }>): Promise<void> {
+  private async changeDomain(
+    uid: string,
+    domain: string | undefined,
+    view: SyncView,
+    step: Extract<Step, { kind: 'shutdown' | 'destroy' | 'undefine' }>,
+  ): Promise<void> {
     const name = domain ?? '';
     const fields = { uid, domain: name, namespace: view.vmi?.metadata.namespace, name: view.vmi?.metadata.name };
     if (step.kind === 'shutdown') {
@@ -299,20 +320,32 @@ export class NodeHandler {
         return { kind: 'requeueAfter', ms: 250 };
       case 'failed':
         this.remember(uid, { startFailure: result.verdict });
-        this.deps.log.warn({ ...fields, reason: result.verdict.reason, cause: result.verdict.message }, 'Could not start the domain');
+        this.deps.log.warn(
+          { ...fields, reason: result.verdict.reason, cause: result.verdict.message },
+          'Could not start the domain',
+        );
         return undefined;
       default:
         return result satisfies never;
     }
   }
 
-  private async writeStatus(uid: string, view: SyncView, verdict: PhaseVerdict, status: NonNullable<VirtualMachineInstance['status']>): Promise<void> {
+  private async writeStatus(
+    uid: string,
+    view: SyncView,
+    verdict: PhaseVerdict,
+    status: NonNullable<VirtualMachineInstance['status']>,
+  ): Promise<void> {
     const vmi = view.vmi;
     if (vmi === undefined) return;
     const ref = { namespace: vmi.metadata.namespace ?? '', name: vmi.metadata.name ?? '' };
     const patch = { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status };
     try {
-      const updated = await this.deps.vmiClient.patchStatus(ref, { type: 'merge', patch }, { fieldManager: COMPONENTS.handler });
+      const updated = await this.deps.vmiClient.patchStatus(
+        ref,
+        { type: 'merge', patch },
+        { fieldManager: COMPONENTS.handler },
+      );
       this.written.set(uid, { baseResourceVersion: vmi.metadata.resourceVersion, vmi: updated });
     } catch (err) {
       // A VMI deleted meanwhile has nothing left to report to.
@@ -320,12 +353,18 @@ export class NodeHandler {
       throw err;
     }
     this.stats.statusWrites += 1;
-    this.deps.log.info({ uid, ...ref, phase: verdict.phase, reason: verdict.reason }, 'Updated VirtualMachineInstance status');
+    this.deps.log.info(
+      { uid, ...ref, phase: verdict.phase, reason: verdict.reason },
+      'Updated VirtualMachineInstance status',
+    );
     await this.afterStatus(vmi, verdict);
   }
 
   private async afterStatus(vmi: VirtualMachineInstance, verdict: PhaseVerdict): Promise<void> {
-    if (verdict.phase === 'Running' && vmi.metadata.annotations?.[ANNOTATIONS.emulation] !== this.config.host.domainType) {
+    if (
+      verdict.phase === 'Running' &&
+      vmi.metadata.annotations?.[ANNOTATIONS.emulation] !== this.config.host.domainType
+    ) {
       await this.annotateEmulation(vmi);
     }
     if (verdict.phase === 'Failed') await this.deps.events.warn(vmi, verdict.reason, verdict.message);
@@ -338,7 +377,10 @@ export class NodeHandler {
       await this.deps.vmiClient.patch(ref, { type: 'merge', patch }, { fieldManager: COMPONENTS.handler });
     } catch (err) {
       // Informational only: the SoftwareEmulation condition already says it.
-      this.deps.log.warn({ ...ref, err: toApiError(err) }, 'Could not annotate the VirtualMachineInstance with its emulation');
+      this.deps.log.warn(
+        { ...ref, err: toApiError(err) },
+        'Could not annotate the VirtualMachineInstance with its emulation',
+      );
     }
   }
 }

@@ -12,7 +12,9 @@ import type { PhaseVerdict } from './domain/state.js';
 import { DomainSpecError, type DomainPlan, type HostFile, planDomain } from './domain/vmi-to-domain.js';
 import { FOREIGN_DOMAIN, LibvirtCallError, type LibvirtConnection } from './libvirt/connection.js';
 
-export type StartResult = Readonly<{ kind: 'started' } | { kind: 'busy'; owner: string } | { kind: 'failed'; verdict: PhaseVerdict }>;
+export type StartResult = Readonly<
+  { kind: 'started' } | { kind: 'busy'; owner: string } | { kind: 'failed'; verdict: PhaseVerdict }
+>;
 
 function failed(reason: string, message: string): StartResult {
   return { kind: 'failed', verdict: { phase: 'Failed', reason, message, paused: false } };
@@ -44,7 +46,11 @@ function volumeField(vmi: VirtualMachineInstance, file: HostFile): string {
 }
 
 /** The first host path the domain needs that is not there, as a message naming the field. */
-async function missingHostPath(vmi: VirtualMachineInstance, plan: DomainPlan, node: string): Promise<string | undefined> {
+async function missingHostPath(
+  vmi: VirtualMachineInstance,
+  plan: DomainPlan,
+  node: string,
+): Promise<string | undefined> {
   const kb = vmi.spec.domain.firmware?.kernelBoot;
   const needed: ReadonlyArray<readonly [string, string | undefined]> = [
     ['spec.domain.firmware.kernelBoot.kernelPath', kb?.kernelPath],
@@ -82,18 +88,28 @@ async function defineAndStart(plan: DomainPlan, libvirt: LibvirtConnection): Pro
     return { kind: 'started' };
   } catch (e) {
     if (e instanceof LibvirtCallError) return failed(REASONS.failedCreate, e.message);
-    if (e instanceof Error && 'code' in e && typeof e.code === 'string') return failed(REASONS.failedDefine, `Could not prepare the domain's files: ${e.message}`);
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string')
+      return failed(REASONS.failedDefine, `Could not prepare the domain's files: ${e.message}`);
     throw e;
   }
 }
 
 /** Plans, prepares and starts the VMI's domain. Never throws for a VMI problem; libvirt being down throws. */
-export async function prepareAndStart(vmi: VirtualMachineInstance, host: HostFacts, libvirt: LibvirtConnection, node = ''): Promise<StartResult> {
+export async function prepareAndStart(
+  vmi: VirtualMachineInstance,
+  host: HostFacts,
+  libvirt: LibvirtConnection,
+  node = '',
+): Promise<StartResult> {
   const plan = planOrFailure(vmi, host);
   if ('kind' in plan) return plan;
   const owner = await libvirt.ownerOf(plan.name);
   if (owner === vmi.metadata.uid) return { kind: 'started' };
-  if (owner === FOREIGN_DOMAIN) return failed(REASONS.failedDefine, `A domain named ${plan.name} that tsvirt did not create exists on node ${node}`);
+  if (owner === FOREIGN_DOMAIN)
+    return failed(
+      REASONS.failedDefine,
+      `A domain named ${plan.name} that tsvirt did not create exists on node ${node}`,
+    );
   if (owner !== undefined) return { kind: 'busy', owner };
   const missing = await missingHostPath(vmi, plan, node);
   if (missing !== undefined) return failed(REASONS.failedDefine, missing);

@@ -47,14 +47,24 @@ export function vmiEvent(vmi: VirtualMachineInstance, facts: EventFacts, node: s
   };
 }
 
-export function eventRecorder(events: ResourceClient<CoreEvent>, node: string, log: KubeLogger, now: () => Date): VmiEventRecorder {
+export function eventRecorder(
+  events: ResourceClient<CoreEvent>,
+  node: string,
+  log: KubeLogger,
+  now: () => Date,
+): VmiEventRecorder {
   return {
     async warn(vmi, reason, message) {
       try {
-        await events.create(vmiEvent(vmi, { type: 'Warning', reason, message }, node, now()), { namespace: vmi.metadata.namespace ?? '' });
+        await events.create(vmiEvent(vmi, { type: 'Warning', reason, message }, node, now()), {
+          namespace: vmi.metadata.namespace ?? '',
+        });
       } catch (err) {
         // An Event is best effort; the VMI's status carries the same reason.
-        log.warn({ namespace: vmi.metadata.namespace, name: vmi.metadata.name, err: toApiError(err) }, 'Could not record an Event');
+        log.warn(
+          { namespace: vmi.metadata.namespace, name: vmi.metadata.name, err: toApiError(err) },
+          'Could not record an Event',
+        );
       }
     },
   };

@@ -61,11 +61,20 @@ export class Launcher {
   requestStop(signal: string): void {
     if (this.stopping || this.finished) return;
     this.stopping = true;
-    this.io.log('info', 'Received a stop signal; asked the handler to stop the domain', { signal, graceSeconds: this.graceSeconds });
+    this.io.log('info', 'Received a stop signal; asked the handler to stop the domain', {
+      signal,
+      graceSeconds: this.graceSeconds,
+    });
     this.send({ type: 'stop', reason: signal });
-    this.stopTimer = setTimeout(() => {
-      this.finish(LAUNCHER_EXIT_CODES.failed, `virt-launcher: the domain did not stop within ${this.graceSeconds + STOP_MARGIN_SECONDS}s of ${signal}`);
-    }, (this.graceSeconds + STOP_MARGIN_SECONDS) * 1000);
+    this.stopTimer = setTimeout(
+      () => {
+        this.finish(
+          LAUNCHER_EXIT_CODES.failed,
+          `virt-launcher: the domain did not stop within ${this.graceSeconds + STOP_MARGIN_SECONDS}s of ${signal}`,
+        );
+      },
+      (this.graceSeconds + STOP_MARGIN_SECONDS) * 1000,
+    );
   }
 
   private connect(): void {
@@ -85,7 +94,8 @@ export class Launcher {
 
   private onConnect(): void {
     this.retryMs = RETRY_MIN_MS;
-    if (this.outage || !this.everConnected) this.io.log('info', 'Connected to virt-handler', { socket: this.config.socketPath });
+    if (this.outage || !this.everConnected)
+      this.io.log('info', 'Connected to virt-handler', { socket: this.config.socketPath });
     this.everConnected = true;
     this.outage = false;
     this.send({ type: 'hello', version: LAUNCHER_PROTOCOL_VERSION, vmi: this.config.vmi, pid: process.pid });
@@ -97,7 +107,10 @@ export class Launcher {
     if (this.socket !== socket) return;
     this.socket = undefined;
     if (this.finished) return;
-    if (!this.outage) this.io.log('warn', 'Lost virt-handler; reconnecting (the domain keeps running)', { socket: this.config.socketPath });
+    if (!this.outage)
+      this.io.log('warn', 'Lost virt-handler; reconnecting (the domain keeps running)', {
+        socket: this.config.socketPath,
+      });
     this.outage = true;
     this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
@@ -117,7 +130,11 @@ export class Launcher {
         this.graceSeconds = m.graceSeconds;
         return;
       case 'exit':
-        this.finish(m.code, m.code === LAUNCHER_EXIT_CODES.succeeded ? undefined : `virt-launcher: ${m.reason}: ${m.message}`, m);
+        this.finish(
+          m.code,
+          m.code === LAUNCHER_EXIT_CODES.succeeded ? undefined : `virt-launcher: ${m.reason}: ${m.message}`,
+          m,
+        );
         return;
       default:
         m satisfies never;
@@ -133,14 +150,20 @@ export class Launcher {
     this.finished = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.stopTimer);
-    this.io.log(code === 0 ? 'info' : 'error', 'The domain is gone; virt-launcher exited', { code, ...(m?.type === 'exit' ? { reason: m.reason } : {}) });
+    this.io.log(code === 0 ? 'info' : 'error', 'The domain is gone; virt-launcher exited', {
+      code,
+      ...(m?.type === 'exit' ? { reason: m.reason } : {}),
+    });
     this.socket?.end();
     this.io.exit(code, stderrMessage);
   }
 }
 
 /** The launcher's configuration from its environment, or the message naming what is missing. */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>>, flagSocket: string | undefined): LauncherConfig | string {
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  flagSocket: string | undefined,
+): LauncherConfig | string {
   const nonEmpty = (v: string | undefined): string => v ?? '';
   const fields = {
     VMI_NAME: nonEmpty(env['VMI_NAME']),

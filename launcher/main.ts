@@ -13,7 +13,9 @@ const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 
 const io: LauncherIo = {
   log(level, msg, fields = {}) {
-    process.stdout.write(`${JSON.stringify({ level: LEVELS[level], time: Date.now(), name: 'virt-launcher', ...fields, msg })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ level: LEVELS[level], time: Date.now(), name: 'virt-launcher', ...fields, msg })}\n`,
+    );
   },
   exit(code, stderrMessage) {
     if (stderrMessage !== undefined) process.stderr.write(`${stderrMessage}\n`);

@@ -37,13 +37,19 @@ function run(args: readonly string[]): Promise<string> {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)),
+    );
   });
 }
 
 type Proc = { child: ChildProcess; output: () => string };
 function start(bundle: string, args: readonly string[]): Proc {
-  const child = spawn(NODE_BIN, [join(REPO, 'dist', `${bundle}.js`), ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE_BIN, [join(REPO, 'dist', `${bundle}.js`), ...args], {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -100,14 +106,23 @@ function plainPod(name: string, node: string): Pod {
     spec: {
       restartPolicy: 'Never',
       nodeSelector: { 'kubernetes.io/hostname': node },
-      containers: [{ name: 'compute', image: LAUNCHER_IMAGE, command: ['sleep', '600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+      containers: [
+        {
+          name: 'compute',
+          image: LAUNCHER_IMAGE,
+          command: ['sleep', '600'],
+          resources: { requests: { cpu: '10m', memory: '16Mi' } },
+        },
+      ],
     },
   };
 }
 
 async function scrapeWrites(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return [...text.matchAll(/^tsvirt_handler_api_writes_total\{[^}]*resource="virtualmachineinstances"[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  return [
+    ...text.matchAll(/^tsvirt_handler_api_writes_total\{[^}]*resource="virtualmachineinstances"[^}]*\} (\d+)/gm),
+  ].reduce((a, m) => a + Number(m[1]), 0);
 }
 
 async function main(): Promise<void> {
@@ -117,18 +132,46 @@ async function main(): Promise<void> {
     await run([join(REPO, 'dist/local-cluster.js'), 'up', `--state-dir=${state}`, `--nodes=${values.nodes}`]);
     const info = JSON.parse(await readFile(join(state, 'cluster.json'), 'utf8')) as ClusterInfo;
     const launcher = JSON.stringify([NODE_BIN, join(REPO, 'dist/virt-launcher.js')]);
-    procs.push(start('virt-controller', [`--kubeconfig=${info.kubeconfig}`, '--leader-elect=false', '--metrics-port=0', '--health-port=0', `--launcher-command=${launcher}`]));
+    procs.push(
+      start('virt-controller', [
+        `--kubeconfig=${info.kubeconfig}`,
+        '--leader-elect=false',
+        '--metrics-port=0',
+        '--health-port=0',
+        `--launcher-command=${launcher}`,
+      ]),
+    );
     const handlers = info.nodes.map((n) =>
-      start('virt-handler', [`--kubeconfig=${info.kubeconfig}`, `--node-name=${n.name}`, '--libvirt-uri=test:///default', `--run-dir=${n.handlerRunDir}`, '--emulation=tcg', '--metrics-port=0', `--poll-interval=${values['poll-interval']}`]),
+      start('virt-handler', [
+        `--kubeconfig=${info.kubeconfig}`,
+        `--node-name=${n.name}`,
+        '--libvirt-uri=test:///default',
+        `--run-dir=${n.handlerRunDir}`,
+        '--emulation=tcg',
+        '--metrics-port=0',
+        `--poll-interval=${values['poll-interval']}`,
+      ]),
     );
     procs.push(...handlers);
-    const ports = await Promise.all(handlers.map((h) => until('a handler to start', 30_000, () => /"metricsPort":(\d+)/.exec(h.output())?.[1]).then(Number)));
-    await until('the controller to start', 30_000, () => (/Started reconciling/.test(procs[0]?.output() ?? '') ? true : undefined));
+    const ports = await Promise.all(
+      handlers.map((h) =>
+        until('a handler to start', 30_000, () => /"metricsPort":(\d+)/.exec(h.output())?.[1]).then(Number),
+      ),
+    );
+    await until('the controller to start', 30_000, () =>
+      /Started reconciling/.test(procs[0]?.output() ?? '') ? true : undefined,
+    );
 
     const clients = createKubeClients(loadKubeConfig({ kubeconfig: info.kubeconfig }));
     const ns = 'bench';
     await namespaces(clients).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await until('the default ServiceAccount', 30_000, async () => ((await clients.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/default` }).catch(() => undefined)) ? true : undefined));
+    await until('the default ServiceAccount', 30_000, async () =>
+      (await clients
+        .request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/default` })
+        .catch(() => undefined))
+        ? true
+        : undefined,
+    );
     const runningAt = new Map<string, number>();
     const vmis = new Informer<VirtualMachineInstance>(virtualMachineInstances(clients), { namespace: ns });
     const seeRunning = (v: VirtualMachineInstance): void => {
@@ -139,7 +182,8 @@ async function main(): Promise<void> {
     const podRunningAt = new Map<string, number>();
     const podInformer = new Informer<Pod>(pods(clients), { namespace: ns });
     const seePod = (p: Pod): void => {
-      if (p.status?.phase === 'Running' && !podRunningAt.has(p.metadata?.name ?? '')) podRunningAt.set(p.metadata?.name ?? '', performance.now());
+      if (p.status?.phase === 'Running' && !podRunningAt.has(p.metadata?.name ?? ''))
+        podRunningAt.set(p.metadata?.name ?? '', performance.now());
     };
     podInformer.addHandlers({ add: seePod, update: (_o, p) => seePod(p) });
     vmis.start();
@@ -174,7 +218,9 @@ async function main(): Promise<void> {
         await virtualMachines(clients).create(vm(`burst-${i}`, node(i)), { namespace: ns });
       }),
     );
-    await until('every burst VM Running', 120_000, () => ([...created.keys()].every((k) => runningAt.has(k)) ? true : undefined));
+    await until('every burst VM Running', 120_000, () =>
+      [...created.keys()].every((k) => runningAt.has(k)) ? true : undefined,
+    );
     const burstAll = Math.max(...[...created.keys()].map((k) => runningAt.get(k) ?? NaN)) - b0;
     const burst = [...created].map(([k, t]) => (runningAt.get(k) ?? NaN) - t);
     const writesAfter = (await Promise.all(ports.map(scrapeWrites))).reduce((a, b) => a + b, 0);
@@ -192,9 +238,21 @@ async function main(): Promise<void> {
       host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '' },
       nodes: nodes.length,
       pollIntervalMs: Number(values['poll-interval']),
-      sequential: { runs: seq.length, p50Ms: pct(seq, 50), p95Ms: pct(seq, 95), plainPodP50Ms: pct(podSeq, 50), plainPodP95Ms: pct(podSeq, 95), ratioToPod: +(pct(seq, 50) / pct(podSeq, 50)).toFixed(2) },
+      sequential: {
+        runs: seq.length,
+        p50Ms: pct(seq, 50),
+        p95Ms: pct(seq, 95),
+        plainPodP50Ms: pct(podSeq, 50),
+        plainPodP95Ms: pct(podSeq, 95),
+        ratioToPod: +(pct(seq, 50) / pct(podSeq, 50)).toFixed(2),
+      },
       burst: { vms: n, p50Ms: pct(burst, 50), p95Ms: pct(burst, 95), allRunningMs: Math.round(burstAll) },
-      handler: { vmiWritesPerStart: +((writesAfter - writesBefore) / n).toFixed(2), idleVmiWritesIn5s: idleWrites, lastPollMsWithVms: +(lastPoll * 1000).toFixed(2), domainsOnNode1: Math.ceil((n + seq.length) / nodes.length) },
+      handler: {
+        vmiWritesPerStart: +((writesAfter - writesBefore) / n).toFixed(2),
+        idleVmiWritesIn5s: idleWrites,
+        lastPollMsWithVms: +(lastPoll * 1000).toFixed(2),
+        domainsOnNode1: Math.ceil((n + seq.length) / nodes.length),
+      },
     };
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     await writeFile(join(REPO, 'bench/handler/results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -202,7 +260,11 @@ async function main(): Promise<void> {
     await podInformer.stop();
     // Leave no launcher behind: delete everything while controller and handlers still run.
     await clients.request({ method: 'DELETE', path: `/apis/tsvirt.io/v1alpha1/namespaces/${ns}/virtualmachines` });
-    await clients.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns}/pods`, body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 } });
+    await clients.request({
+      method: 'DELETE',
+      path: `/api/v1/namespaces/${ns}/pods`,
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 },
+    });
     await until('every Pod gone', 120_000, async () => {
       const list = await pods(clients).list({ namespace: ns });
       return list.items.length === 0 ? true : undefined;
@@ -215,7 +277,9 @@ async function main(): Promise<void> {
       await Promise.all(procs.map((p, i) => writeFile(join(logDir, `${i}.log`), p.output())));
       await cp(join(state, 'logs'), join(logDir, 'cluster'), { recursive: true }).catch(() => undefined);
     }
-    await run([join(REPO, 'dist/local-cluster.js'), 'down', `--state-dir=${state}`]).catch((e: unknown) => process.stderr.write(`${String(e)}\n`));
+    await run([join(REPO, 'dist/local-cluster.js'), 'down', `--state-dir=${state}`]).catch((e: unknown) =>
+      process.stderr.write(`${String(e)}\n`),
+    );
     await rm(state, { recursive: true, force: true });
   }
 }

@@ -31,6 +31,11 @@ export function serialSocketPath(host: Pick<HostFacts, 'runDir'>, namespace: str
   return `${vmiRunDir(host, namespace, name)}/serial.sock`;
 }
 
-export function emptyDiskPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string, volume: string): string {
+export function emptyDiskPath(
+  host: Pick<HostFacts, 'runDir'>,
+  namespace: string,
+  name: string,
+  volume: string,
+): string {
   return `${vmiRunDir(host, namespace, name)}/disks/${volume}.img`;
 }

@@ -19,7 +19,12 @@ function escapeRegExp(s: string): string {
 const XMLNS = new RegExp(`xmlns:([A-Za-z_][\\w.-]*)=["']${escapeRegExp(TSVIRT_DOMAIN_XMLNS)}["']`);
 
 function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&apos;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
 }
 
 function child(xml: string, prefix: string, name: string): string | undefined {

@@ -6,7 +6,16 @@ import type { VmiPhase } from '../../api/types.js';
 import { REASONS } from '../../api/names.js';
 
 /** virDomainState, in libvirt's numeric order (index = value). */
-export const DOMAIN_STATES = ['NoState', 'Running', 'Blocked', 'Paused', 'ShuttingDown', 'Shutoff', 'Crashed', 'PMSuspended'] as const;
+export const DOMAIN_STATES = [
+  'NoState',
+  'Running',
+  'Blocked',
+  'Paused',
+  'ShuttingDown',
+  'Shutoff',
+  'Crashed',
+  'PMSuspended',
+] as const;
 export type DomainState = (typeof DOMAIN_STATES)[number];
 
 export function domainStateFromCode(code: number): DomainState {
@@ -34,9 +43,7 @@ export function shutoffCauseFromLog(logTail: string): ShutoffCause {
   return last === undefined ? 'unknown' : (LOG_REASONS[last] ?? 'unknown');
 }
 
-export type DomainObservation =
-  | Readonly<{ kind: 'present'; state: DomainState }>
-  | Readonly<{ kind: 'missing' }>;
+export type DomainObservation = Readonly<{ kind: 'present'; state: DomainState }> | Readonly<{ kind: 'missing' }>;
 
 export interface PhaseVerdict {
   readonly phase: VmiPhase;
@@ -52,22 +59,58 @@ export interface TranslationContext {
   readonly shutoffCause: ShutoffCause;
 }
 
-const RUNNING: PhaseVerdict = { phase: 'Running', reason: REASONS.domainRunning, message: 'The domain is running', paused: false };
-const PAUSED: PhaseVerdict = { phase: 'Running', reason: REASONS.domainRunning, message: 'The domain is paused', paused: true };
+const RUNNING: PhaseVerdict = {
+  phase: 'Running',
+  reason: REASONS.domainRunning,
+  message: 'The domain is running',
+  paused: false,
+};
+const PAUSED: PhaseVerdict = {
+  phase: 'Running',
+  reason: REASONS.domainRunning,
+  message: 'The domain is paused',
+  paused: true,
+};
 
 function shutoffVerdict(ctx: TranslationContext): PhaseVerdict {
-  if (ctx.stopRequested) return { phase: 'Succeeded', reason: REASONS.guestShutdown, message: 'The domain was stopped on request', paused: false };
+  if (ctx.stopRequested)
+    return {
+      phase: 'Succeeded',
+      reason: REASONS.guestShutdown,
+      message: 'The domain was stopped on request',
+      paused: false,
+    };
   switch (ctx.shutoffCause) {
     case 'guest':
       return { phase: 'Succeeded', reason: REASONS.guestShutdown, message: 'The guest shut down', paused: false };
     case 'destroyed':
-      return { phase: 'Failed', reason: REASONS.domainCrashed, message: 'The domain was destroyed outside tsvirt', paused: false };
+      return {
+        phase: 'Failed',
+        reason: REASONS.domainCrashed,
+        message: 'The domain was destroyed outside tsvirt',
+        paused: false,
+      };
     case 'crashed':
-      return { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly (the domain crashed)', paused: false };
+      return {
+        phase: 'Failed',
+        reason: REASONS.domainCrashed,
+        message: 'QEMU ended unexpectedly (the domain crashed)',
+        paused: false,
+      };
     case 'failed':
-      return { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU failed to run the domain', paused: false };
+      return {
+        phase: 'Failed',
+        reason: REASONS.domainCrashed,
+        message: 'QEMU failed to run the domain',
+        paused: false,
+      };
     case 'unknown':
-      return { phase: 'Failed', reason: REASONS.domainCrashed, message: 'The domain stopped without a request and its log gives no cause', paused: false };
+      return {
+        phase: 'Failed',
+        reason: REASONS.domainCrashed,
+        message: 'The domain stopped without a request and its log gives no cause',
+        paused: false,
+      };
     default:
       return ctx.shutoffCause satisfies never;
   }
@@ -79,8 +122,19 @@ function shutoffVerdict(ctx: TranslationContext): PhaseVerdict {
  */
 export function domainStateToVmiPhase(obs: DomainObservation, ctx: TranslationContext): PhaseVerdict | undefined {
   if (obs.kind === 'missing') {
-    if (ctx.stopRequested) return { phase: 'Succeeded', reason: REASONS.guestShutdown, message: 'The domain was stopped on request', paused: false };
-    return { phase: 'Failed', reason: REASONS.domainNotFound, message: 'The domain vanished from libvirt', paused: false };
+    if (ctx.stopRequested)
+      return {
+        phase: 'Succeeded',
+        reason: REASONS.guestShutdown,
+        message: 'The domain was stopped on request',
+        paused: false,
+      };
+    return {
+      phase: 'Failed',
+      reason: REASONS.domainNotFound,
+      message: 'The domain vanished from libvirt',
+      paused: false,
+    };
   }
   return presentVerdict(obs.state, ctx);
 }

@@ -5,7 +5,16 @@
  * files in test/golden/domain/ pin. What the host must provide (image files, folders) comes back
  * in the plan so the shell can create or check it before `define`.
  */
-import type { Disk, DiskBus, HostDisk, Interface, KernelBoot, Network, VirtualMachineInstance, Volume } from '../../api/types.js';
+import type {
+  Disk,
+  DiskBus,
+  HostDisk,
+  Interface,
+  KernelBoot,
+  Network,
+  VirtualMachineInstance,
+  Volume,
+} from '../../api/types.js';
 import { type HostFacts, domainName, emptyDiskPath, serialSocketPath, vmiRunDir } from './host-facts.js';
 import { parseQuantity } from './quantity.js';
 import { el, renderXml, type XmlElement } from './xml.js';
@@ -84,7 +93,8 @@ function metadataElement(id: Identity, graceSeconds: number): XmlElement {
 
 function positiveInt(value: number | undefined, field: string): number {
   if (value === undefined) return 1;
-  if (!Number.isInteger(value) || value < 1) throw new DomainSpecError(field, `must be a positive whole number, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new DomainSpecError(field, `must be a positive whole number, got ${value}`);
   return value;
 }
 
@@ -131,7 +141,8 @@ function memoryKiB(vmi: VirtualMachineInstance): number {
   if (found === undefined) return DEFAULT_GUEST_MEMORY_KIB;
   const [field, value] = found;
   const bytes = value === undefined ? undefined : parseQuantity(value);
-  if (bytes === undefined || bytes < 1024 * 1024) throw new DomainSpecError(field, `"${String(value)}" is not a memory size of at least 1Mi`);
+  if (bytes === undefined || bytes < 1024 * 1024)
+    throw new DomainSpecError(field, `"${String(value)}" is not a memory size of at least 1Mi`);
   return Math.ceil(bytes / 1024);
 }
 
@@ -186,16 +197,28 @@ interface MappedDisk {
 function volumeFile(volume: Volume, index: number, id: Identity, host: HostFacts): HostFile {
   const field = `spec.volumes[${index}]`;
   if (volume.containerDisk !== undefined) {
-    throw new DomainSpecError(`${field}.containerDisk`, 'is not supported: tsvirt nodes run no container runtime; use a hostDisk or emptyDisk volume');
+    throw new DomainSpecError(
+      `${field}.containerDisk`,
+      'is not supported: tsvirt nodes run no container runtime; use a hostDisk or emptyDisk volume',
+    );
   }
   if (volume.cloudInitNoCloud !== undefined) {
-    throw new DomainSpecError(`${field}.cloudInitNoCloud`, 'is not supported yet; use kernelBoot.kernelArgs or a prepared hostDisk');
+    throw new DomainSpecError(
+      `${field}.cloudInitNoCloud`,
+      'is not supported yet; use kernelBoot.kernelArgs or a prepared hostDisk',
+    );
   }
   if (volume.hostDisk !== undefined) return hostDiskFile(volume.name, volume.hostDisk, `${field}.hostDisk`);
   if (volume.emptyDisk !== undefined) {
     const bytes = parseQuantity(volume.emptyDisk.capacity);
-    if (bytes === undefined || bytes <= 0) throw new DomainSpecError(`${field}.emptyDisk.capacity`, `"${String(volume.emptyDisk.capacity)}" is not a size`);
-    return { path: emptyDiskPath(host, id.namespace, id.name, volume.name), volume: volume.name, mode: 'create', bytes: Math.ceil(bytes) };
+    if (bytes === undefined || bytes <= 0)
+      throw new DomainSpecError(`${field}.emptyDisk.capacity`, `"${String(volume.emptyDisk.capacity)}" is not a size`);
+    return {
+      path: emptyDiskPath(host, id.namespace, id.name, volume.name),
+      volume: volume.name,
+      mode: 'create',
+      bytes: Math.ceil(bytes),
+    };
   }
   throw new DomainSpecError(field, `volume "${volume.name}" has no source (hostDisk or emptyDisk)`);
 }
@@ -204,7 +227,8 @@ function hostDiskFile(volume: string, hd: HostDisk, field: string): HostFile {
   requireAbsolute(hd.path, `${field}.path`);
   if (hd.type === 'Disk') return { path: hd.path, volume, mode: 'exist' };
   const bytes = hd.capacity === undefined ? undefined : parseQuantity(hd.capacity);
-  if (bytes === undefined || bytes <= 0) throw new DomainSpecError(`${field}.capacity`, 'is required when type is DiskOrCreate');
+  if (bytes === undefined || bytes <= 0)
+    throw new DomainSpecError(`${field}.capacity`, 'is required when type is DiskOrCreate');
   return { path: hd.path, volume, mode: 'create', bytes: Math.ceil(bytes) };
 }
 
@@ -232,11 +256,15 @@ function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): R
     seen.add(disk.name);
     const vIndex = volumes.findIndex((v) => v.name === disk.name);
     const volume = volumes[vIndex];
-    if (volume === undefined) throw new DomainSpecError(`${field}.name`, `no volume named "${disk.name}" in spec.volumes`);
+    if (volume === undefined)
+      throw new DomainSpecError(`${field}.name`, `no volume named "${disk.name}" in spec.volumes`);
     const file = volumeFile(volume, vIndex, id, host);
     const bus = disk.disk?.bus ?? 'virtio';
     if (disk.disk?.readonly === true && (bus === 'sata' || bus === 'usb')) {
-      throw new DomainSpecError(`${field}.disk.readonly`, `QEMU cannot make a ${bus} disk read-only; use bus virtio or scsi`);
+      throw new DomainSpecError(
+        `${field}.disk.readonly`,
+        `QEMU cannot make a ${bus} disk read-only; use bus virtio or scsi`,
+      );
     }
     const prefix = BUS_PREFIX[bus];
     const n = used.get(prefix) ?? 0;
@@ -247,8 +275,10 @@ function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): R
 
 function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<Network>): XmlElement {
   const field = `spec.domain.devices.interfaces[${i}]`;
-  if (!networks.some((n) => n.name === iface.name)) throw new DomainSpecError(`${field}.name`, `no network named "${iface.name}" in spec.networks`);
-  if (iface.bridge !== undefined) throw new DomainSpecError(`${field}.bridge`, 'is not supported; use masquerade (user-mode networking)');
+  if (!networks.some((n) => n.name === iface.name))
+    throw new DomainSpecError(`${field}.name`, `no network named "${iface.name}" in spec.networks`);
+  if (iface.bridge !== undefined)
+    throw new DomainSpecError(`${field}.bridge`, 'is not supported; use masquerade (user-mode networking)');
   return el(
     'interface',
     { type: 'user' },
@@ -261,13 +291,21 @@ function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<N
 function consoleElements(socket: string): ReadonlyArray<XmlElement> {
   return [
     el('serial', { type: 'unix' }, el('source', { mode: 'bind', path: socket }), el('target', { port: 0 })),
-    el('console', { type: 'unix' }, el('source', { mode: 'bind', path: socket }), el('target', { type: 'serial', port: 0 })),
+    el(
+      'console',
+      { type: 'unix' },
+      el('source', { mode: 'bind', path: socket }),
+      el('target', { type: 'serial', port: 0 }),
+    ),
   ];
 }
 
 function checkSocketPath(socket: string): void {
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
-    throw new DomainSpecError('metadata.name', `too long: the serial socket path ${socket} exceeds ${MAX_SOCKET_PATH} bytes; use a shorter name or --run-dir`);
+    throw new DomainSpecError(
+      'metadata.name',
+      `too long: the serial socket path ${socket} exceeds ${MAX_SOCKET_PATH} bytes; use a shorter name or --run-dir`,
+    );
   }
 }
 
@@ -281,7 +319,9 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
   const socket = serialSocketPath(host, id.namespace, id.name);
   checkSocketPath(socket);
   const disks = mapDisks(vmi, id, host);
-  const interfaces = (vmi.spec.domain.devices.interfaces ?? []).map((iface, i) => interfaceElement(iface, i, vmi.spec.networks ?? []));
+  const interfaces = (vmi.spec.domain.devices.interfaces ?? []).map((iface, i) =>
+    interfaceElement(iface, i, vmi.spec.networks ?? []),
+  );
   const kib = memoryKiB(vmi);
   const topology = topologyOf(vmi);
   const bootOrder = (vmi.spec.domain.devices.disks ?? []).some((d) => d.bootOrder !== undefined);

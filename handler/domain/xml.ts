@@ -11,13 +11,22 @@ export interface XmlElement {
 type Attrs = Readonly<Record<string, string | number | undefined>>;
 
 /** An element; attributes keep their insertion order and undefined ones are left out. */
-export function el(name: string, attrs: Attrs = {}, ...children: ReadonlyArray<XmlElement | string | undefined>): XmlElement {
+export function el(
+  name: string,
+  attrs: Attrs = {},
+  ...children: ReadonlyArray<XmlElement | string | undefined>
+): XmlElement {
   const pairs = Object.entries(attrs).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)] as const]));
   return { name, attrs: pairs, children: children.filter((c): c is XmlElement | string => c !== undefined) };
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&apos;')
+    .replace(/"/g, '&quot;');
 }
 
 function openTag(e: XmlElement): string {
@@ -30,6 +39,8 @@ export function renderXml(e: XmlElement, depth = 0): string {
   if (e.children.length === 0) return `${pad}${openTag(e)}/>\n`;
   const texts = e.children.filter((c): c is string => typeof c === 'string');
   if (texts.length === e.children.length) return `${pad}${openTag(e)}>${texts.map(escapeXml).join('')}</${e.name}>\n`;
-  const inner = e.children.map((c) => (typeof c === 'string' ? `${pad}  ${escapeXml(c)}\n` : renderXml(c, depth + 1))).join('');
+  const inner = e.children
+    .map((c) => (typeof c === 'string' ? `${pad}  ${escapeXml(c)}\n` : renderXml(c, depth + 1)))
+    .join('');
   return `${pad}${openTag(e)}>\n${inner}${pad}</${e.name}>\n`;
 }

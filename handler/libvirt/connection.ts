@@ -30,7 +30,8 @@ export interface ObservedDomain {
 
 const NOT_FOUND = /Domain not found|no domain with matching/i;
 // Messages of a dead connection: the remote driver's and the binding's wording.
-const CONNECTION_LOST = /client socket is closed|cannot recv data|connection.*(closed|reset)|End of file while reading|not connected|Broken pipe|invalid connection pointer|no connection driver/i;
+const CONNECTION_LOST =
+  /client socket is closed|cannot recv data|connection.*(closed|reset)|End of file while reading|not connected|Broken pipe|invalid connection pointer|no connection driver/i;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -102,13 +103,17 @@ export class LibvirtConnection {
    * ours and are left out (never touched). Throws LibvirtUnavailableError when libvirt is down.
    */
   async listTsvirtDomains(): Promise<ReadonlyArray<ObservedDomain>> {
-    return this.call('listing domains', async (h) => {
-      const domains = await h.connectListAllDomains();
-      const seen = new Set<string>();
-      const observed = await Promise.all(domains.map((d) => this.observeListed(h, d, seen)));
-      for (const name of this.metaCache.keys()) if (!seen.has(name)) this.metaCache.delete(name);
-      return observed.filter((o): o is ObservedDomain => o !== undefined);
-    }, true);
+    return this.call(
+      'listing domains',
+      async (h) => {
+        const domains = await h.connectListAllDomains();
+        const seen = new Set<string>();
+        const observed = await Promise.all(domains.map((d) => this.observeListed(h, d, seen)));
+        for (const name of this.metaCache.keys()) if (!seen.has(name)) this.metaCache.delete(name);
+        return observed.filter((o): o is ObservedDomain => o !== undefined);
+      },
+      true,
+    );
   }
 
   private async observeListed(h: Hypervisor, d: Domain, seen: Set<string>): Promise<ObservedDomain | undefined> {

@@ -18,7 +18,13 @@ import type { VirtualMachineInstance, VirtualMachineInstanceStatus } from '../..
 import { REASONS } from '../../api/names.js';
 import { LAUNCHER_EXIT_CODES, type DomainLifecycle, type HandlerMessage } from '../../api/launcher-protocol.js';
 import type { DomainType } from '../domain/host-facts.js';
-import { type DomainObservation, type PhaseVerdict, type ShutoffCause, domainStateToVmiPhase, isActive } from '../domain/state.js';
+import {
+  type DomainObservation,
+  type PhaseVerdict,
+  type ShutoffCause,
+  domainStateToVmiPhase,
+  isActive,
+} from '../domain/state.js';
 import { isFinalPhase, statusForVerdict } from './vmi-status.js';
 
 /** What the launcher socket shows for this uid. */
@@ -115,7 +121,12 @@ function stopActive(view: SyncView, why: string): Step {
 /** The verdict for a domain that ended (shut off, crashed or vanished after it ran). */
 function endVerdict(view: SyncView): PhaseVerdict | undefined {
   if (view.launcher.lost && view.vmi?.metadata.deletionTimestamp === undefined) {
-    return { phase: 'Failed', reason: REASONS.launcherExited, message: 'virt-launcher exited while the domain ran; the domain was stopped', paused: false };
+    return {
+      phase: 'Failed',
+      reason: REASONS.launcherExited,
+      message: 'virt-launcher exited while the domain ran; the domain was stopped',
+      paused: false,
+    };
   }
   const stopRequested = stopReason(view) !== undefined;
   return domainStateToVmiPhase(view.domain, { stopRequested, shutoffCause: view.shutoffCause });
@@ -134,8 +145,25 @@ function tellExit(view: SyncView, verdict: PhaseVerdict | undefined): Step | und
   if (!view.launcher.connected || view.launcher.exitSent) return undefined;
   const phase = view.vmi?.status?.phase;
   if (verdict !== undefined) return { kind: 'tell-launcher', message: exitFor(verdict) };
-  if (phase === 'Failed') return { kind: 'tell-launcher', message: { type: 'exit', code: LAUNCHER_EXIT_CODES.failed, reason: view.vmi?.status?.reason ?? REASONS.guestNotRunning, message: 'The VMI failed' } };
-  return { kind: 'tell-launcher', message: { type: 'exit', code: LAUNCHER_EXIT_CODES.succeeded, reason: REASONS.guestShutdown, message: 'The domain is gone' } };
+  if (phase === 'Failed')
+    return {
+      kind: 'tell-launcher',
+      message: {
+        type: 'exit',
+        code: LAUNCHER_EXIT_CODES.failed,
+        reason: view.vmi?.status?.reason ?? REASONS.guestNotRunning,
+        message: 'The VMI failed',
+      },
+    };
+  return {
+    kind: 'tell-launcher',
+    message: {
+      type: 'exit',
+      code: LAUNCHER_EXIT_CODES.succeeded,
+      reason: REASONS.guestShutdown,
+      message: 'The domain is gone',
+    },
+  };
 }
 
 function whileRunning(view: SyncView, verdict: PhaseVerdict | undefined): Step {

@@ -7,7 +7,13 @@
  * shell writes only changes.
  */
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
-import type { Condition, ConditionStatus, VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
+import type {
+  Condition,
+  ConditionStatus,
+  VirtualMachineInstance,
+  VirtualMachineInstanceStatus,
+  VmiPhase,
+} from '../../api/types.js';
 import type { DomainType } from '../domain/host-facts.js';
 import type { PhaseVerdict } from '../domain/state.js';
 
@@ -21,7 +27,10 @@ export function rfc3339(d: Date): string {
 function setCondition(list: ReadonlyArray<Condition>, input: ConditionInput, now: Date): ReadonlyArray<Condition> {
   const old = list.find((c) => c.type === input.type);
   // lastTransitionTime moves only when the status flips.
-  const time = old !== undefined && old.status === input.status && old.lastTransitionTime !== undefined ? old.lastTransitionTime : rfc3339(now);
+  const time =
+    old !== undefined && old.status === input.status && old.lastTransitionTime !== undefined
+      ? old.lastTransitionTime
+      : rfc3339(now);
   const next: Condition = { ...input, lastTransitionTime: time };
   if (old === undefined) return [...list, next];
   return list.map((c) => (c.type === input.type ? next : c));
@@ -37,11 +46,26 @@ export function isFinalPhase(phase: VmiPhase | undefined): boolean {
 
 function emulationCondition(emulation: DomainType): ConditionInput {
   return emulation === 'qemu'
-    ? { type: CONDITION_TYPES.softwareEmulation, status: 'True', reason: REASONS.kvmUnavailable, message: 'KVM is not usable on this node; the guest runs under QEMU emulation (TCG)' }
-    : { type: CONDITION_TYPES.softwareEmulation, status: 'False', reason: 'KVMAvailable', message: 'The guest runs with KVM acceleration' };
+    ? {
+        type: CONDITION_TYPES.softwareEmulation,
+        status: 'True',
+        reason: REASONS.kvmUnavailable,
+        message: 'KVM is not usable on this node; the guest runs under QEMU emulation (TCG)',
+      }
+    : {
+        type: CONDITION_TYPES.softwareEmulation,
+        status: 'False',
+        reason: 'KVMAvailable',
+        message: 'The guest runs with KVM acceleration',
+      };
 }
 
-function conditionsFor(current: ReadonlyArray<Condition>, verdict: PhaseVerdict, emulation: DomainType, now: Date): ReadonlyArray<Condition> {
+function conditionsFor(
+  current: ReadonlyArray<Condition>,
+  verdict: PhaseVerdict,
+  emulation: DomainType,
+  now: Date,
+): ReadonlyArray<Condition> {
   let conditions = current;
   if (verdict.phase === 'Running') {
     const ready: ConditionInput = verdict.paused
@@ -50,15 +74,27 @@ function conditionsFor(current: ReadonlyArray<Condition>, verdict: PhaseVerdict,
     conditions = setCondition(conditions, ready, now);
     conditions = setCondition(conditions, emulationCondition(emulation), now);
     conditions = verdict.paused
-      ? setCondition(conditions, { type: CONDITION_TYPES.paused, status: 'True', reason: 'PausedByUser', message: 'The domain is paused' }, now)
+      ? setCondition(
+          conditions,
+          { type: CONDITION_TYPES.paused, status: 'True', reason: 'PausedByUser', message: 'The domain is paused' },
+          now,
+        )
       : withoutCondition(conditions, CONDITION_TYPES.paused);
     return conditions;
   }
   conditions = withoutCondition(conditions, CONDITION_TYPES.paused);
-  return setCondition(conditions, { type: CONDITION_TYPES.ready, status: 'False', reason: verdict.reason, message: verdict.message }, now);
+  return setCondition(
+    conditions,
+    { type: CONDITION_TYPES.ready, status: 'False', reason: verdict.reason, message: verdict.message },
+    now,
+  );
 }
 
-function transitions(status: VirtualMachineInstanceStatus, phase: VmiPhase, now: Date): NonNullable<VirtualMachineInstanceStatus['phaseTransitionTimestamps']> {
+function transitions(
+  status: VirtualMachineInstanceStatus,
+  phase: VmiPhase,
+  now: Date,
+): NonNullable<VirtualMachineInstanceStatus['phaseTransitionTimestamps']> {
   const list = status.phaseTransitionTimestamps ?? [];
   if (status.phase === phase) return list;
   return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
@@ -104,13 +140,20 @@ function sameStatus(a: VirtualMachineInstanceStatus, b: VirtualMachineInstanceSt
 }
 
 function canonical(s: VirtualMachineInstanceStatus): VirtualMachineInstanceStatus {
-  return { ...s, interfaces: s.interfaces ?? [], conditions: s.conditions ?? [], phaseTransitionTimestamps: s.phaseTransitionTimestamps ?? [] };
+  return {
+    ...s,
+    interfaces: s.interfaces ?? [],
+    conditions: s.conditions ?? [],
+    phaseTransitionTimestamps: s.phaseTransitionTimestamps ?? [],
+  };
 }
 
 export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (typeof v === 'object' && v !== null) {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);

@@ -13,7 +13,14 @@ type Launched = Readonly<{ child: ChildProcess; output: () => string; exit: Prom
 function launch(socket: string, uid: string, extraEnv: Record<string, string> = {}): Launched {
   const repo = clusterFromEnv().repoRoot;
   const child = spawn(join(repo, 'node_modules/.bin/node'), [join(repo, 'dist/virt-launcher.js')], {
-    env: { PATH: process.env['PATH'] ?? '', VMI_NAME: 'web', VMI_NAMESPACE: 'ns', VMI_UID: uid, TSVIRT_HANDLER_SOCKET: socket, ...extraEnv },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      VMI_NAME: 'web',
+      VMI_NAMESPACE: 'ns',
+      VMI_UID: uid,
+      TSVIRT_HANDLER_SOCKET: socket,
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -35,7 +42,8 @@ describe('virt-launcher and the handler socket', () => {
   const changed: string[] = [];
   const children: ChildProcess[] = [];
 
-  const newServer = (): LauncherServer => new LauncherServer(socket, { changed: (uid) => changed.push(uid), log: () => undefined });
+  const newServer = (): LauncherServer =>
+    new LauncherServer(socket, { changed: (uid) => changed.push(uid), log: () => undefined });
   const start = (uid: string, env: Record<string, string> = {}): Launched => {
     const l = launch(socket, uid, env);
     children.push(l.child);
@@ -59,7 +67,12 @@ describe('virt-launcher and the handler socket', () => {
     const l = start('u-exit');
     await waitFor(() => server.view('u-exit').connected, { timeoutMs: 10_000, describe: 'the launcher to connect' });
     expect(server.identity('u-exit')).toEqual({ namespace: 'ns', name: 'web', uid: 'u-exit' });
-    server.send('u-exit', { type: 'exit', code: 1, reason: 'DomainCrashed', message: 'QEMU ended unexpectedly (the domain crashed)' });
+    server.send('u-exit', {
+      type: 'exit',
+      code: 1,
+      reason: 'DomainCrashed',
+      message: 'QEMU ended unexpectedly (the domain crashed)',
+    });
     expect(await l.exit).toBe(1);
     expect(l.output()).toContain('virt-launcher: DomainCrashed: QEMU ended unexpectedly (the domain crashed)');
     // An exit the handler asked for is not a launcher death.
@@ -72,7 +85,12 @@ describe('virt-launcher and the handler socket', () => {
     await waitFor(() => server.view('u-stop').connected, { timeoutMs: 10_000, describe: 'the launcher to connect' });
     l.child.kill('SIGTERM');
     await waitFor(() => server.view('u-stop').stopRequested, { timeoutMs: 5000, describe: 'the stop request' });
-    server.send('u-stop', { type: 'exit', code: 0, reason: 'GuestShutdown', message: 'The domain was stopped on request' });
+    server.send('u-stop', {
+      type: 'exit',
+      code: 0,
+      reason: 'GuestShutdown',
+      message: 'The domain was stopped on request',
+    });
     expect(await l.exit).toBe(0);
   });
 
@@ -91,7 +109,10 @@ describe('virt-launcher and the handler socket', () => {
     l.child.kill('SIGTERM'); // asked while the handler is away
     server = newServer();
     await server.listen();
-    await waitFor(() => server.view('u-re').connected && server.view('u-re').stopRequested, { timeoutMs: 10_000, describe: 'the launcher to reconnect and repeat its stop' });
+    await waitFor(() => server.view('u-re').connected && server.view('u-re').stopRequested, {
+      timeoutMs: 10_000,
+      describe: 'the launcher to reconnect and repeat its stop',
+    });
     expect(l.child.exitCode).toBeNull();
     server.send('u-re', { type: 'exit', code: 0, reason: 'GuestShutdown', message: 'stopped' });
     expect(await l.exit).toBe(0);
@@ -102,7 +123,10 @@ describe('virt-launcher and the handler socket', () => {
     await waitFor(() => server.view('u-kill').connected, { timeoutMs: 10_000, describe: 'the launcher to connect' });
     changed.length = 0;
     l.child.kill('SIGKILL');
-    await waitFor(() => server.view('u-kill').lost, { timeoutMs: 5000, describe: 'the handler to see the launcher gone' });
+    await waitFor(() => server.view('u-kill').lost, {
+      timeoutMs: 5000,
+      describe: 'the handler to see the launcher gone',
+    });
     expect(changed).toContain('u-kill');
   });
 

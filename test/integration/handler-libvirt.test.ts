@@ -63,7 +63,10 @@ describe('LibvirtConnection on the test driver', () => {
     });
     const result = await prepareAndStart(v, host, conn, 'node-t');
     expect(result).toMatchObject({ kind: 'failed', verdict: { phase: 'Failed', reason: 'FailedDefine' } });
-    if (result.kind === 'failed') expect(result.verdict.message).toBe(`spec.volumes[0].hostDisk.path: ${join(runDir, 'nope.img')} does not exist on node node-t`);
+    if (result.kind === 'failed')
+      expect(result.verdict.message).toBe(
+        `spec.volumes[0].hostDisk.path: ${join(runDir, 'nope.img')} does not exist on node node-t`,
+      );
     expect(await conn.observe('it_b', v.metadata.uid ?? '')).toEqual({ kind: 'missing' });
   });
 
@@ -116,11 +119,14 @@ describe('LibvirtConnection on a private libvirtd with QEMU (TCG)', () => {
     const pid = (await lvd.qemuPids()).get('it_q');
     expect(pid).toBeGreaterThan(0);
     process.kill(pid ?? 0, 'SIGKILL');
-    await waitFor(async (seen) => {
-      const o = await conn.observe('it_q', v.metadata.uid ?? '');
-      seen(o);
-      return o.kind === 'present' && o.state === 'Shutoff';
-    }, { timeoutMs: 10_000, describe: 'the killed domain to be shut off' });
+    await waitFor(
+      async (seen) => {
+        const o = await conn.observe('it_q', v.metadata.uid ?? '');
+        seen(o);
+        return o.kind === 'present' && o.state === 'Shutoff';
+      },
+      { timeoutMs: 10_000, describe: 'the killed domain to be shut off' },
+    );
     expect(cause('it_q')).toBe('crashed');
 
     await lvd.virsh(['start', 'it_q']);
@@ -137,7 +143,10 @@ describe('LibvirtConnection on a private libvirtd with QEMU (TCG)', () => {
     // The first call after the restart may find the old connection dead; it never claims the domain is gone.
     const first = await conn.listTsvirtDomains().catch((e: unknown) => e);
     if (first instanceof Error) expect(first).toBeInstanceOf(LibvirtUnavailableError);
-    const domains = await waitFor(async () => conn.listTsvirtDomains(), { timeoutMs: 10_000, describe: 'libvirt to answer again' });
+    const domains = await waitFor(async () => conn.listTsvirtDomains(), {
+      timeoutMs: 10_000,
+      describe: 'libvirt to answer again',
+    });
     expect(domains.map((d) => [d.name, d.state])).toEqual([['it_r', 'Running']]);
     expect((await lvd.qemuPids()).get('it_r')).toBe(pidBefore);
     await conn.destroy('it_r');

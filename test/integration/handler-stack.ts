@@ -5,7 +5,14 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { API_VERSION, LABELS, VM_KIND } from '../../api/names.js';
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance, VmiPhase } from '../../api/types.js';
-import { type ComponentHandle, clusterFromEnv, kubectl, kubectlJson, startComponent, waitFor } from '../harness/index.js';
+import {
+  type ComponentHandle,
+  clusterFromEnv,
+  kubectl,
+  kubectlJson,
+  startComponent,
+  waitFor,
+} from '../harness/index.js';
 
 export function launcherCommand(): string {
   const repo = clusterFromEnv().repoRoot;
@@ -51,7 +58,12 @@ export async function startHandler(opts: HandlerOptions): Promise<ComponentHandl
   return handler;
 }
 
-export type VmOptions = Readonly<{ runStrategy?: RunStrategy; node: string; graceSeconds?: number; spec?: Partial<VirtualMachine['spec']['template']['spec']> }>;
+export type VmOptions = Readonly<{
+  runStrategy?: RunStrategy;
+  node: string;
+  graceSeconds?: number;
+  spec?: Partial<VirtualMachine['spec']['template']['spec']>;
+}>;
 
 export function vmManifest(name: string, opts: VmOptions): VirtualMachine {
   return {
@@ -91,10 +103,23 @@ export async function getVm(ns: string, name: string): Promise<VirtualMachine> {
 }
 
 const summary = (v: VirtualMachineInstance | undefined): unknown =>
-  v === undefined ? '(no VMI)' : { uid: v.metadata.uid, phase: v.status?.phase, reason: v.status?.reason, node: v.metadata.labels?.[LABELS.nodeName], conditions: v.status?.conditions };
+  v === undefined
+    ? '(no VMI)'
+    : {
+        uid: v.metadata.uid,
+        phase: v.status?.phase,
+        reason: v.status?.reason,
+        node: v.metadata.labels?.[LABELS.nodeName],
+        conditions: v.status?.conditions,
+      };
 
 /** Waits until the VMI named `name` has `phase` (and, if given, a uid other than `notUid`). */
-export async function waitVmiPhase(ns: string, name: string, phase: VmiPhase, opts: Readonly<{ timeoutMs?: number; notUid?: string }> = {}): Promise<VirtualMachineInstance> {
+export async function waitVmiPhase(
+  ns: string,
+  name: string,
+  phase: VmiPhase,
+  opts: Readonly<{ timeoutMs?: number; notUid?: string }> = {},
+): Promise<VirtualMachineInstance> {
   return waitFor(
     async (seen) => {
       const v = await getVmi(ns, name);
@@ -106,7 +131,12 @@ export async function waitVmiPhase(ns: string, name: string, phase: VmiPhase, op
   );
 }
 
-export async function waitVmStatus(ns: string, name: string, printable: string, timeoutMs = 30_000): Promise<VirtualMachine> {
+export async function waitVmStatus(
+  ns: string,
+  name: string,
+  printable: string,
+  timeoutMs = 30_000,
+): Promise<VirtualMachine> {
   return waitFor(
     async (seen) => {
       const vm = await getVm(ns, name);
@@ -119,7 +149,9 @@ export async function waitVmStatus(ns: string, name: string, printable: string, 
 
 /** The pid of the launcher process the node agent runs for a Pod (from the agent's record). */
 export async function launcherPid(node: string, podUid: string): Promise<number> {
-  const record = JSON.parse(await readFile(join(nodeInfo(node).stateDir, 'pods', podUid, 'record.json'), 'utf8')) as { pid: number };
+  const record = JSON.parse(await readFile(join(nodeInfo(node).stateDir, 'pods', podUid, 'record.json'), 'utf8')) as {
+    pid: number;
+  };
   return record.pid;
 }
 
@@ -135,7 +167,17 @@ export async function launcherRecords(node: string): Promise<ReadonlyMap<string,
 }
 
 export async function patchVm(ns: string, name: string, patch: unknown, subresource?: 'status'): Promise<void> {
-  await kubectl(['patch', 'vm', name, '-n', ns, '--type=merge', '-p', JSON.stringify(patch), ...(subresource === undefined ? [] : ['--subresource=status'])]);
+  await kubectl([
+    'patch',
+    'vm',
+    name,
+    '-n',
+    ns,
+    '--type=merge',
+    '-p',
+    JSON.stringify(patch),
+    ...(subresource === undefined ? [] : ['--subresource=status']),
+  ]);
 }
 
 /**
@@ -144,9 +186,12 @@ export async function patchVm(ns: string, name: string, patch: unknown, subresou
  */
 export async function deleteAllVms(ns: string, timeoutMs = 60_000): Promise<void> {
   await kubectl(['delete', 'vm,vmi', '--all', '-n', ns, '--wait=false'], { allowFailure: true });
-  await waitFor(async (seen) => {
-    const left = await kubectl(['get', 'vmi,pods', '-n', ns, '-o', 'name'], { allowFailure: true });
-    seen(left.stdout.trim());
-    return left.code === 0 && left.stdout.trim() === '';
-  }, { timeoutMs, describe: `every VMI and launcher Pod in ${ns} to be gone` });
+  await waitFor(
+    async (seen) => {
+      const left = await kubectl(['get', 'vmi,pods', '-n', ns, '-o', 'name'], { allowFailure: true });
+      seen(left.stdout.trim());
+      return left.code === 0 && left.stdout.trim() === '';
+    },
+    { timeoutMs, describe: `every VMI and launcher Pod in ${ns} to be gone` },
+  );
 }

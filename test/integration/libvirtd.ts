@@ -41,7 +41,10 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -79,7 +82,8 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
     XDG_CONFIG_HOME: join(dir, 'config'),
     XDG_CACHE_HOME: join(dir, 'cache'),
   };
-  const virsh = async (args: readonly string[]): Promise<string> => (await exec('virsh', ['-c', uri, ...args], { timeout: 30_000 })).stdout;
+  const virsh = async (args: readonly string[]): Promise<string> =>
+    (await exec('virsh', ['-c', uri, ...args], { timeout: 30_000 })).stdout;
   let daemon: ChildProcess | undefined;
   let output = '';
 
@@ -135,7 +139,9 @@ export async function startPrivateLibvirtd(): Promise<PrivateLibvirtd> {
 
   const stop = async (): Promise<void> => {
     if (daemon !== undefined) {
-      const names = (await virsh(['list', '--all', '--name']).catch(() => '')).split('\n').filter((n) => n.trim() !== '');
+      const names = (await virsh(['list', '--all', '--name']).catch(() => ''))
+        .split('\n')
+        .filter((n) => n.trim() !== '');
       for (const name of names) {
         await virsh(['destroy', name]).catch(() => undefined);
         await virsh(['undefine', name]).catch(() => undefined);

@@ -9,7 +9,12 @@ function vmi(phase: VmiPhase | undefined, extra: { deleting?: boolean } = {}): V
   return {
     apiVersion: 'tsvirt.io/v1alpha1',
     kind: 'VirtualMachineInstance',
-    metadata: { namespace: 'ns', name: 'web', uid: 'u1', ...(extra.deleting === true ? { deletionTimestamp: '2026-11-25T13:59:00Z' } : {}) },
+    metadata: {
+      namespace: 'ns',
+      name: 'web',
+      uid: 'u1',
+      ...(extra.deleting === true ? { deletionTimestamp: '2026-11-25T13:59:00Z' } : {}),
+    },
     spec: { domain: { devices: {} } },
     ...(phase === undefined ? {} : { status: { phase, nodeName: 'node-1' } }),
   };
@@ -50,7 +55,10 @@ describe('nextStep when the domain does not exist', () => {
 
   it('never starts a domain for a final VMI; its launcher exits with the failure', () => {
     const failed = { ...vmi('Failed'), status: { phase: 'Failed' as const, reason: REASONS.podFailed } };
-    expect(nextStep(view({ vmi: failed }))).toMatchObject({ kind: 'tell-launcher', message: { type: 'exit', code: 1, reason: REASONS.podFailed } });
+    expect(nextStep(view({ vmi: failed }))).toMatchObject({
+      kind: 'tell-launcher',
+      message: { type: 'exit', code: 1, reason: REASONS.podFailed },
+    });
   });
 
   it('fails a Running VMI whose domain vanished', () => {
@@ -59,11 +67,26 @@ describe('nextStep when the domain does not exist', () => {
   });
 
   it('fails a VMI whose domain could not be defined, then tells the launcher, then rests', () => {
-    const startFailure = { phase: 'Failed' as const, reason: REASONS.failedDefine, message: 'spec.volumes[0].hostDisk.path: /x does not exist', paused: false };
-    expect(nextStep(view({ memory: { started: false, startFailure } }))).toMatchObject({ kind: 'write-status', verdict: startFailure });
+    const startFailure = {
+      phase: 'Failed' as const,
+      reason: REASONS.failedDefine,
+      message: 'spec.volumes[0].hostDisk.path: /x does not exist',
+      paused: false,
+    };
+    expect(nextStep(view({ memory: { started: false, startFailure } }))).toMatchObject({
+      kind: 'write-status',
+      verdict: startFailure,
+    });
     const failed = { ...vmi('Failed'), status: { phase: 'Failed' as const, reason: REASONS.failedDefine } };
-    expect(nextStep(view({ vmi: failed, memory: { started: false, startFailure } }))).toMatchObject({ kind: 'tell-launcher', message: { code: 1, reason: REASONS.failedDefine } });
-    expect(nextStep(view({ vmi: failed, memory: { started: false, startFailure }, launcher: { ...LAUNCHER, exitSent: true } })).kind).toBe('idle');
+    expect(nextStep(view({ vmi: failed, memory: { started: false, startFailure } }))).toMatchObject({
+      kind: 'tell-launcher',
+      message: { code: 1, reason: REASONS.failedDefine },
+    });
+    expect(
+      nextStep(
+        view({ vmi: failed, memory: { started: false, startFailure }, launcher: { ...LAUNCHER, exitSent: true } }),
+      ).kind,
+    ).toBe('idle');
   });
 
   it('forgets an orphan once its domain is gone', () => {
@@ -77,51 +100,90 @@ describe('nextStep while the domain runs', () => {
     expect(first).toMatchObject({ kind: 'write-status', verdict: { phase: 'Running' } });
     if (first.kind !== 'write-status') throw new Error('unreachable');
     const written = { ...vmi('Running'), status: first.status };
-    expect(nextStep(view({ vmi: written, domain: RUNNING }))).toMatchObject({ kind: 'tell-launcher', message: { type: 'status', domain: 'Running' } });
-    expect(nextStep(view({ vmi: written, domain: RUNNING, launcher: { ...LAUNCHER, told: 'Running' } })).kind).toBe('idle');
+    expect(nextStep(view({ vmi: written, domain: RUNNING }))).toMatchObject({
+      kind: 'tell-launcher',
+      message: { type: 'status', domain: 'Running' },
+    });
+    expect(nextStep(view({ vmi: written, domain: RUNNING, launcher: { ...LAUNCHER, told: 'Running' } })).kind).toBe(
+      'idle',
+    );
   });
 
   it('adopts a running domain after a restart without a write when the status already says so', () => {
     const first = nextStep(view({ domain: RUNNING }));
     if (first.kind !== 'write-status') throw new Error(`expected a status write, got ${first.kind}`);
-    const adopted = view({ vmi: { ...vmi('Running'), status: first.status }, domain: RUNNING, launcher: { ...LAUNCHER, connected: false }, now: NOW + 60_000 });
+    const adopted = view({
+      vmi: { ...vmi('Running'), status: first.status },
+      domain: RUNNING,
+      launcher: { ...LAUNCHER, connected: false },
+      now: NOW + 60_000,
+    });
     expect(nextStep(adopted).kind).toBe('idle');
   });
 
   it('sends ACPI when the VMI is deleted, then waits, then destroys after the grace period', () => {
     const deleting = vmi('Running', { deleting: true });
-    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: { started: true } }))).toMatchObject({ kind: 'shutdown' });
+    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: { started: true } }))).toMatchObject({
+      kind: 'shutdown',
+    });
     const acpi = { started: true, acpiAt: NOW };
-    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi }))).toMatchObject({ kind: 'tell-launcher', message: { type: 'status', domain: 'Stopping' } });
+    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi }))).toMatchObject({
+      kind: 'tell-launcher',
+      message: { type: 'status', domain: 'Stopping' },
+    });
     const told = { ...LAUNCHER, told: 'Stopping' as const };
-    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi, launcher: told, now: NOW + 5000 }))).toEqual({ kind: 'wait', ms: 1000 });
-    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi, launcher: told, now: NOW + 30_000 }))).toMatchObject({ kind: 'destroy' });
+    expect(nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi, launcher: told, now: NOW + 5000 }))).toEqual({
+      kind: 'wait',
+      ms: 1000,
+    });
+    expect(
+      nextStep(view({ vmi: deleting, domain: RUNNING, memory: acpi, launcher: told, now: NOW + 30_000 })),
+    ).toMatchObject({ kind: 'destroy' });
   });
 
   it('stops gracefully when the launcher asks', () => {
-    expect(nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, stopRequested: true } }))).toMatchObject({ kind: 'shutdown', why: 'virt-launcher asked for a graceful stop' });
+    expect(
+      nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, stopRequested: true } })),
+    ).toMatchObject({ kind: 'shutdown', why: 'virt-launcher asked for a graceful stop' });
   });
 
   it('destroys at once when the launcher died', () => {
-    expect(nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, connected: false, lost: true } }))).toMatchObject({ kind: 'destroy', why: 'virt-launcher exited' });
+    expect(
+      nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, connected: false, lost: true } })),
+    ).toMatchObject({ kind: 'destroy', why: 'virt-launcher exited' });
   });
 
   it('stops the domain of a VMI the controller already failed', () => {
-    expect(nextStep(view({ vmi: vmi('Failed'), domain: RUNNING }))).toMatchObject({ kind: 'shutdown', why: 'the VMI is Failed' });
+    expect(nextStep(view({ vmi: vmi('Failed'), domain: RUNNING }))).toMatchObject({
+      kind: 'shutdown',
+      why: 'the VMI is Failed',
+    });
   });
 
   it('stops an orphan: a domain whose VMI is gone', () => {
-    expect(nextStep(view({ vmi: undefined, domain: RUNNING, launcher: { ...LAUNCHER, connected: false } }))).toMatchObject({ kind: 'shutdown' });
+    expect(
+      nextStep(view({ vmi: undefined, domain: RUNNING, launcher: { ...LAUNCHER, connected: false } })),
+    ).toMatchObject({ kind: 'shutdown' });
   });
 });
 
 describe('nextStep after the domain shut off', () => {
   it('marks a guest that powered off Succeeded, tells the launcher 0, undefines', () => {
-    const first = nextStep(view({ vmi: vmi('Running'), domain: SHUTOFF, shutoffCause: 'guest', memory: { started: true } }));
-    expect(first).toMatchObject({ kind: 'write-status', verdict: { phase: 'Succeeded', reason: REASONS.guestShutdown } });
+    const first = nextStep(
+      view({ vmi: vmi('Running'), domain: SHUTOFF, shutoffCause: 'guest', memory: { started: true } }),
+    );
+    expect(first).toMatchObject({
+      kind: 'write-status',
+      verdict: { phase: 'Succeeded', reason: REASONS.guestShutdown },
+    });
     const done = vmi('Succeeded');
-    expect(nextStep(view({ vmi: done, domain: SHUTOFF, shutoffCause: 'guest' }))).toMatchObject({ kind: 'tell-launcher', message: { type: 'exit', code: 0 } });
-    expect(nextStep(view({ vmi: done, domain: SHUTOFF, launcher: { ...LAUNCHER, exitSent: true } })).kind).toBe('undefine');
+    expect(nextStep(view({ vmi: done, domain: SHUTOFF, shutoffCause: 'guest' }))).toMatchObject({
+      kind: 'tell-launcher',
+      message: { type: 'exit', code: 0 },
+    });
+    expect(nextStep(view({ vmi: done, domain: SHUTOFF, launcher: { ...LAUNCHER, exitSent: true } })).kind).toBe(
+      'undefine',
+    );
   });
 
   it('marks a killed QEMU Failed with the cause', () => {
@@ -132,21 +194,34 @@ describe('nextStep after the domain shut off', () => {
   });
 
   it('marks a stop that was asked for Succeeded even when the domain had to be destroyed', () => {
-    expect(nextStep(view({ vmi: vmi('Running', { deleting: true }), domain: SHUTOFF, shutoffCause: 'destroyed' }))).toMatchObject({
+    expect(
+      nextStep(view({ vmi: vmi('Running', { deleting: true }), domain: SHUTOFF, shutoffCause: 'destroyed' })),
+    ).toMatchObject({
       kind: 'write-status',
       verdict: { phase: 'Succeeded' },
     });
   });
 
   it('marks the VMI of a dead launcher Failed with LauncherExited', () => {
-    expect(nextStep(view({ vmi: vmi('Running'), domain: SHUTOFF, shutoffCause: 'destroyed', launcher: { ...LAUNCHER, connected: false, lost: true } }))).toMatchObject({
+    expect(
+      nextStep(
+        view({
+          vmi: vmi('Running'),
+          domain: SHUTOFF,
+          shutoffCause: 'destroyed',
+          launcher: { ...LAUNCHER, connected: false, lost: true },
+        }),
+      ),
+    ).toMatchObject({
       kind: 'write-status',
       verdict: { phase: 'Failed', reason: REASONS.launcherExited },
     });
   });
 
   it('undefines an orphan without writing anything', () => {
-    expect(nextStep(view({ vmi: undefined, domain: SHUTOFF, launcher: { ...LAUNCHER, connected: false } })).kind).toBe('undefine');
+    expect(nextStep(view({ vmi: undefined, domain: SHUTOFF, launcher: { ...LAUNCHER, connected: false } })).kind).toBe(
+      'undefine',
+    );
   });
 
   it('does nothing with a domain in no state', () => {

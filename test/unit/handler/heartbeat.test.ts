@@ -19,7 +19,10 @@ describe('heartbeatLease', () => {
   });
 
   it('moves only renewTime on a renewal and keeps the resourceVersion for a safe update', () => {
-    const first = { ...heartbeatLease('node-1', T0, undefined), metadata: { name: 'virt-handler-node-1', namespace: SYSTEM_NAMESPACE, resourceVersion: '42' } };
+    const first = {
+      ...heartbeatLease('node-1', T0, undefined),
+      metadata: { name: 'virt-handler-node-1', namespace: SYSTEM_NAMESPACE, resourceVersion: '42' },
+    };
     const renewed = heartbeatLease('node-1', T1, first);
     expect(renewed.metadata?.resourceVersion).toBe('42');
     expect(renewed.spec?.acquireTime).toBe('2026-11-25T14:00:00.123000Z');
@@ -30,6 +33,10 @@ describe('heartbeatLease', () => {
   it('counts a transition when another holder had the Lease', () => {
     const other = heartbeatLease('node-x', T0, undefined);
     const taken = heartbeatLease('node-1', T1, other);
-    expect(taken.spec).toMatchObject({ holderIdentity: 'node-1', acquireTime: '2026-11-25T14:00:10.456000Z', leaseTransitions: 1 });
+    expect(taken.spec).toMatchObject({
+      holderIdentity: 'node-1',
+      acquireTime: '2026-11-25T14:00:10.456000Z',
+      leaseTransitions: 1,
+    });
   });
 });

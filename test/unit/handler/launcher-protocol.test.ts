@@ -5,8 +5,16 @@ describe('launcher protocol guards', () => {
     ['a hello', { type: 'hello', version: 1, pid: 42, vmi: { namespace: 'n', name: 'a', uid: 'u' } }, true],
     ['a stop', { type: 'stop', reason: 'SIGTERM' }, true],
     ['a hello without a uid', { type: 'hello', version: 1, pid: 42, vmi: { namespace: 'n', name: 'a' } }, false],
-    ['a hello with an empty name', { type: 'hello', version: 1, pid: 42, vmi: { namespace: 'n', name: '', uid: 'u' } }, false],
-    ['a hello with a fractional pid', { type: 'hello', version: 1, pid: 4.2, vmi: { namespace: 'n', name: 'a', uid: 'u' } }, false],
+    [
+      'a hello with an empty name',
+      { type: 'hello', version: 1, pid: 42, vmi: { namespace: 'n', name: '', uid: 'u' } },
+      false,
+    ],
+    [
+      'a hello with a fractional pid',
+      { type: 'hello', version: 1, pid: 4.2, vmi: { namespace: 'n', name: 'a', uid: 'u' } },
+      false,
+    ],
     ['an unknown type', { type: 'reboot' }, false],
     ['an array', [], false],
     ['null', null, false],

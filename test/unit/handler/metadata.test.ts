@@ -23,8 +23,14 @@ describe('readTsvirtMetadata', () => {
 
   it.each([
     ['no metadata', `<domain type='test'><name>test</name></domain>`],
-    ['someone else\u2019s metadata', `<domain><metadata><x:app xmlns:x="https://example.com/app"><x:uid>u</x:uid></x:app></metadata></domain>`],
-    ['an incomplete element', `<domain><metadata><t:vmi xmlns:t="https://tsvirt.io/domain/v1alpha1"><t:uid>u</t:uid></t:vmi></metadata></domain>`],
+    [
+      'someone else\u2019s metadata',
+      `<domain><metadata><x:app xmlns:x="https://example.com/app"><x:uid>u</x:uid></x:app></metadata></domain>`,
+    ],
+    [
+      'an incomplete element',
+      `<domain><metadata><t:vmi xmlns:t="https://tsvirt.io/domain/v1alpha1"><t:uid>u</t:uid></t:vmi></metadata></domain>`,
+    ],
   ])('says a domain with %s is not ours', (_what, xml) => {
     expect(readTsvirtMetadata(xml)).toBeUndefined();
   });

@@ -38,7 +38,9 @@ describe('domainStateToVmiPhase', () => {
   });
 
   it('names the cause in a failed verdict', () => {
-    expect(domainStateToVmiPhase(present(5), { stopRequested: false, shutoffCause: 'crashed' })?.message).toMatch(/QEMU ended unexpectedly/);
+    expect(domainStateToVmiPhase(present(5), { stopRequested: false, shutoffCause: 'crashed' })?.message).toMatch(
+      /QEMU ended unexpectedly/,
+    );
   });
 });
 
@@ -57,6 +59,15 @@ describe('shutoffCauseFromLog', () => {
 
 describe('isActive', () => {
   it('counts QEMU as running until the domain is shut off or crashed', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((c) => isActive(domainStateFromCode(c)))).toEqual([false, true, true, true, true, false, false, true]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((c) => isActive(domainStateFromCode(c)))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 });

@@ -8,12 +8,28 @@ describe('vmiEvent', () => {
       metadata: { namespace: 'ns', name: 'web', uid: 'u1', resourceVersion: '7' },
       spec: { domain: { devices: {} } },
     };
-    const ev = vmiEvent(vmi, { type: 'Warning', reason: 'FailedDefine', message: 'spec.volumes[0].hostDisk.path: /x does not exist on node node-1' }, 'node-1', new Date('2026-11-25T14:00:00Z'));
+    const ev = vmiEvent(
+      vmi,
+      {
+        type: 'Warning',
+        reason: 'FailedDefine',
+        message: 'spec.volumes[0].hostDisk.path: /x does not exist on node node-1',
+      },
+      'node-1',
+      new Date('2026-11-25T14:00:00Z'),
+    );
     expect(ev).toEqual({
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { generateName: 'web.', namespace: 'ns' },
-      involvedObject: { apiVersion: 'tsvirt.io/v1alpha1', kind: 'VirtualMachineInstance', namespace: 'ns', name: 'web', uid: 'u1', resourceVersion: '7' },
+      involvedObject: {
+        apiVersion: 'tsvirt.io/v1alpha1',
+        kind: 'VirtualMachineInstance',
+        namespace: 'ns',
+        name: 'web',
+        uid: 'u1',
+        resourceVersion: '7',
+      },
       type: 'Warning',
       reason: 'FailedDefine',
       message: 'spec.volumes[0].hostDisk.path: /x does not exist on node node-1',

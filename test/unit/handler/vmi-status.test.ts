@@ -4,7 +4,12 @@ import { statusForVerdict } from '../../../handler/sync/vmi-status.js';
 
 const T0 = new Date('2026-11-25T14:00:00Z');
 const T1 = new Date('2026-11-25T14:05:00Z');
-const RUNNING = { phase: 'Running' as const, reason: REASONS.domainRunning, message: 'The domain is running', paused: false };
+const RUNNING = {
+  phase: 'Running' as const,
+  reason: REASONS.domainRunning,
+  message: 'The domain is running',
+  paused: false,
+};
 
 function scheduled(): VirtualMachineInstance {
   return {
@@ -34,8 +39,20 @@ describe('statusForVerdict', () => {
       launcherPodName: 'virt-launcher-web-1234',
       conditions: [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-11-25T13:59:59Z' },
-        { type: 'Ready', status: 'True', reason: REASONS.domainRunning, message: 'The domain is running', lastTransitionTime: '2026-11-25T14:00:00Z' },
-        { type: 'SoftwareEmulation', status: 'True', reason: REASONS.kvmUnavailable, message: expect.stringContaining('TCG') as unknown, lastTransitionTime: '2026-11-25T14:00:00Z' },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: REASONS.domainRunning,
+          message: 'The domain is running',
+          lastTransitionTime: '2026-11-25T14:00:00Z',
+        },
+        {
+          type: 'SoftwareEmulation',
+          status: 'True',
+          reason: REASONS.kvmUnavailable,
+          message: expect.stringContaining('TCG') as unknown,
+          lastTransitionTime: '2026-11-25T14:00:00Z',
+        },
       ],
       interfaces: [{ name: 'default', ipAddress: '10.0.2.15', ipAddresses: ['10.0.2.15'], mac: '02:00:00:aa:bb:cc' }],
       phaseTransitionTimestamps: [
@@ -60,16 +77,31 @@ describe('statusForVerdict', () => {
   it('keeps Ready’s transition time while it stays True and adds Paused when paused', () => {
     const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
     const paused = statusForVerdict(running, { ...RUNNING, message: 'The domain is paused', paused: true }, 'qemu', T1);
-    expect(paused?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({ status: 'True', lastTransitionTime: '2026-11-25T14:05:00Z' });
-    expect(paused?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', lastTransitionTime: '2026-11-25T14:05:00Z' });
+    expect(paused?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: '2026-11-25T14:05:00Z',
+    });
+    expect(paused?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      lastTransitionTime: '2026-11-25T14:05:00Z',
+    });
     expect(paused?.phaseTransitionTimestamps).toHaveLength(2);
   });
 
   it('ends a Running VMI Failed with the reason and a Ready False condition', () => {
     const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
-    const failed = statusForVerdict(running, { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly', paused: false }, 'qemu', T1);
+    const failed = statusForVerdict(
+      running,
+      { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly', paused: false },
+      'qemu',
+      T1,
+    );
     expect(failed).toMatchObject({ phase: 'Failed', reason: REASONS.domainCrashed });
-    expect(failed?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly' });
+    expect(failed?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: REASONS.domainCrashed,
+      message: 'QEMU ended unexpectedly',
+    });
   });
 
   it('never changes a final phase', () => {

@@ -8,7 +8,13 @@ import { DomainSpecError, planDomain, vmiToDomainXml } from '../../../handler/do
 import { readTsvirtMetadata } from '../../../handler/domain/metadata.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const KVM_HOST: HostFacts = { domainType: 'kvm', arch: 'x86_64', machine: 'pc', runDir: '/run/tsvirt', emulator: '/usr/bin/qemu-system-x86_64' };
+const KVM_HOST: HostFacts = {
+  domainType: 'kvm',
+  arch: 'x86_64',
+  machine: 'pc',
+  runDir: '/run/tsvirt',
+  emulator: '/usr/bin/qemu-system-x86_64',
+};
 const TCG_HOST: HostFacts = { domainType: 'qemu', arch: 'x86_64', machine: 'pc', runDir: '/run/tsvirt' };
 
 function readFixture(name: string): VirtualMachineInstance {
@@ -51,7 +57,12 @@ describe('vmiToDomainXml', () => {
 
   it('stamps metadata that reads back as the VMI identity', () => {
     const xml = vmiToDomainXml(readFixture('machine-q35'), KVM_HOST);
-    expect(readTsvirtMetadata(xml)).toEqual({ uid: '6f1b2c3d-0000-4000-8000-000000000008', namespace: 'default', name: 'machine-q35', graceSeconds: 30 });
+    expect(readTsvirtMetadata(xml)).toEqual({
+      uid: '6f1b2c3d-0000-4000-8000-000000000008',
+      namespace: 'default',
+      name: 'machine-q35',
+      graceSeconds: 30,
+    });
   });
 
   it('plans the files the shell must create or find', () => {
@@ -69,50 +80,124 @@ describe('vmiToDomainXml', () => {
 describe('vmiToDomainXml rejects what the node cannot run', () => {
   const disk = (name: string) => ({ name });
   it.each<[string, Partial<VirtualMachineInstance['spec']>, string]>([
-    ['a disk without a volume', { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('root')] } } }, 'spec.domain.devices.disks[0].name: no volume named "root"'],
+    [
+      'a disk without a volume',
+      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('root')] } } },
+      'spec.domain.devices.disks[0].name: no volume named "root"',
+    ],
     [
       'a containerDisk',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('c')] } }, volumes: [{ name: 'c', containerDisk: { image: 'quay.io/x' } }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('c')] } },
+        volumes: [{ name: 'c', containerDisk: { image: 'quay.io/x' } }],
+      },
       'spec.volumes[0].containerDisk: is not supported',
     ],
     [
       'a cloudInitNoCloud volume',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('ci')] } }, volumes: [{ name: 'x', emptyDisk: { capacity: '1Mi' } }, { name: 'ci', cloudInitNoCloud: { userData: '#cloud-config' } }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('ci')] } },
+        volumes: [
+          { name: 'x', emptyDisk: { capacity: '1Mi' } },
+          { name: 'ci', cloudInitNoCloud: { userData: '#cloud-config' } },
+        ],
+      },
       'spec.volumes[1].cloudInitNoCloud: is not supported yet',
     ],
-    ['a volume with no source', { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } }, volumes: [{ name: 'v' }] }, 'spec.volumes[0]: volume "v" has no source'],
+    [
+      'a volume with no source',
+      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } }, volumes: [{ name: 'v' }] },
+      'spec.volumes[0]: volume "v" has no source',
+    ],
     [
       'two disks with one name',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v'), disk('v')] } }, volumes: [{ name: 'v', emptyDisk: { capacity: '1Mi' } }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v'), disk('v')] } },
+        volumes: [{ name: 'v', emptyDisk: { capacity: '1Mi' } }],
+      },
       'spec.domain.devices.disks[1].name: "v" is used by two disks',
     ],
     [
       'a relative hostDisk path',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } }, volumes: [{ name: 'v', hostDisk: { path: 'img/root.img', type: 'Disk' } }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } },
+        volumes: [{ name: 'v', hostDisk: { path: 'img/root.img', type: 'Disk' } }],
+      },
       'spec.volumes[0].hostDisk.path: "img/root.img" must be an absolute path',
     ],
     [
       'DiskOrCreate without a capacity',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } }, volumes: [{ name: 'v', hostDisk: { path: '/x.img', type: 'DiskOrCreate' } }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } },
+        volumes: [{ name: 'v', hostDisk: { path: '/x.img', type: 'DiskOrCreate' } }],
+      },
       'spec.volumes[0].hostDisk.capacity: is required when type is DiskOrCreate',
     ],
-    ['an emptyDisk of no size', { domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } }, volumes: [{ name: 'v', emptyDisk: { capacity: 'lots' } }] }, 'spec.volumes[0].emptyDisk.capacity: "lots" is not a size'],
+    [
+      'an emptyDisk of no size',
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('v')] } },
+        volumes: [{ name: 'v', emptyDisk: { capacity: 'lots' } }],
+      },
+      'spec.volumes[0].emptyDisk.capacity: "lots" is not a size',
+    ],
     [
       'a read-only sata disk',
-      { domain: { memory: { guest: '64Mi' }, devices: { disks: [{ name: 'v', disk: { bus: 'sata', readonly: true } }] } }, volumes: [{ name: 'v', emptyDisk: { capacity: '1Mi' } }] },
+      {
+        domain: {
+          memory: { guest: '64Mi' },
+          devices: { disks: [{ name: 'v', disk: { bus: 'sata', readonly: true } }] },
+        },
+        volumes: [{ name: 'v', emptyDisk: { capacity: '1Mi' } }],
+      },
       'spec.domain.devices.disks[0].disk.readonly: QEMU cannot make a sata disk read-only',
     ],
-    ['memory that is not a quantity', { domain: { memory: { guest: '2Gb' }, devices: {} } }, 'spec.domain.memory.guest: "2Gb" is not a memory size'],
-    ['memory below 1Mi', { domain: { memory: { guest: '512Ki' }, devices: {} } }, 'spec.domain.memory.guest: "512Ki" is not a memory size of at least 1Mi'],
-    ['zero cores', { domain: { memory: { guest: '64Mi' }, cpu: { cores: 0 }, devices: {} } }, 'spec.domain.cpu.cores: must be a positive whole number'],
-    ['a CPU request that is not a quantity', { domain: { memory: { guest: '64Mi' }, resources: { requests: { cpu: 'two' } }, devices: {} } }, 'spec.domain.resources.requests.cpu: "two" is not a CPU quantity'],
-    ['kernel args without a kernel', { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { kernelArgs: 'quiet' } }, devices: {} } }, 'spec.domain.firmware.kernelBoot.kernelPath: is required when kernelArgs is set'],
-    ['an initrd without a kernel', { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { initrdPath: '/i' } }, devices: {} } }, 'spec.domain.firmware.kernelBoot.kernelPath: is required when initrdPath is set'],
-    ['a relative kernel path', { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { kernelPath: 'vmlinuz' } }, devices: {} } }, 'spec.domain.firmware.kernelBoot.kernelPath: "vmlinuz" must be an absolute path'],
-    ['an interface without a network', { domain: { memory: { guest: '64Mi' }, devices: { interfaces: [{ name: 'default', masquerade: {} }] } } }, 'spec.domain.devices.interfaces[0].name: no network named "default"'],
+    [
+      'memory that is not a quantity',
+      { domain: { memory: { guest: '2Gb' }, devices: {} } },
+      'spec.domain.memory.guest: "2Gb" is not a memory size',
+    ],
+    [
+      'memory below 1Mi',
+      { domain: { memory: { guest: '512Ki' }, devices: {} } },
+      'spec.domain.memory.guest: "512Ki" is not a memory size of at least 1Mi',
+    ],
+    [
+      'zero cores',
+      { domain: { memory: { guest: '64Mi' }, cpu: { cores: 0 }, devices: {} } },
+      'spec.domain.cpu.cores: must be a positive whole number',
+    ],
+    [
+      'a CPU request that is not a quantity',
+      { domain: { memory: { guest: '64Mi' }, resources: { requests: { cpu: 'two' } }, devices: {} } },
+      'spec.domain.resources.requests.cpu: "two" is not a CPU quantity',
+    ],
+    [
+      'kernel args without a kernel',
+      { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { kernelArgs: 'quiet' } }, devices: {} } },
+      'spec.domain.firmware.kernelBoot.kernelPath: is required when kernelArgs is set',
+    ],
+    [
+      'an initrd without a kernel',
+      { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { initrdPath: '/i' } }, devices: {} } },
+      'spec.domain.firmware.kernelBoot.kernelPath: is required when initrdPath is set',
+    ],
+    [
+      'a relative kernel path',
+      { domain: { memory: { guest: '64Mi' }, firmware: { kernelBoot: { kernelPath: 'vmlinuz' } }, devices: {} } },
+      'spec.domain.firmware.kernelBoot.kernelPath: "vmlinuz" must be an absolute path',
+    ],
+    [
+      'an interface without a network',
+      { domain: { memory: { guest: '64Mi' }, devices: { interfaces: [{ name: 'default', masquerade: {} }] } } },
+      'spec.domain.devices.interfaces[0].name: no network named "default"',
+    ],
     [
       'a bridge interface',
-      { domain: { memory: { guest: '64Mi' }, devices: { interfaces: [{ name: 'default', bridge: {} }] } }, networks: [{ name: 'default', pod: {} }] },
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { interfaces: [{ name: 'default', bridge: {} }] } },
+        networks: [{ name: 'default', pod: {} }],
+      },
       'spec.domain.devices.interfaces[0].bridge: is not supported',
     ],
   ])('rejects %s, naming the field', (_what, spec, message) => {
