@@ -1,8 +1,12 @@
 // The local cluster against itself: the real API server stores and validates tsvirt's resources,
 // the real scheduler places launcher Pods, and the node agents run them as local processes.
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { API_VERSION, LAUNCHER_CONTAINER_NAME, LAUNCHER_IMAGE, VM_KIND, VM_PLURAL, VMI_PLURAL, GROUP } from '../../api/names.js';
 import { isAlive } from '../../cluster/processes.js';
 import { applyObjects, clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, kubectlJson, waitFor } from '../harness/index.js';
@@ -224,5 +228,72 @@ describe('launcher Pods on the node agents', () => {
     const pod = await getPod('too-big');
     expect(pod.status?.phase).toBe('Pending');
     expect(pod.spec.nodeName).toBeUndefined();
+  });
+});
+
+/** A serving certificate for `<service>.<namespace>.svc`, signed by the cluster CA, as the aggregator verifies it. */
+async function servingCert(dir: string, dnsName: string): Promise<{ key: string; cert: string; ca: string }> {
+  const pki = join(clusterFromEnv().stateDir, 'pki');
+  await promisify(execFile)('openssl', [
+    'req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
+    '-keyout', join(dir, 'aggregated.key'), '-out', join(dir, 'aggregated.crt'), '-subj', '/CN=aggregated', '-days', '1',
+    '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'),
+    '-addext', 'extendedKeyUsage=serverAuth', '-addext', `subjectAltName=DNS:${dnsName}`,
+  ]);
+  const read = (f: string): Promise<string> => readFile(f, 'utf8');
+  return { key: await read(join(dir, 'aggregated.key')), cert: await read(join(dir, 'aggregated.crt')), ca: await read(join(pki, 'ca.crt')) };
+}
+
+type Seen = { url: string; user: string | undefined; proxyCn: string | undefined; proxyTrusted: boolean };
+
+/** An aggregated API server of one group/version with one resource, recording who called it. */
+async function aggregatedServer(tls: { key: string; cert: string }, groupVersion: string, seen: Seen[]): Promise<Server> {
+  const frontProxyCa = await readFile(join(clusterFromEnv().stateDir, 'pki', 'front-proxy-ca.crt'), 'utf8');
+  const server = createServer({ ...tls, ca: frontProxyCa, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const socket = req.socket as TLSSocket;
+    const user = req.headers['x-remote-user'];
+    seen.push({ url: req.url ?? '', user: typeof user === 'string' ? user : undefined, proxyCn: String(socket.getPeerCertificate().subject?.CN), proxyTrusted: socket.authorized });
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: [{ name: 'things', namespaced: true, kind: 'Thing', verbs: ['get'] }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+describe('aggregated APIs', () => {
+  it('routes an APIService to a local process through an ExternalName Service, over the front proxy', async () => {
+    const group = 'probe.cluster-test.tsvirt.io';
+    const seen: Seen[] = [];
+    const tls = await servingCert(scratch, `aggregated.${ns}.svc`);
+    const server = await aggregatedServer(tls, `${group}/v1`, seen);
+    const port = (server.address() as { port: number }).port;
+    const apiService = `v1.${group}`;
+    try {
+      await applyObjects([
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'aggregated', namespace: ns }, spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ port }] } },
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: { name: apiService },
+          spec: {
+            group, version: 'v1', groupPriorityMinimum: 1000, versionPriority: 15,
+            caBundle: Buffer.from(tls.ca).toString('base64'),
+            service: { name: 'aggregated', namespace: ns, port },
+          },
+        },
+      ]);
+      await kubectl(['wait', '--for=condition=Available', `apiservice/${apiService}`, '--timeout=30s']);
+
+      await kubectl(['get', '--raw', `/apis/${group}/v1/namespaces/${ns}/things/one`]);
+
+      const call = seen.find((s) => s.url.endsWith('/things/one'));
+      expect(call).toEqual({ url: `/apis/${group}/v1/namespaces/${ns}/things/one`, user: 'kubernetes-admin', proxyCn: 'front-proxy-client', proxyTrusted: true });
+    } finally {
+      // Cluster-scoped: an APIService left behind with its server gone breaks discovery for every later test.
+      await kubectl(['delete', 'apiservice', apiService, '--ignore-not-found']);
+      // The aggregator keeps its connections alive; close() alone would wait for them to idle out.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
