@@ -78,7 +78,14 @@ async function up(flags: Flags, stateDir: string): Promise<number> {
     await stopCluster(stateDir);
   }
   const binDir = flags['bin-dir'] ?? (await controlPlaneBinDir());
+  // Ctrl-C during start-up stops what was started so far instead of leaving it half up.
+  const abort = (): void => {
+    err('Interrupted; stopping what was started');
+    void stopCluster(stateDir).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', abort).once('SIGTERM', abort);
   const info = await startCluster({ stateDir, binDir, nodes, ha: flags.ha === true, libvirtUris, log: err });
+  process.off('SIGINT', abort).off('SIGTERM', abort);
   printSummary(info);
   return 0;
 }

@@ -8,7 +8,7 @@
 // TSVIRT_TEST_HA=1 runs the whole tier against two API servers behind HAProxy.
 // TSVIRT_KEEP_CLUSTER=1 keeps the state folder (logs, kubeconfig) for a post-mortem.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -34,6 +34,34 @@ function run(command: string, args: readonly string[]): Promise<void> {
   });
 }
 
+const STATE_PREFIX = 'tsvirt-it-';
+const OWNER_FILE = 'owner.pid';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Clusters of earlier runs whose jest process is gone (interrupted before its teardown) are
+ * stopped and removed; clusters of runs still going (another checkout, another helper) are left alone.
+ */
+async function reapOrphans(): Promise<void> {
+  for (const entry of await readdir(tmpdir())) {
+    if (!entry.startsWith(STATE_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    const owner = Number((await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    process.stderr.write(`integration: stopping the cluster an interrupted run left in ${dir}\n`);
+    await run(NODE, [LOCAL_CLUSTER, 'down', `--state-dir=${dir}`]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   process.stderr.write('\n');
   await run('npm', ['run', '--silent', 'build']);
@@ -42,7 +70,9 @@ export default async function globalSetup(): Promise<void> {
     await run(NODE, [LOCAL_CLUSTER, 'status', `--state-dir=${join(preset, '..')}`]);
     return;
   }
-  const stateDir = await mkdtemp(join(tmpdir(), 'tsvirt-it-'));
+  await reapOrphans();
+  const stateDir = await mkdtemp(join(tmpdir(), STATE_PREFIX));
+  await writeFile(join(stateDir, OWNER_FILE), `${process.pid}\n`);
   // Registered before the start, so teardown stops a half-started cluster too.
   (globalThis as Record<symbol, unknown>)[TEARDOWN_KEY] = () => stopOwnedCluster(stateDir);
   const ha = process.env['TSVIRT_TEST_HA'] === '1' ? ['--ha'] : [];
