@@ -35,7 +35,8 @@ export function apiErrorLines(e: ApiError): string[] {
   }
   if (e.code === 422 && e.causes.length > 0) {
     const head = e.message.split(': ')[0] ?? e.message;
-    return [`error: ${head}:`, ...e.causes.map((c) => (c.field === '' ? `  ${c.message}` : `  ${c.field}: ${c.message}`))];
+    // The API server writes `<nil>` for a cause that names no field.
+    return [`error: ${head}:`, ...e.causes.map((c) => (c.field === '' || c.field === '<nil>' ? `  ${c.message}` : `  ${c.field}: ${c.message}`))];
   }
   return [`Error from server (${e.reason}): ${e.message}`];
 }
