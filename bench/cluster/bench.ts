@@ -1,7 +1,8 @@
 // The local cluster's own numbers (issue 4, item 7): warm `cluster/up.sh` to ready (goal <= 15 s on
 // 2 cores), `cluster/down.sh`, the control plane's idle RSS, and, with --rebuild, how long
 // build.sh takes to rebuild the binaries when only Go's build cache is warm. Medians of --runs runs.
-// Usage: npx tsx bench/cluster/bench.ts [--runs 3] [--nodes N] [--ha] [--rebuild] [--settle-seconds 10]
+// --cold also times a build with an empty Go build cache (modules already downloaded): ~5 minutes.
+// Usage: npx tsx bench/cluster/bench.ts [--runs 3] [--nodes N] [--ha] [--rebuild] [--cold] [--settle-seconds 10]
 // Writes bench/results/cluster.json and bench/results/cluster.md.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     ha: { type: 'boolean', default: false },
     rebuild: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
     'settle-seconds': { type: 'string', default: '10' },
   },
 });
@@ -75,13 +77,16 @@ async function oneRun(run: number): Promise<Run> {
   }
 }
 
-/** build.sh into an empty cache folder with Go's own build cache kept warm: a rebuild, not a cold build. */
-async function rebuildMs(): Promise<number> {
+/**
+ * build.sh into an empty cache folder. Warm: Go's own build cache is kept, so this is a rebuild
+ * (compile results reused, five binaries linked). Cold: an empty Go build cache too.
+ */
+async function buildMs(goCache: 'warm' | 'cold'): Promise<number> {
   const { stdout: gocache } = await exec('go', ['env', 'GOCACHE']);
   const { stdout: gomodcache } = await exec('go', ['env', 'GOMODCACHE']);
   const cache = await mkdtemp(join(tmpdir(), 'tsvirt-bench-build-'));
   try {
-    const env = { XDG_CACHE_HOME: cache, GOCACHE: gocache.trim(), GOMODCACHE: gomodcache.trim() };
+    const env = { XDG_CACHE_HOME: cache, GOCACHE: goCache === 'warm' ? gocache.trim() : join(cache, 'go-build'), GOMODCACHE: gomodcache.trim() };
     return (await timed('cluster/controlplane/build.sh', [], env)).ms;
   } finally {
     await rm(cache, { recursive: true, force: true });
@@ -97,7 +102,8 @@ async function main(): Promise<void> {
     runs.push(await oneRun(i));
     process.stderr.write(`run ${i}: up.sh ${runs[i - 1]?.upMs} ms (ready ${runs[i - 1]?.readyMs} ms), down.sh ${runs[i - 1]?.downMs} ms, idle RSS ${runs[i - 1]?.idleRssTotalMiB} MiB\n`);
   }
-  const rebuild = values.rebuild ? await rebuildMs() : undefined;
+  const rebuild = values.rebuild ? await buildMs('warm') : undefined;
+  const cold = values.cold ? await buildMs('cold') : undefined;
   const summary = {
     upToReadyMs: median(runs.map((r) => r.upMs)),
     clusterReadyMs: median(runs.map((r) => r.readyMs)),
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     upWithinGoal: median(runs.map((r) => r.upMs)) <= 15_000,
     buildShReuseMs: reuse.ms,
     ...(rebuild === undefined ? {} : { rebuildWarmGoCacheMs: rebuild }),
+    ...(cold === undefined ? {} : { coldBuildMs: cold }),
   };
   const result = { measuredAt: new Date().toISOString(), host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '' }, nodes, ha: values.ha, summary, runs };
   await writeFile(join(REPO, 'bench', 'results', 'cluster.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -119,7 +126,7 @@ function markdown(at: string, s: Record<string, number | boolean>, runs: readonl
   return [
     `# Local cluster (${at}, ${cpus().length} cores, ${nodes} node${nodes === 1 ? '' : 's'}${values.ha ? ', HA' : ''})`,
     '',
-    'Reproduce: `npx tsx bench/cluster/bench.ts' + (values.rebuild ? ' --rebuild' : '') + '`. Medians of ' + String(runs.length) + ' runs.',
+    'Reproduce: `npx tsx bench/cluster/bench.ts' + (values.rebuild ? ' --rebuild' : '') + (values.cold ? ' --cold' : '') + '`. Medians of ' + String(runs.length) + ' runs.',
     '',
     '| what | median | goal |',
     '|---|---|---|',
@@ -129,6 +136,7 @@ function markdown(at: string, s: Record<string, number | boolean>, runs: readonl
     `| control plane and node agents, idle RSS total | ${s['idleRssTotalMiB']} MiB | |`,
     `| build.sh with the binaries cached | ${s['buildShReuseMs']} ms | seconds |`,
     ...(s['rebuildWarmGoCacheMs'] === undefined ? [] : [`| build.sh rebuild, Go build cache warm | ${s['rebuildWarmGoCacheMs']} ms | |`]),
+    ...(s['coldBuildMs'] === undefined ? [] : [`| build.sh cold, empty Go build cache | ${s['coldBuildMs']} ms | once |`]),
     '',
     '| process | idle RSS MiB (run 1) |',
     '|---|---|',
