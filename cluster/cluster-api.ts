@@ -9,7 +9,12 @@ import type { ProbeResult } from './processes.js';
 
 export type AdminAccess = Readonly<{ server: string; tls: Tls; kubectl: string; kubeconfig: string }>;
 
-export async function adminAccess(server: string, pkiDir: string, binDir: string, kubeconfig: string): Promise<AdminAccess> {
+export async function adminAccess(
+  server: string,
+  pkiDir: string,
+  binDir: string,
+  kubeconfig: string,
+): Promise<AdminAccess> {
   const read = (f: string): Promise<string> => readFile(join(pkiDir, f), 'utf8');
   const [ca, cert, key] = await Promise.all([read('ca.crt'), read('admin.crt'), read('admin.key')]);
   return { server, tls: { ca, cert, key }, kubectl: join(binDir, 'kubectl'), kubeconfig };
@@ -67,7 +72,9 @@ export type KubectlResult = Readonly<{ code: number; stdout: string; stderr: str
 /** Runs the cached kubectl against the cluster as admin. Never throws for a non-zero exit. */
 export function runKubectl(access: AdminAccess, args: readonly string[], input?: string): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(access.kubectl, [`--kubeconfig=${access.kubeconfig}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(access.kubectl, [`--kubeconfig=${access.kubeconfig}`, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -15,7 +15,13 @@ export function controllerCommand(info: ClusterInfo): Command {
   return {
     name: COMPONENTS.controller,
     command: nodeBin(info),
-    args: [bundle(info, COMPONENTS.controller), `--kubeconfig=${info.kubeconfig}`, '--leader-elect', '--metrics-port=0', '--health-port=0'],
+    args: [
+      bundle(info, COMPONENTS.controller),
+      `--kubeconfig=${info.kubeconfig}`,
+      '--leader-elect',
+      '--metrics-port=0',
+      '--health-port=0',
+    ],
   };
 }
 
@@ -35,15 +41,24 @@ export function handlerCommand(info: ClusterInfo, node: NodeInfo): Command {
 }
 
 /** The components sync.sh runs, given which bundles exist; the rest come back as skip messages. */
-export function plannedComponents(info: ClusterInfo, built: (bundleName: string) => boolean): { commands: Command[]; skipped: string[] } {
+export function plannedComponents(
+  info: ClusterInfo,
+  built: (bundleName: string) => boolean,
+): { commands: Command[]; skipped: string[] } {
   const commands: Command[] = [];
   const skipped: string[] = [];
   const add = (bundleName: string, cmds: Command[]): void => {
     if (built(bundleName)) commands.push(...cmds);
-    else skipped.push(`dist/${bundleName}.js is not built yet (its main.ts does not exist yet); ${bundleName} not started`);
+    else
+      skipped.push(
+        `dist/${bundleName}.js is not built yet (its main.ts does not exist yet); ${bundleName} not started`,
+      );
   };
   add(COMPONENTS.controller, [controllerCommand(info)]);
-  add(COMPONENTS.handler, info.nodes.map((n) => handlerCommand(info, n)));
+  add(
+    COMPONENTS.handler,
+    info.nodes.map((n) => handlerCommand(info, n)),
+  );
   return { commands, skipped };
 }
 

@@ -11,7 +11,14 @@ export function httpGet(url: string, tls: Tls = {}, timeoutMs = 2_000): Promise<
   const secure = url.startsWith('https:');
   return new Promise((resolve, reject) => {
     const options = secure
-      ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.insecure !== true, timeout: timeoutMs, agent: false as const }
+      ? {
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          rejectUnauthorized: tls.insecure !== true,
+          timeout: timeoutMs,
+          agent: false as const,
+        }
       : { timeout: timeoutMs, agent: false as const };
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res) => {
       let body = '';

@@ -255,7 +255,10 @@ export function nodeAgentCommand(repoRoot: string, paths: StatePaths, node: stri
 }
 
 /** The kubeconfigs to write: file, identity (certificate stem) and name. */
-export function kubeconfigSpecs(paths: StatePaths, nodes: readonly string[]): { path: string; cert: string; name: string }[] {
+export function kubeconfigSpecs(
+  paths: StatePaths,
+  nodes: readonly string[],
+): { path: string; cert: string; name: string }[] {
   return [
     { path: paths.adminKubeconfig, cert: ADMIN_CERT, name: 'tsvirt-local' },
     { path: paths.controllerManagerKubeconfig, cert: CONTROLLER_MANAGER_CERT, name: 'kube-controller-manager' },

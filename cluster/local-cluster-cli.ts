@@ -4,7 +4,15 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { syncComponents } from './components.js';
-import { REPO_ROOT, clusterStatus, isClusterUp, readCluster, startCluster, stopCluster, type ClusterInfo } from './local-cluster.js';
+import {
+  REPO_ROOT,
+  clusterStatus,
+  isClusterUp,
+  readCluster,
+  startCluster,
+  stopCluster,
+  type ClusterInfo,
+} from './local-cluster.js';
 
 const USAGE = `usage: local-cluster <command> [flags]
   up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE=URI]...
@@ -51,18 +59,28 @@ function parseLibvirt(pairs: readonly string[]): Record<string, string> {
 
 function parseNodes(value: string | undefined): number {
   const nodes = Number(value ?? '1');
-  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 50) throw new UsageError(`--nodes wants a whole number 0..50, got ${value}`);
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 50)
+    throw new UsageError(`--nodes wants a whole number 0..50, got ${value}`);
   return nodes;
 }
 
 function printSummary(info: ClusterInfo): void {
-  out(`Cluster ready in ${((info.readyMs ?? 0) / 1000).toFixed(1)} s at ${info.server}${info.ha ? ' (HAProxy in front of 2 API servers)' : ''}`);
+  out(
+    `Cluster ready in ${((info.readyMs ?? 0) / 1000).toFixed(1)} s at ${info.server}${info.ha ? ' (HAProxy in front of 2 API servers)' : ''}`,
+  );
   out(`  kubeconfig: ${info.kubeconfig}`);
   out(`  nodes:      ${info.nodes.map((n) => n.name).join(', ') || '(none)'}`);
   out(`  state:      ${info.stateDir}`);
 }
 
-type Flags = { nodes?: string; ha?: boolean; strict?: boolean; 'state-dir'?: string; 'bin-dir'?: string; libvirt?: string[] };
+type Flags = {
+  nodes?: string;
+  ha?: boolean;
+  strict?: boolean;
+  'state-dir'?: string;
+  'bin-dir'?: string;
+  libvirt?: string[];
+};
 
 async function up(flags: Flags, stateDir: string): Promise<number> {
   const nodes = parseNodes(flags.nodes);
@@ -106,7 +124,8 @@ async function status(stateDir: string): Promise<number> {
   }
   const s = await clusterStatus(info);
   out(`API ${info.server}: ${s.apiReady === true ? 'ready' : `not ready (${s.apiReady})`}`);
-  for (const p of [...s.processes, ...s.components]) out(`${p.name} (pid ${p.pid}): ${p.running ? 'running' : 'not running'}`);
+  for (const p of [...s.processes, ...s.components])
+    out(`${p.name} (pid ${p.pid}): ${p.running ? 'running' : 'not running'}`);
   return s.apiReady === true && s.processes.every((p) => p.running) && s.components.every((p) => p.running) ? 0 : 1;
 }
 

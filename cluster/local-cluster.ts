@@ -80,7 +80,13 @@ export type ClusterOptions = Readonly<{
   log?: (line: string) => void;
 }>;
 
-export type NodeInfo = Readonly<{ name: string; kubeconfig: string; stateDir: string; handlerRunDir: string; libvirtUri: string }>;
+export type NodeInfo = Readonly<{
+  name: string;
+  kubeconfig: string;
+  stateDir: string;
+  handlerRunDir: string;
+  libvirtUri: string;
+}>;
 
 export type ClusterInfo = {
   version: number;
@@ -119,7 +125,16 @@ export async function saveCluster(info: ClusterInfo): Promise<void> {
 
 /** What a state folder may hold; only these are removed before a fresh start, never anything else in it. */
 async function clearState(paths: StatePaths): Promise<void> {
-  const ours = [paths.clusterJson, paths.pki, paths.etcdData, paths.logs, paths.pids, paths.kubeconfigs, paths.haproxyConfig, paths.nodes];
+  const ours = [
+    paths.clusterJson,
+    paths.pki,
+    paths.etcdData,
+    paths.logs,
+    paths.pids,
+    paths.kubeconfigs,
+    paths.haproxyConfig,
+    paths.nodes,
+  ];
   await Promise.all(ours.map((p) => rm(p, { recursive: true, force: true })));
   await Promise.all([paths.logs, paths.pids, paths.kubeconfigs, paths.nodes].map((p) => mkdir(p, { recursive: true })));
 }
@@ -127,11 +142,15 @@ async function clearState(paths: StatePaths): Promise<void> {
 function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
   for (const bin of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']) {
     if (!existsSync(join(opts.binDir, bin))) {
-      throw new Error(`${join(opts.binDir, bin)} is missing: run cluster/controlplane/build.sh and pass the folder it prints`);
+      throw new Error(
+        `${join(opts.binDir, bin)} is missing: run cluster/controlplane/build.sh and pass the folder it prints`,
+      );
     }
   }
   if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
-    throw new Error(`${join(repoRoot, 'dist', 'node-agent.js')} is missing: run \`npm run build\` (cluster/agent/main.ts must exist), or start with --nodes 0`);
+    throw new Error(
+      `${join(repoRoot, 'dist', 'node-agent.js')} is missing: run \`npm run build\` (cluster/agent/main.ts must exist), or start with --nodes 0`,
+    );
   }
   if (opts.ha === true && !existsSync(HAPROXY_BIN)) {
     throw new Error(`--ha needs HAProxy at ${HAPROXY_BIN} (Debian package haproxy)`);
@@ -190,14 +209,24 @@ async function writeKubeconfigs(paths: StatePaths, server: string, nodes: readon
   const pem = (name: string): string => join(paths.pki, name);
   await Promise.all(
     kubeconfigSpecs(paths, nodes).map((k) =>
-      writeKubeconfig(k.path, { name: k.name, server, caFile: pem('ca.crt'), certFile: pem(`${k.cert}.crt`), keyFile: pem(`${k.cert}.key`) }),
+      writeKubeconfig(k.path, {
+        name: k.name,
+        server,
+        caFile: pem('ca.crt'),
+        certFile: pem(`${k.cert}.crt`),
+        keyFile: pem(`${k.cert}.key`),
+      }),
     ),
   );
 }
 
 async function startApiServers(launcher: Launcher, layout: Layout, access: AdminAccess): Promise<void> {
   const records = await Promise.all(layout.ports.apiservers.map((_, i) => launcher.start(apiserverCommand(layout, i))));
-  await Promise.all(records.map((r, i) => launcher.wait(r, () => probeReadyz(`https://127.0.0.1:${layout.ports.apiservers[i] ?? 0}`, access.tls))));
+  await Promise.all(
+    records.map((r, i) =>
+      launcher.wait(r, () => probeReadyz(`https://127.0.0.1:${layout.ports.apiservers[i] ?? 0}`, access.tls)),
+    ),
+  );
   if (layout.ports.haproxy === undefined) return;
   await writeFile(layout.paths.haproxyConfig, haproxyConfig(layout.ports));
   await launcher.startHealthy(haproxyCommand(layout, HAPROXY_BIN), () => probeReadyz(access.server, access.tls));
@@ -207,27 +236,54 @@ const systemNamespace = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', me
 
 /** Applies the tsvirt-system namespace and the CRDs, and waits until every CRD is Established. */
 async function applyManifests(access: AdminAccess, crdDir: string): Promise<number> {
-  const crds = existsSync(crdDir) ? (await readdir(crdDir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(crdDir, f)) : [];
+  const crds = existsSync(crdDir)
+    ? (await readdir(crdDir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(crdDir, f))
+    : [];
   const files = crds.flatMap((f) => ['-f', f]);
   // Server-side apply: large CRDs overflow the last-applied annotation of client-side apply.
-  await kubectlOrThrow(access, ['apply', '--server-side', '--force-conflicts', '--field-manager=tsvirt-local-cluster', '-f', '-', ...files], systemNamespace);
+  await kubectlOrThrow(
+    access,
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=tsvirt-local-cluster', '-f', '-', ...files],
+    systemNamespace,
+  );
   if (crds.length > 0) await kubectlOrThrow(access, ['wait', '--for=condition=Established', '--timeout=60s', ...files]);
   return crds.length;
 }
 
-async function startNodes(launcher: Launcher, info: ClusterInfo, access: AdminAccess, resources: NodeResources): Promise<void> {
+async function startNodes(
+  launcher: Launcher,
+  info: ClusterInfo,
+  access: AdminAccess,
+  resources: NodeResources,
+): Promise<void> {
   const paths = statePaths(info.stateDir);
-  const records = await Promise.all(info.nodes.map((n) => launcher.start(nodeAgentCommand(info.repoRoot, paths, n.name, resources))));
+  const records = await Promise.all(
+    info.nodes.map((n) => launcher.start(nodeAgentCommand(info.repoRoot, paths, n.name, resources))),
+  );
   await Promise.all(records.map((r, i) => launcher.wait(r, () => probeNodeReady(access, info.nodes[i]?.name ?? ''))));
 }
 
-async function waitSchedulingReady(launcher: Launcher, info: ClusterInfo, access: AdminAccess, records: readonly ProcessRecord[]): Promise<void> {
+async function waitSchedulingReady(
+  launcher: Launcher,
+  info: ClusterInfo,
+  access: AdminAccess,
+  records: readonly ProcessRecord[],
+): Promise<void> {
   const [kcm, scheduler] = records;
-  if (kcm === undefined || scheduler === undefined) throw new Error('kube-controller-manager and kube-scheduler were not started');
+  if (kcm === undefined || scheduler === undefined)
+    throw new Error('kube-controller-manager and kube-scheduler were not started');
   // Healthy is not enough: only the leader acts, and a fresh cluster has none until the Lease is taken.
   await Promise.all([
-    launcher.wait(kcm, async () => ((await probeHealthz(info.ports.controllerManager)) === true ? probeLeaseHeld(access, 'kube-system', 'kube-controller-manager') : 'healthz not ok')),
-    launcher.wait(scheduler, async () => ((await probeHealthz(info.ports.scheduler)) === true ? probeLeaseHeld(access, 'kube-system', 'kube-scheduler') : 'healthz not ok')),
+    launcher.wait(kcm, async () =>
+      (await probeHealthz(info.ports.controllerManager)) === true
+        ? probeLeaseHeld(access, 'kube-system', 'kube-controller-manager')
+        : 'healthz not ok',
+    ),
+    launcher.wait(scheduler, async () =>
+      (await probeHealthz(info.ports.scheduler)) === true
+        ? probeLeaseHeld(access, 'kube-system', 'kube-scheduler')
+        : 'healthz not ok',
+    ),
   ]);
 }
 
@@ -243,7 +299,11 @@ function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repo
     kubectl: join(resolve(opts.binDir), 'kubectl'),
     ha: opts.ha === true,
     ports,
-    nodes: names.map((name) => ({ name, ...nodePaths(paths, name), libvirtUri: opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI })),
+    nodes: names.map((name) => ({
+      name,
+      ...nodePaths(paths, name),
+      libvirtUri: opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI,
+    })),
     processes: [],
     components: [],
     startedAt: new Date().toISOString(),
@@ -258,7 +318,10 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
   await launcher.startHealthy(etcdCommand(layout), () => probeEtcd(etcdUrl(info.ports)));
   log(`etcd ready on ${etcdUrl(info.ports)}`);
   // Started at once: they retry until the API server answers, and their start-up overlaps its own.
-  const controllers = [await launcher.start(controllerManagerCommand(layout)), await launcher.start(schedulerCommand(layout))];
+  const controllers = [
+    await launcher.start(controllerManagerCommand(layout)),
+    await launcher.start(schedulerCommand(layout)),
+  ];
   await startApiServers(launcher, layout, access);
   log(`kube-apiserver ready at ${info.server}`);
   const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
@@ -267,7 +330,9 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
     startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
     waitSchedulingReady(launcher, info, access, controllers),
   ]);
-  log(`${crdCount} CRDs established, namespace ${SYSTEM_NAMESPACE} created, ${info.nodes.length} nodes Ready, scheduler and controller-manager leading`);
+  log(
+    `${crdCount} CRDs established, namespace ${SYSTEM_NAMESPACE} created, ${info.nodes.length} nodes Ready, scheduler and controller-manager leading`,
+  );
 }
 
 /**
@@ -282,9 +347,16 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
   const paths = statePaths(resolve(opts.stateDir));
   await mkdir(paths.root, { recursive: true });
   await clearState(paths);
-  const [ports] = await Promise.all([allocatePorts(opts.ha === true), createPki(paths.pki, nodeNames(opts.nodes ?? 1))]);
+  const [ports] = await Promise.all([
+    allocatePorts(opts.ha === true),
+    createPki(paths.pki, nodeNames(opts.nodes ?? 1)),
+  ]);
   const info = initialInfo(opts, paths, ports, repoRoot);
-  await writeKubeconfigs(paths, info.server, info.nodes.map((n) => n.name));
+  await writeKubeconfigs(
+    paths,
+    info.server,
+    info.nodes.map((n) => n.name),
+  );
   await saveCluster(info);
   try {
     await bringUp(info, opts, new Launcher(info, opts.startTimeoutMs ?? 60_000));
@@ -327,16 +399,27 @@ async function launcherRecords(info: ClusterInfo): Promise<ProcessRecord[]> {
     const uids = await readdir(podsDir).catch(() => [] as string[]);
     for (const uid of uids) {
       const text = await readFile(join(podsDir, uid, 'record.json'), 'utf8').catch(() => undefined);
-      const rec = text === undefined ? undefined : (JSON.parse(text) as { pid?: number; procStart?: string; name?: string });
+      const rec =
+        text === undefined ? undefined : (JSON.parse(text) as { pid?: number; procStart?: string; name?: string });
       if (rec?.pid === undefined || rec.procStart === undefined) continue;
       const logFile = join(podsDir, uid, 'stderr.log');
-      records.push({ name: `launcher ${node.name}/${rec.name ?? uid}`, pid: rec.pid, startTime: rec.procStart, command: 'sh', logFile, pidFile: '' });
+      records.push({
+        name: `launcher ${node.name}/${rec.name ?? uid}`,
+        pid: rec.pid,
+        startTime: rec.procStart,
+        command: 'sh',
+        logFile,
+        pidFile: '',
+      });
     }
   }
   return records;
 }
 
-async function stopAll(records: readonly ProcessRecord[], timeoutMs?: number): Promise<{ name: string; outcome: StopOutcome }[]> {
+async function stopAll(
+  records: readonly ProcessRecord[],
+  timeoutMs?: number,
+): Promise<{ name: string; outcome: StopOutcome }[]> {
   return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r, timeoutMs) })));
 }
 
@@ -354,7 +437,10 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
   for (const tier of STOP_TIERS) {
     stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
     // Right after the agents: their launchers, before the API they might still report to goes.
-    if (tier === STOP_TIERS[0]) stopped.push(...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'));
+    if (tier === STOP_TIERS[0])
+      stopped.push(
+        ...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'),
+      );
   }
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
@@ -362,7 +448,11 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
 }
 
 export type ProcessStatus = Readonly<{ name: string; pid: number; running: boolean }>;
-export type ClusterStatus = Readonly<{ apiReady: ProbeResult; processes: readonly ProcessStatus[]; components: readonly ProcessStatus[] }>;
+export type ClusterStatus = Readonly<{
+  apiReady: ProbeResult;
+  processes: readonly ProcessStatus[];
+  components: readonly ProcessStatus[];
+}>;
 
 async function statusOf(records: readonly ProcessRecord[]): Promise<ProcessStatus[]> {
   return Promise.all(records.map(async (r) => ({ name: r.name, pid: r.pid, running: await isRunning(r) })));
@@ -371,7 +461,9 @@ async function statusOf(records: readonly ProcessRecord[]): Promise<ProcessStatu
 export async function clusterStatus(info: ClusterInfo): Promise<ClusterStatus> {
   const paths = statePaths(info.stateDir);
   const access = await adminAccess(info.server, paths.pki, info.binDir, info.kubeconfig);
-  const apiReady = await probeReadyz(info.server, access.tls).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+  const apiReady = await probeReadyz(info.server, access.tls).catch((err: unknown) =>
+    err instanceof Error ? err.message : String(err),
+  );
   return { apiReady, processes: await statusOf(info.processes), components: await statusOf(info.components) };
 }
 

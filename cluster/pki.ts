@@ -58,10 +58,18 @@ export function certSpecs(nodes: readonly string[]): CertSpec[] {
     { name: ADMIN_CERT, subject: '/O=system:masters/CN=kubernetes-admin', issuer: 'ca', usage: 'client' },
     { name: CONTROLLER_MANAGER_CERT, subject: '/CN=system:kube-controller-manager', issuer: 'ca', usage: 'client' },
     { name: SCHEDULER_CERT, subject: '/CN=system:kube-scheduler', issuer: 'ca', usage: 'client' },
-    { name: FRONT_PROXY_CLIENT_CERT, subject: `/CN=${FRONT_PROXY_CLIENT_CN}`, issuer: 'front-proxy-ca', usage: 'client' },
-    ...nodes.map(
-      (n): CertSpec => ({ name: nodeCertName(n), subject: `/O=system:nodes/CN=system:node:${n}`, issuer: 'ca', usage: 'client' }),
-    ),
+    {
+      name: FRONT_PROXY_CLIENT_CERT,
+      subject: `/CN=${FRONT_PROXY_CLIENT_CN}`,
+      issuer: 'front-proxy-ca',
+      usage: 'client',
+    },
+    ...nodes.map((n): CertSpec => ({
+      name: nodeCertName(n),
+      subject: `/O=system:nodes/CN=system:node:${n}`,
+      issuer: 'ca',
+      usage: 'client',
+    })),
   ];
 }
 
@@ -70,11 +78,22 @@ const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-no
 /** openssl arguments that make a self-signed CA. */
 export function caArgs(dir: string, name: CaName): string[] {
   return [
-    'req', '-x509', '-new', ...NEW_EC_KEY,
-    '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`),
-    '-subj', `/CN=tsvirt-${name}`, '-days', '3650',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    'req',
+    '-x509',
+    '-new',
+    ...NEW_EC_KEY,
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    join(dir, `${name}.crt`),
+    '-subj',
+    `/CN=tsvirt-${name}`,
+    '-days',
+    '3650',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
   ];
 }
 
@@ -82,13 +101,28 @@ export function caArgs(dir: string, name: CaName): string[] {
 export function leafArgs(dir: string, spec: CertSpec): string[] {
   const sans = spec.sans ?? [];
   return [
-    'req', '-x509', '-new', ...NEW_EC_KEY,
-    '-keyout', join(dir, `${spec.name}.key`), '-out', join(dir, `${spec.name}.crt`),
-    '-subj', spec.subject, '-days', '365',
-    '-CA', join(dir, `${spec.issuer}.crt`), '-CAkey', join(dir, `${spec.issuer}.key`),
-    '-addext', 'basicConstraints=critical,CA:FALSE',
-    '-addext', 'keyUsage=critical,digitalSignature',
-    '-addext', `extendedKeyUsage=${spec.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
+    'req',
+    '-x509',
+    '-new',
+    ...NEW_EC_KEY,
+    '-keyout',
+    join(dir, `${spec.name}.key`),
+    '-out',
+    join(dir, `${spec.name}.crt`),
+    '-subj',
+    spec.subject,
+    '-days',
+    '365',
+    '-CA',
+    join(dir, `${spec.issuer}.crt`),
+    '-CAkey',
+    join(dir, `${spec.issuer}.key`),
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-addext',
+    `extendedKeyUsage=${spec.usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
     ...(sans.length > 0 ? ['-addext', `subjectAltName=${sans.join(',')}`] : []),
   ];
 }
@@ -108,7 +142,10 @@ async function openssl(args: readonly string[]): Promise<void> {
     await run('openssl', args);
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`openssl ${args.slice(0, 3).join(' ')} failed (is the openssl CLI installed?): ${stderr.trim() || String(err)}`, { cause: err });
+    throw new Error(
+      `openssl ${args.slice(0, 3).join(' ')} failed (is the openssl CLI installed?): ${stderr.trim() || String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -123,7 +160,15 @@ export async function createPki(dir: string, nodes: readonly string[]): Promise<
     serviceAccountPub: join(dir, 'sa.pub'),
   };
   const serviceAccountKeys = (async (): Promise<void> => {
-    await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', pki.serviceAccountKey]);
+    await openssl([
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-out',
+      pki.serviceAccountKey,
+    ]);
     await openssl(['pkey', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub]);
   })();
   await Promise.all([openssl(caArgs(dir, 'ca')), openssl(caArgs(dir, 'front-proxy-ca'))]);

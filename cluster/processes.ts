@@ -74,7 +74,14 @@ export async function startProcess(spec: ProcessSpec): Promise<ProcessRecord> {
     child.unref();
     const fields = await statFields(pid);
     await writeFile(spec.pidFile, `${pid}\n`);
-    return { name: spec.name, pid, startTime: fields?.[19] ?? '', command: spec.command, logFile: spec.logFile, pidFile: spec.pidFile };
+    return {
+      name: spec.name,
+      pid,
+      startTime: fields?.[19] ?? '',
+      command: spec.command,
+      logFile: spec.logFile,
+      pidFile: spec.pidFile,
+    };
   } finally {
     closeSync(log);
   }
@@ -97,11 +104,17 @@ export type ProbeResult = true | string;
  * Polls `probe` until it reports healthy. Fails early when the process exits, and after
  * `timeoutMs` with what the probe last saw and the end of the process's log.
  */
-export async function waitHealthy(record: ProcessRecord, probe: () => Promise<ProbeResult>, timeoutMs: number): Promise<void> {
+export async function waitHealthy(
+  record: ProcessRecord,
+  probe: () => Promise<ProbeResult>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!(await isRunning(record))) {
-      throw new Error(`${record.name} exited during start-up (log ${record.logFile}):\n${await logTail(record.logFile)}`);
+      throw new Error(
+        `${record.name} exited during start-up (log ${record.logFile}):\n${await logTail(record.logFile)}`,
+      );
     }
     const result = await probe().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
     if (result === true) return;

@@ -29,10 +29,18 @@ const { values } = parseArgs({
 // Node agents only once their bundle exists; the control plane alone otherwise, and the results say which.
 const nodes = Number(values.nodes ?? (existsSync(join(REPO, 'dist', 'node-agent.js')) ? '1' : '0'));
 
-function timed(command: string, args: readonly string[], env: Record<string, string>): Promise<{ ms: number; output: string }> {
+function timed(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ ms: number; output: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(command, [...args], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -56,7 +64,14 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? (s[mid] ?? 0) : Math.round(((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2);
 };
 
-type Run = { run: number; upMs: number; readyMs: number; downMs: number; idleRssMiB: Record<string, number>; idleRssTotalMiB: number };
+type Run = {
+  run: number;
+  upMs: number;
+  readyMs: number;
+  downMs: number;
+  idleRssMiB: Record<string, number>;
+  idleRssTotalMiB: number;
+};
 
 async function oneRun(run: number): Promise<Run> {
   const state = await mkdtemp(join(tmpdir(), 'tsvirt-bench-cluster-'));
@@ -86,7 +101,11 @@ async function buildMs(goCache: 'warm' | 'cold'): Promise<number> {
   const { stdout: gomodcache } = await exec('go', ['env', 'GOMODCACHE']);
   const cache = await mkdtemp(join(tmpdir(), 'tsvirt-bench-build-'));
   try {
-    const env = { XDG_CACHE_HOME: cache, GOCACHE: goCache === 'warm' ? gocache.trim() : join(cache, 'go-build'), GOMODCACHE: gomodcache.trim() };
+    const env = {
+      XDG_CACHE_HOME: cache,
+      GOCACHE: goCache === 'warm' ? gocache.trim() : join(cache, 'go-build'),
+      GOMODCACHE: gomodcache.trim(),
+    };
     return (await timed('cluster/controlplane/build.sh', [], env)).ms;
   } finally {
     await rm(cache, { recursive: true, force: true });
@@ -100,7 +119,9 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   for (let i = 1; i <= Number(values.runs); i++) {
     runs.push(await oneRun(i));
-    process.stderr.write(`run ${i}: up.sh ${runs[i - 1]?.upMs} ms (ready ${runs[i - 1]?.readyMs} ms), down.sh ${runs[i - 1]?.downMs} ms, idle RSS ${runs[i - 1]?.idleRssTotalMiB} MiB\n`);
+    process.stderr.write(
+      `run ${i}: up.sh ${runs[i - 1]?.upMs} ms (ready ${runs[i - 1]?.readyMs} ms), down.sh ${runs[i - 1]?.downMs} ms, idle RSS ${runs[i - 1]?.idleRssTotalMiB} MiB\n`,
+    );
   }
   const rebuild = values.rebuild ? await buildMs('warm') : undefined;
   const cold = values.cold ? await buildMs('cold') : undefined;
@@ -115,7 +136,14 @@ async function main(): Promise<void> {
     ...(rebuild === undefined ? {} : { rebuildWarmGoCacheMs: rebuild }),
     ...(cold === undefined ? {} : { coldBuildMs: cold }),
   };
-  const result = { measuredAt: new Date().toISOString(), host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '' }, nodes, ha: values.ha, summary, runs };
+  const result = {
+    measuredAt: new Date().toISOString(),
+    host: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '' },
+    nodes,
+    ha: values.ha,
+    summary,
+    runs,
+  };
   await writeFile(join(REPO, 'bench', 'results', 'cluster.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(join(REPO, 'bench', 'results', 'cluster.md'), markdown(result.measuredAt, summary, runs));
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -126,7 +154,12 @@ function markdown(at: string, s: Record<string, number | boolean>, runs: readonl
   return [
     `# Local cluster (${at}, ${cpus().length} cores, ${nodes} node${nodes === 1 ? '' : 's'}${values.ha ? ', HA' : ''})`,
     '',
-    'Reproduce: `npx tsx bench/cluster/bench.ts' + (values.rebuild ? ' --rebuild' : '') + (values.cold ? ' --cold' : '') + '`. Medians of ' + String(runs.length) + ' runs.',
+    'Reproduce: `npx tsx bench/cluster/bench.ts' +
+      (values.rebuild ? ' --rebuild' : '') +
+      (values.cold ? ' --cold' : '') +
+      '`. Medians of ' +
+      String(runs.length) +
+      ' runs.',
     '',
     '| what | median | goal |',
     '|---|---|---|',
@@ -135,8 +168,12 @@ function markdown(at: string, s: Record<string, number | boolean>, runs: readonl
     `| \`cluster/down.sh\` | ${s['downMs']} ms | |`,
     `| control plane and node agents, idle RSS total | ${s['idleRssTotalMiB']} MiB | |`,
     `| build.sh with the binaries cached | ${s['buildShReuseMs']} ms | seconds |`,
-    ...(s['rebuildWarmGoCacheMs'] === undefined ? [] : [`| build.sh rebuild, Go build cache warm | ${s['rebuildWarmGoCacheMs']} ms | |`]),
-    ...(s['coldBuildMs'] === undefined ? [] : [`| build.sh cold, empty Go build cache | ${s['coldBuildMs']} ms | once |`]),
+    ...(s['rebuildWarmGoCacheMs'] === undefined
+      ? []
+      : [`| build.sh rebuild, Go build cache warm | ${s['rebuildWarmGoCacheMs']} ms | |`]),
+    ...(s['coldBuildMs'] === undefined
+      ? []
+      : [`| build.sh cold, empty Go build cache | ${s['coldBuildMs']} ms | once |`]),
     '',
     '| process | idle RSS MiB (run 1) |',
     '|---|---|',

@@ -11,7 +11,6 @@ import { CLUSTER_ENV } from '../integration/global-setup.js';
 
 export { CLUSTER_ENV };
 
-
 export type TestCluster = Readonly<{
   /** Admin (system:masters) kubeconfig. */
   kubeconfig: string;
@@ -32,7 +31,9 @@ export function clusterFromEnv(): TestCluster {
   if (cached !== undefined) return cached;
   const file = process.env[CLUSTER_ENV];
   if (file === undefined || file === '') {
-    throw new Error(`${CLUSTER_ENV} is not set: run integration tests with \`npm run test:integration\` (its globalSetup starts the cluster)`);
+    throw new Error(
+      `${CLUSTER_ENV} is not set: run integration tests with \`npm run test:integration\` (its globalSetup starts the cluster)`,
+    );
   }
   const info = JSON.parse(readFileSync(file, 'utf8')) as ClusterInfo;
   cached = {
@@ -81,8 +82,13 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const shown = typeof lastSeen === 'string' ? lastSeen : JSON.stringify(lastSeen, null, 2);
-      const error = lastError === undefined ? '' : `\nlast error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
-      throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.describe}\nlast seen: ${shown}${error}`);
+      const error =
+        lastError === undefined
+          ? ''
+          : `\nlast error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
+      throw new Error(
+        `Timed out after ${options.timeoutMs} ms waiting for ${options.describe}\nlast seen: ${shown}${error}`,
+      );
     }
     await delay(options.intervalMs ?? 100);
   }
@@ -121,7 +127,10 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
 }
 
 /** `kubectl <args> -o json`, parsed. Throws when kubectl fails. */
-export async function kubectlJson<T = unknown>(args: readonly string[], options: Omit<KubectlOptions, 'allowFailure'> = {}): Promise<T> {
+export async function kubectlJson<T = unknown>(
+  args: readonly string[],
+  options: Omit<KubectlOptions, 'allowFailure'> = {},
+): Promise<T> {
   const res = await kubectl([...args, '-o', 'json'], options);
   return JSON.parse(res.stdout) as T;
 }
@@ -141,13 +150,20 @@ export async function applyObjects(objects: readonly unknown[], namespace?: stri
  * so Pods can be created in it at once (the ServiceAccount admission plugin needs it).
  */
 export async function createTestNamespace(prefix = 'test'): Promise<string> {
-  const manifest = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { generateName: `${prefix}-`, labels: { 'tsvirt.io/test': 'true' } } });
+  const manifest = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { generateName: `${prefix}-`, labels: { 'tsvirt.io/test': 'true' } },
+  });
   const res = await kubectl(['create', '-f', '-', '-o', 'jsonpath={.metadata.name}'], { input: manifest });
   const name = res.stdout.trim();
-  await waitFor(async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', name], { allowFailure: true })).code === 0, {
-    timeoutMs: 30_000,
-    describe: `ServiceAccount default in namespace ${name}`,
-  });
+  await waitFor(
+    async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', name], { allowFailure: true })).code === 0,
+    {
+      timeoutMs: 30_000,
+      describe: `ServiceAccount default in namespace ${name}`,
+    },
+  );
   return name;
 }
 
@@ -189,7 +205,8 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 function exitOf(child: ChildProcess): Promise<Exit> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 }
@@ -198,14 +215,22 @@ function exitOf(child: ChildProcess): Promise<Exit> {
  * Spawns `node dist/<bundleName>.js ...args` in its own process group, output captured. It carries
  * the cluster's marker, so global-teardown finds it if a test forgets to stop it (and fails).
  */
-export async function startComponent(bundleName: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ComponentHandle> {
+export async function startComponent(
+  bundleName: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ComponentHandle> {
   const cluster = clusterFromEnv();
-  const child = spawn(join(cluster.repoRoot, 'node_modules', '.bin', 'node'), [join(cluster.repoRoot, 'dist', `${bundleName}.js`), ...args], {
-    cwd: cluster.repoRoot,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, [MARKER_ENV]: cluster.stateDir, ...env },
-  });
+  const child = spawn(
+    join(cluster.repoRoot, 'node_modules', '.bin', 'node'),
+    [join(cluster.repoRoot, 'dist', `${bundleName}.js`), ...args],
+    {
+      cwd: cluster.repoRoot,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [MARKER_ENV]: cluster.stateDir, ...env },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
@@ -235,8 +260,13 @@ export async function startComponent(bundleName: string, args: readonly string[]
     },
     kill: (signal = 'SIGKILL') => signalGroup(child, signal),
     waitForLog: async (pattern, timeoutMs = 30_000) => {
-      await waitFor(() => pattern.test(output), { timeoutMs, describe: `${bundleName} to log ${String(pattern)}` }).catch((err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${bundleName} logs ---\n${output}`, { cause: err });
+      await waitFor(() => pattern.test(output), {
+        timeoutMs,
+        describe: `${bundleName} to log ${String(pattern)}`,
+      }).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${bundleName} logs ---\n${output}`, {
+          cause: err,
+        });
       });
     },
   };

@@ -40,10 +40,14 @@ describe('an HA local cluster', () => {
 
   it('keeps answering every request when one API server dies', async () => {
     process.kill(apiserver(0).pid, 'SIGKILL');
-    await waitFor(async () => !(await isRunning(apiserver(0))), { timeoutMs: 5_000, describe: 'kube-apiserver-0 to be gone' });
+    await waitFor(async () => !(await isRunning(apiserver(0))), {
+      timeoutMs: 5_000,
+      describe: 'kube-apiserver-0 to be gone',
+    });
 
     const results = [];
-    for (let i = 0; i < 10; i++) results.push(await runKubectl(access, ['create', 'configmap', `after-loss-${i}`, '-n', 'default']));
+    for (let i = 0; i < 10; i++)
+      results.push(await runKubectl(access, ['create', 'configmap', `after-loss-${i}`, '-n', 'default']));
 
     expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
     expect(await isRunning(apiserver(1))).toBe(true);
@@ -52,7 +56,12 @@ describe('an HA local cluster', () => {
   it('leaves no process behind when stopped', async () => {
     const report = await stopCluster(stateDir);
 
-    expect(report.stopped).toEqual(expect.arrayContaining([{ name: 'kube-apiserver-0', outcome: 'not running' }, { name: 'haproxy', outcome: 'stopped' }]));
+    expect(report.stopped).toEqual(
+      expect.arrayContaining([
+        { name: 'kube-apiserver-0', outcome: 'not running' },
+        { name: 'haproxy', outcome: 'stopped' },
+      ]),
+    );
     expect(report.strays).toEqual([]);
     expect(await findMarkedProcesses(info.stateDir)).toEqual([]);
   });

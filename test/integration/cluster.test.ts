@@ -7,9 +7,25 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { API_VERSION, LAUNCHER_CONTAINER_NAME, LAUNCHER_IMAGE, VM_KIND, VM_PLURAL, VMI_PLURAL, GROUP } from '../../api/names.js';
+import {
+  API_VERSION,
+  LAUNCHER_CONTAINER_NAME,
+  LAUNCHER_IMAGE,
+  VM_KIND,
+  VM_PLURAL,
+  VMI_PLURAL,
+  GROUP,
+} from '../../api/names.js';
 import { isAlive } from '../../cluster/processes.js';
-import { applyObjects, clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, kubectlJson, waitFor } from '../harness/index.js';
+import {
+  applyObjects,
+  clusterFromEnv,
+  createTestNamespace,
+  deleteTestNamespace,
+  kubectl,
+  kubectlJson,
+  waitFor,
+} from '../harness/index.js';
 
 type Condition = { type: string; status: string; reason?: string; message?: string };
 type Terminated = { exitCode: number; reason?: string };
@@ -26,7 +42,11 @@ type Crd = {
   status?: { conditions?: Condition[] };
   spec: { versions: { name: string; additionalPrinterColumns?: { name: string; priority?: number }[] }[] };
 };
-type Vm = { metadata: { name: string; generation: number }; spec: { runStrategy?: string }; status?: { printableStatus?: string; ready?: boolean } };
+type Vm = {
+  metadata: { name: string; generation: number };
+  spec: { runStrategy?: string };
+  status?: { printableStatus?: string; ready?: boolean };
+};
 
 let ns: string;
 let scratch: string;
@@ -85,9 +105,21 @@ describe('the local control plane', () => {
 
   it('lists VMs with the printer columns the CRD declares', async () => {
     await applyObjects([vm('columns')], ns);
-    await kubectl(['patch', 'vm', 'columns', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"status":{"printableStatus":"Stopped","ready":false}}']);
+    await kubectl([
+      'patch',
+      'vm',
+      'columns',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"status":{"printableStatus":"Stopped","ready":false}}',
+    ]);
     const crd = await kubectlJson<Crd>(['get', 'crd', `${VM_PLURAL}.${GROUP}`]);
-    const columns = (crd.spec.versions[0]?.additionalPrinterColumns ?? []).filter((c) => (c.priority ?? 0) === 0).map((c) => c.name.toUpperCase());
+    const columns = (crd.spec.versions[0]?.additionalPrinterColumns ?? [])
+      .filter((c) => (c.priority ?? 0) === 0)
+      .map((c) => c.name.toUpperCase());
 
     const table = (await kubectl(['get', 'vm', 'columns', '-n', ns])).stdout.trim().split('\n');
 
@@ -100,9 +132,28 @@ describe('the local control plane', () => {
     await applyObjects([vm('status-only')], ns);
 
     // A status change on the main resource is dropped; a spec change on the status subresource too.
-    await kubectl(['patch', 'vm', 'status-only', '-n', ns, '--type=merge', '-p', '{"status":{"printableStatus":"Running"}}']);
+    await kubectl([
+      'patch',
+      'vm',
+      'status-only',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"status":{"printableStatus":"Running"}}',
+    ]);
     expect((await getVm('status-only')).status?.printableStatus).toBeUndefined();
-    await kubectl(['patch', 'vm', 'status-only', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"spec":{"runStrategy":"Always"},"status":{"printableStatus":"Stopped"}}']);
+    await kubectl([
+      'patch',
+      'vm',
+      'status-only',
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      '{"spec":{"runStrategy":"Always"},"status":{"printableStatus":"Stopped"}}',
+    ]);
 
     const after = await getVm('status-only');
     expect(after.status?.printableStatus).toBe('Stopped');
@@ -110,7 +161,11 @@ describe('the local control plane', () => {
   });
 });
 
-function launcherPod(name: string, script: string, options: { cpu?: string; grace?: number } = {}): Record<string, unknown> {
+function launcherPod(
+  name: string,
+  script: string,
+  options: { cpu?: string; grace?: number } = {},
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -184,7 +239,10 @@ describe('launcher Pods on the node agents', () => {
     const t0 = Date.now();
     await kubectl(['delete', 'pod', 'graceful', '-n', ns, '--wait=false']);
 
-    await waitFor(async () => !(await isAlive(pid)), { timeoutMs: 5_000, describe: `process ${pid} of Pod graceful to exit on SIGTERM` });
+    await waitFor(async () => !(await isAlive(pid)), {
+      timeoutMs: 5_000,
+      describe: `process ${pid} of Pod graceful to exit on SIGTERM`,
+    });
     await waitFor(() => podGone('graceful'), { timeoutMs: 10_000, describe: 'Pod graceful to be removed' });
     expect(Date.now() - t0).toBeLessThan(5_000 + 5_000);
   });
@@ -197,13 +255,19 @@ describe('launcher Pods on the node agents', () => {
     await kubectl(['delete', 'pod', 'stubborn', '-n', ns, '--wait=false']);
 
     // Grace period 2 s, plus the agent's poll and the signal's delivery.
-    await waitFor(async () => !(await isAlive(pid)), { timeoutMs: 2_000 + 4_000, describe: `process ${pid} of Pod stubborn to be killed after its grace period` });
+    await waitFor(async () => !(await isAlive(pid)), {
+      timeoutMs: 2_000 + 4_000,
+      describe: `process ${pid} of Pod stubborn to be killed after its grace period`,
+    });
     await waitFor(() => podGone('stubborn'), { timeoutMs: 10_000, describe: 'Pod stubborn to be removed' });
   });
 
   it('spreads launcher Pods over both nodes', async () => {
     const names = ['spread-1', 'spread-2', 'spread-3', 'spread-4'];
-    await applyObjects(names.map((n) => launcherPod(n, 'while :; do sleep 0.2; done', { cpu: '500m', grace: 1 })), ns);
+    await applyObjects(
+      names.map((n) => launcherPod(n, 'while :; do sleep 0.2; done', { cpu: '500m', grace: 1 })),
+      ns,
+    );
 
     const nodes = await Promise.all(names.map(async (n) => (await waitForPhase(n, 'Running')).spec.nodeName));
 
@@ -235,27 +299,70 @@ describe('launcher Pods on the node agents', () => {
 async function servingCert(dir: string, dnsName: string): Promise<{ key: string; cert: string; ca: string }> {
   const pki = join(clusterFromEnv().stateDir, 'pki');
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc',
-    '-keyout', join(dir, 'aggregated.key'), '-out', join(dir, 'aggregated.crt'), '-subj', '/CN=aggregated', '-days', '1',
-    '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'),
-    '-addext', 'extendedKeyUsage=serverAuth', '-addext', `subjectAltName=DNS:${dnsName}`,
+    'req',
+    '-x509',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-noenc',
+    '-keyout',
+    join(dir, 'aggregated.key'),
+    '-out',
+    join(dir, 'aggregated.crt'),
+    '-subj',
+    '/CN=aggregated',
+    '-days',
+    '1',
+    '-CA',
+    join(pki, 'ca.crt'),
+    '-CAkey',
+    join(pki, 'ca.key'),
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+    '-addext',
+    `subjectAltName=DNS:${dnsName}`,
   ]);
   const read = (f: string): Promise<string> => readFile(f, 'utf8');
-  return { key: await read(join(dir, 'aggregated.key')), cert: await read(join(dir, 'aggregated.crt')), ca: await read(join(pki, 'ca.crt')) };
+  return {
+    key: await read(join(dir, 'aggregated.key')),
+    cert: await read(join(dir, 'aggregated.crt')),
+    ca: await read(join(pki, 'ca.crt')),
+  };
 }
 
 type Seen = { url: string; user: string | undefined; proxyCn: string | undefined; proxyTrusted: boolean };
 
 /** An aggregated API server of one group/version with one resource, recording who called it. */
-async function aggregatedServer(tls: { key: string; cert: string }, groupVersion: string, seen: Seen[]): Promise<Server> {
+async function aggregatedServer(
+  tls: { key: string; cert: string },
+  groupVersion: string,
+  seen: Seen[],
+): Promise<Server> {
   const frontProxyCa = await readFile(join(clusterFromEnv().stateDir, 'pki', 'front-proxy-ca.crt'), 'utf8');
-  const server = createServer({ ...tls, ca: frontProxyCa, requestCert: true, rejectUnauthorized: false }, (req, res) => {
-    const socket = req.socket as TLSSocket;
-    const user = req.headers['x-remote-user'];
-    seen.push({ url: req.url ?? '', user: typeof user === 'string' ? user : undefined, proxyCn: String(socket.getPeerCertificate().subject?.CN), proxyTrusted: socket.authorized });
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: [{ name: 'things', namespaced: true, kind: 'Thing', verbs: ['get'] }] }));
-  });
+  const server = createServer(
+    { ...tls, ca: frontProxyCa, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      const socket = req.socket as TLSSocket;
+      const user = req.headers['x-remote-user'];
+      seen.push({
+        url: req.url ?? '',
+        user: typeof user === 'string' ? user : undefined,
+        proxyCn: String(socket.getPeerCertificate().subject?.CN),
+        proxyTrusted: socket.authorized,
+      });
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          kind: 'APIResourceList',
+          apiVersion: 'v1',
+          groupVersion,
+          resources: [{ name: 'things', namespaced: true, kind: 'Thing', verbs: ['get'] }],
+        }),
+      );
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
@@ -270,13 +377,21 @@ describe('aggregated APIs', () => {
     const apiService = `v1.${group}`;
     try {
       await applyObjects([
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'aggregated', namespace: ns }, spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ port }] } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'aggregated', namespace: ns },
+          spec: { type: 'ExternalName', externalName: 'localhost', ports: [{ port }] },
+        },
         {
           apiVersion: 'apiregistration.k8s.io/v1',
           kind: 'APIService',
           metadata: { name: apiService },
           spec: {
-            group, version: 'v1', groupPriorityMinimum: 1000, versionPriority: 15,
+            group,
+            version: 'v1',
+            groupPriorityMinimum: 1000,
+            versionPriority: 15,
             caBundle: Buffer.from(tls.ca).toString('base64'),
             service: { name: 'aggregated', namespace: ns, port },
           },
@@ -287,7 +402,12 @@ describe('aggregated APIs', () => {
       await kubectl(['get', '--raw', `/apis/${group}/v1/namespaces/${ns}/things/one`]);
 
       const call = seen.find((s) => s.url.endsWith('/things/one'));
-      expect(call).toEqual({ url: `/apis/${group}/v1/namespaces/${ns}/things/one`, user: 'kubernetes-admin', proxyCn: 'front-proxy-client', proxyTrusted: true });
+      expect(call).toEqual({
+        url: `/apis/${group}/v1/namespaces/${ns}/things/one`,
+        user: 'kubernetes-admin',
+        proxyCn: 'front-proxy-client',
+        proxyTrusted: true,
+      });
     } finally {
       // Cluster-scoped: an APIService left behind with its server gone breaks discovery for every later test.
       await kubectl(['delete', 'apiservice', apiService, '--ignore-not-found']);

@@ -76,7 +76,13 @@ export default async function globalSetup(): Promise<void> {
   // Registered before the start, so teardown stops a half-started cluster too.
   (globalThis as Record<symbol, unknown>)[TEARDOWN_KEY] = () => stopOwnedCluster(stateDir);
   const ha = process.env['TSVIRT_TEST_HA'] === '1' ? ['--ha'] : [];
-  await run(NODE, [LOCAL_CLUSTER, 'up', `--state-dir=${stateDir}`, `--nodes=${process.env['TSVIRT_TEST_NODES'] ?? '2'}`, ...ha]);
+  await run(NODE, [
+    LOCAL_CLUSTER,
+    'up',
+    `--state-dir=${stateDir}`,
+    `--nodes=${process.env['TSVIRT_TEST_NODES'] ?? '2'}`,
+    ...ha,
+  ]);
   process.env[CLUSTER_ENV] = join(stateDir, 'cluster.json');
 }
 
@@ -88,8 +94,12 @@ async function stopOwnedCluster(stateDir: string): Promise<void> {
   try {
     await run(NODE, [LOCAL_CLUSTER, 'down', `--state-dir=${stateDir}`, '--strict']);
   } catch (err) {
-    throw new Error(`integration: processes were left running after the tests and had to be killed; state kept in ${stateDir}`, { cause: err });
+    throw new Error(
+      `integration: processes were left running after the tests and had to be killed; state kept in ${stateDir}`,
+      { cause: err },
+    );
   }
-  if (process.env['TSVIRT_KEEP_CLUSTER'] === '1') process.stderr.write(`integration: cluster state kept in ${stateDir}\n`);
+  if (process.env['TSVIRT_KEEP_CLUSTER'] === '1')
+    process.stderr.write(`integration: cluster state kept in ${stateDir}\n`);
   else await rm(stateDir, { recursive: true, force: true });
 }

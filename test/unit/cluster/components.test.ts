@@ -5,8 +5,20 @@ const info = {
   repoRoot: '/repo',
   kubeconfig: '/s/kubeconfigs/admin.kubeconfig',
   nodes: [
-    { name: 'node-1', kubeconfig: '', stateDir: '/s/nodes/node-1', handlerRunDir: '/s/nodes/node-1/handler', libvirtUri: 'test:///default' },
-    { name: 'node-2', kubeconfig: '', stateDir: '/s/nodes/node-2', handlerRunDir: '/s/nodes/node-2/handler', libvirtUri: 'qemu:///system' },
+    {
+      name: 'node-1',
+      kubeconfig: '',
+      stateDir: '/s/nodes/node-1',
+      handlerRunDir: '/s/nodes/node-1/handler',
+      libvirtUri: 'test:///default',
+    },
+    {
+      name: 'node-2',
+      kubeconfig: '',
+      stateDir: '/s/nodes/node-2',
+      handlerRunDir: '/s/nodes/node-2/handler',
+      libvirtUri: 'qemu:///system',
+    },
   ],
 } as unknown as ClusterInfo;
 

@@ -14,7 +14,13 @@ import {
   type Ports,
 } from '../../../cluster/layout.js';
 
-const single: Ports = { etcdClient: 2379, etcdPeer: 2380, apiservers: [6443], controllerManager: 10257, scheduler: 10259 };
+const single: Ports = {
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  apiservers: [6443],
+  controllerManager: 10257,
+  scheduler: 10259,
+};
 const ha: Ports = { ...single, apiservers: [6443, 6444], haproxy: 7443 };
 const layout = (ports: Ports): Layout => ({ paths: statePaths('/s'), binDir: '/bin', ports });
 const flag = (args: readonly string[], name: string): string | undefined =>
@@ -71,7 +77,14 @@ describe('controllerManagerCommand and schedulerCommand', () => {
   it('runs the garbage collector, namespace and service account controllers', () => {
     const controllers = flag(controllerManagerCommand(layout(single)).args, 'controllers')?.split(',');
     expect(controllers).toEqual([...CONTROLLERS]);
-    expect(controllers).toEqual(expect.arrayContaining(['garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'serviceaccount-token-controller']));
+    expect(controllers).toEqual(
+      expect.arrayContaining([
+        'garbage-collector-controller',
+        'namespace-controller',
+        'serviceaccount-controller',
+        'serviceaccount-token-controller',
+      ]),
+    );
   });
 });
 

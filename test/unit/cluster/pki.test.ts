@@ -1,6 +1,7 @@
 import { caArgs, certSpecs, leafArgs } from '../../../cluster/pki.js';
 
-const after = (args: readonly string[], flag: string): string[] => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
+const after = (args: readonly string[], flag: string): string[] =>
+  args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
 
 describe('certSpecs', () => {
   const specs = certSpecs(['node-1']);
@@ -42,7 +43,9 @@ describe('openssl arguments', () => {
     if (server === undefined || admin === undefined) throw new Error('certSpecs lost its first entries');
     expect(after(leafArgs('/p', server), '-CA')).toEqual(['/p/ca.crt']);
     expect(after(leafArgs('/p', server), '-addext')).toContain('extendedKeyUsage=serverAuth');
-    expect(after(leafArgs('/p', server), '-addext').some((e) => e.startsWith('subjectAltName=IP:127.0.0.1'))).toBe(true);
+    expect(after(leafArgs('/p', server), '-addext').some((e) => e.startsWith('subjectAltName=IP:127.0.0.1'))).toBe(
+      true,
+    );
     expect(after(leafArgs('/p', admin), '-addext')).toContain('extendedKeyUsage=clientAuth');
     expect(after(leafArgs('/p', admin), '-addext').some((e) => e.startsWith('subjectAltName'))).toBe(false);
   });
