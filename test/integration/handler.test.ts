@@ -51,7 +51,15 @@ describe('virt-handler on the test driver', () => {
       expect(vmi.status?.conditions?.find((c) => c.type === CONDITION_TYPES.softwareEmulation)).toMatchObject({
         status: 'True',
       });
-      expect(vmi.metadata.annotations?.['tsvirt.io/emulation']).toBe('qemu');
+      // The emulation annotation follows the Running status in a second write.
+      await waitFor(
+        async (seen) => {
+          const v = await getVmi(ns, 'web');
+          seen(v?.metadata.annotations);
+          return v?.metadata.annotations?.['tsvirt.io/emulation'] === 'qemu';
+        },
+        { timeoutMs: 10_000, describe: 'the tsvirt.io/emulation annotation' },
+      );
       expect(vmi.status?.phaseTransitionTimestamps?.map((t) => t.phase)).toContain('Running');
       await waitVmStatus(ns, 'web', 'Running');
 
