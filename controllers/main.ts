@@ -3,6 +3,7 @@
  * serves /healthz and /metrics, and works only while it holds the `virt-controller` Lease (losing
  * it ends the process, as controller-runtime's manager does). SIGTERM stops it gracefully.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +14,19 @@ import { createKubeClients, type KubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { pods, type Pod } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
+import { EventRecorder } from '../kube/events.js';
+import { LeaderElector } from '../kube/leader.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances, virtualMachines } from '../kube/tsvirt.js';
 import type { WorkQueue } from '../kube/workqueue.js';
 import { createController } from './controller.js';
+import type { EventSink } from './events.js';
 import { FlagError, parseControllerFlags, type ControllerFlags } from './flags.js';
-import { electLeader, type Leadership } from './leadership.js';
 import { ControllerMetrics } from './metrics.js';
-import { recorderFor } from './recorder.js';
 import { VmReconciler } from './vm/reconciler.js';
 import { VmiReconciler } from './vmi/reconciler.js';
+
+type Election = Readonly<{ abort: AbortController; done: Promise<void> }>;
 
 type Running = Readonly<{
   informers: readonly { stop(): Promise<void> }[];
@@ -87,9 +91,11 @@ function buildInformers(
   };
 }
 
-async function stop(running: Running, leadership: Leadership | undefined, log: Logger): Promise<void> {
+/** Queues first (running reconciles finish), then the lease (released for a standby), then the rest. */
+async function stop(running: Running, election: Election | undefined, log: Logger): Promise<void> {
   await Promise.all(running.queues.map((q) => q.shutdown()));
-  await leadership?.release();
+  election?.abort.abort();
+  await election?.done;
   await Promise.all(running.informers.map((i) => i.stop()));
   await Promise.all(running.servers.map((s) => new Promise((r) => s.close(r))));
   log.info({}, 'Stopped virt-controller');
@@ -109,7 +115,12 @@ async function main(): Promise<void> {
     onWrite: metrics.countWrite,
   });
   const { vmCache, vmiCache, podCache } = buildInformers(clients, log);
-  const events = recorderFor(clients, log);
+  const recorder = new EventRecorder(clients, {
+    component: COMPONENTS.controller,
+    host: hostname(),
+    logger: log.child({ module: 'events' }),
+  });
+  const events: EventSink = { record: (obj, type, reason, message) => recorder.event(obj, type, reason, message) };
   const launcher = {
     launcherCommand: flags.launcherCommand,
     ...(flags.launcherImage === undefined ? {} : { image: flags.launcherImage }),
@@ -151,12 +162,12 @@ async function main(): Promise<void> {
   const servers = await startServers(flags, metrics, () => synced, log);
   const running: Running = { informers, queues: [vmQueue, vmiQueue], servers };
 
-  const state: { leadership: Leadership | undefined; stopping: boolean } = { leadership: undefined, stopping: false };
+  const state: { election: Election | undefined; stopping: boolean } = { election: undefined, stopping: false };
   const shutdown = (signal: string): void => {
     if (state.stopping) return;
     state.stopping = true;
     log.info({ signal }, 'Stopping virt-controller');
-    stop(running, state.leadership, log).then(
+    stop(running, state.election, log).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'Could not stop cleanly');
@@ -182,12 +193,14 @@ async function main(): Promise<void> {
     startWork();
     return;
   }
-  const identity = `${hostname()}_${process.pid}`;
-  state.leadership = electLeader(clients, {
+  const identity = `${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
+  const abort = new AbortController();
+  const elector = new LeaderElector(clients, {
     namespace: flags.leaseNamespace,
     name: flags.leaseName,
     identity,
-    log: log.child({ module: 'leader-election' }),
+    releaseOnCancel: true,
+    logger: log.child({ module: 'leader-election' }),
     onStartedLeading: startWork,
     onStoppedLeading: () => {
       metrics.leader.set(0);
@@ -197,6 +210,7 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
+  state.election = { abort, done: elector.run(abort.signal) };
 }
 
 main().catch((err: unknown) => {
