@@ -6,7 +6,7 @@
  *
  * Launcher overhead, added to requests and limits (kubevirt computes the same kind of sum in
  * services/renderresources.go GetMemoryOverhead):
- * - CPU: {@link LAUNCHER_CPU_OVERHEAD_CORES} (10m): the launcher is idle but for socket traffic;
+ * - CPU: {@link LAUNCHER_CPU_OVERHEAD_MILLICORES} (10m): the launcher is idle but for socket traffic;
  *   QEMU's own threads are counted in the guest's vCPUs.
  * - memory: {@link LAUNCHER_MEMORY_OVERHEAD_BYTES} (48 MiB, the virt-launcher process; DESIGN.md
  *   targets ≤ 45 MB RSS) + {@link QEMU_MEMORY_OVERHEAD_BYTES} (32 MiB, QEMU's fixed cost: code,
@@ -16,11 +16,11 @@
  * reclaimed without harming the guest.
  */
 import { API_VERSION, COMPONENTS, LABELS, LAUNCHER_CONTAINER_NAME, LAUNCHER_IMAGE, VMI_KIND } from '../../api/names.js';
-import type { VirtualMachineInstance } from '../../api/types.js';
+import type { Quantity, VirtualMachineInstance } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
-import { formatBytes, formatMilliCpu, parseQuantity } from './quantity.js';
+import { parseMilliQuantity, parseQuantity } from '../../api/quantity.js';
 
-export const LAUNCHER_CPU_OVERHEAD_CORES = 0.01;
+export const LAUNCHER_CPU_OVERHEAD_MILLICORES = 10;
 export const LAUNCHER_MEMORY_OVERHEAD_BYTES = 48 * 2 ** 20;
 export const QEMU_MEMORY_OVERHEAD_BYTES = 32 * 2 ** 20;
 export const PER_VCPU_MEMORY_OVERHEAD_BYTES = 8 * 2 ** 20;
@@ -34,21 +34,41 @@ export const LAUNCHER_GRACE_MARGIN_SECONDS = 15;
 /** How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.js]. */
 export type LauncherConfig = Readonly<{ launcherCommand: readonly string[]; image?: string }>;
 
+/** A quantity through api/quantity.ts, or undefined when absent (the CRD's CEL rules vetted it). */
+function quantity(q: Quantity | undefined, parse: (q: Quantity) => bigint): number | undefined {
+  if (q === undefined) return undefined;
+  try {
+    return Number(parse(q));
+  } catch {
+    return undefined;
+  }
+}
+
 /** vCPUs: cores × sockets × threads, each 1 when unset. */
 export function vcpuCount(vmi: VirtualMachineInstance): number {
   const cpu = vmi.spec.domain.cpu;
   return (cpu?.cores ?? 1) * (cpu?.sockets ?? 1) * (cpu?.threads ?? 1);
 }
 
-/** The CPU the guest asks the scheduler for: resources.requests.cpu, else its vCPU count. */
-export function guestCpuCores(vmi: VirtualMachineInstance): number {
-  return parseQuantity(vmi.spec.domain.resources?.requests?.cpu) ?? vcpuCount(vmi);
+/** The CPU the guest asks the scheduler for, in millicores: resources.requests.cpu, else its vCPUs. */
+export function guestMilliCpu(vmi: VirtualMachineInstance): number {
+  return quantity(vmi.spec.domain.resources?.requests?.cpu, parseMilliQuantity) ?? vcpuCount(vmi) * 1000;
 }
 
-/** Guest memory: memory.guest, else resources.requests.memory, else the default. */
+/** Guest memory in bytes: memory.guest, else resources.requests.memory, else the default. */
 export function guestMemoryBytes(vmi: VirtualMachineInstance): number {
   const d = vmi.spec.domain;
-  return parseQuantity(d.memory?.guest) ?? parseQuantity(d.resources?.requests?.memory) ?? DEFAULT_GUEST_MEMORY_BYTES;
+  return (
+    quantity(d.memory?.guest, parseQuantity) ??
+    quantity(d.resources?.requests?.memory, parseQuantity) ??
+    DEFAULT_GUEST_MEMORY_BYTES
+  );
+}
+
+/** Memory as a quantity string: `Mi` when it divides evenly, plain bytes otherwise. */
+function formatBytes(bytes: number): string {
+  const whole = Math.ceil(bytes);
+  return whole % 2 ** 20 === 0 ? `${whole / 2 ** 20}Mi` : String(whole);
 }
 
 /** The launcher Pod's CPU and memory (requests = limits): guest plus overhead. */
@@ -60,7 +80,7 @@ export function launcherResources(vmi: VirtualMachineInstance): { cpu: string; m
     QEMU_MEMORY_OVERHEAD_BYTES +
     PER_VCPU_MEMORY_OVERHEAD_BYTES * vcpuCount(vmi) +
     guest / 512;
-  return { cpu: formatMilliCpu(guestCpuCores(vmi) + LAUNCHER_CPU_OVERHEAD_CORES), memory: formatBytes(memory) };
+  return { cpu: `${guestMilliCpu(vmi) + LAUNCHER_CPU_OVERHEAD_MILLICORES}m`, memory: formatBytes(memory) };
 }
 
 const POD_NAME_MAX = 63;

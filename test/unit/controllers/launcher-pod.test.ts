@@ -1,5 +1,4 @@
 import { launcherPodFor, launcherPodName, launcherResources } from '../../../controllers/vmi/launcher-pod.js';
-import { formatBytes, parseQuantity } from '../../../controllers/vmi/quantity.js';
 import { VMI_UID, vmi } from './fixtures.js';
 
 const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.js'] };
@@ -95,20 +94,14 @@ describe('launcherResources', () => {
   });
 });
 
-describe('quantities', () => {
-  it.each([
-    ['128Mi', 128 * 2 ** 20],
-    ['1Gi', 2 ** 30],
-    ['1G', 1e9],
-    ['500m', 0.5],
-    ['2', 2],
-    [3, 3],
-    ['12x', undefined],
-  ] as const)('reads %s', (q, v) => {
-    expect(parseQuantity(q)).toBe(v);
-  });
-  it('writes whole mebibytes as Mi', () => {
-    expect(formatBytes(64 * 2 ** 20)).toBe('64Mi');
-    expect(formatBytes(1000)).toBe('1000');
+describe('launcher memory', () => {
+  it('takes memory.guest, else resources.requests.memory, and writes whole mebibytes as Mi', () => {
+    const base = vmi(undefined);
+    const fromRequests = {
+      ...base,
+      spec: { ...base.spec, domain: { devices: {}, resources: { requests: { memory: '1Gi' } } } },
+    };
+    // 1024Mi + 48Mi + 32Mi + 8Mi + 2Mi.
+    expect(launcherResources(fromRequests).memory).toBe('1114Mi');
   });
 });
