@@ -45,7 +45,7 @@ export function createController(opts: ControllerOptions): WorkQueue {
       const level = result.kind === 'terminal' ? 'error' : 'warn';
       klog[level](
         { err: result.cause },
-        result.kind === 'terminal' ? 'Gave up reconciling until the object changes' : 'Will retry reconciling',
+        result.kind === 'terminal' ? 'Gave up reconciling until the object changes' : 'Could not reconcile, will retry',
       );
     }
     return result;
@@ -55,7 +55,7 @@ export function createController(opts: ControllerOptions): WorkQueue {
     onDepth: (depth) => metrics.queueDepth.set({ controller: name }, depth),
     onError: (key, err) => {
       metrics.reconcileErrors.inc({ controller: name, kind: 'thrown' });
-      log.error({ controller: name, key, err }, 'Reconcile threw; this is a bug, retrying');
+      log.error({ controller: name, key, err }, 'Reconcile threw, which is a bug; will retry');
     },
   });
   reconciler.connect(queue);

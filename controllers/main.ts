@@ -45,7 +45,10 @@ function serve(port: number, log: Logger, what: string, handler: Parameters<type
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
       const addr = server.address();
-      log.info({ [`${what}Port`]: typeof addr === 'object' && addr !== null ? addr.port : port }, `Serving ${what}`);
+      log.info(
+        { [`${what}Port`]: typeof addr === 'object' && addr !== null ? addr.port : port },
+        `Started serving ${what}`,
+      );
       resolve(server);
     });
   });

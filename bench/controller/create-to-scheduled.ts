@@ -196,11 +196,15 @@ async function main(): Promise<void> {
     const burstLat = sent.map(([n, at]) => (scheduledAt.get(n) ?? 0) - at);
     await settled(sequential + burst);
     const writes2 = await apiServerWrites(info.kubectl, info.kubeconfig);
+    const status = await readFile(`/proc/${controller.child.pid ?? 0}/status`, 'utf8');
+    const rssMb = Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024);
 
     const result = {
       measuredAt: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '' },
       nodes: Number(values.nodes),
+      loadAverage: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '),
+      controllerRssMb: { afterVms: sequential + burst, rss: rssMb },
       oneAtATime: {
         vms: sequential,
         createToScheduledMs: { p50: pct(seq, 50), p95: pct(seq, 95), max: pct(seq, 100) },
@@ -220,6 +224,7 @@ async function main(): Promise<void> {
       [
         `one VM at a time (${sequential}): create → Scheduled P50 ${result.oneAtATime.createToScheduledMs.p50} ms, P95 ${result.oneAtATime.createToScheduledMs.p95} ms`,
         `${burst} at once: create → Scheduled P50 ${result.burst.createToScheduledMs.p50} ms, P95 ${result.burst.createToScheduledMs.p95} ms; all Scheduled after ${result.burst.allScheduledMs} ms`,
+        `virt-controller RSS with ${sequential + burst} VMs: ${rssMb} MB (load average ${result.loadAverage})`,
         `writes per VM start (API server): ${total(result.writesPerVmStart.oneAtATime)} one at a time, ${total(result.writesPerVmStart.burst)} in the burst`,
         ...Object.entries(result.writesPerVmStart.oneAtATime).map(([k, v]) => `  ${k}: ${v}`),
         '',
