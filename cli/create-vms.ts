@@ -54,7 +54,7 @@ export async function createAll(client: LeanClient, vms: readonly Rec[], dryRun:
 
 const SUFFIX: Readonly<Record<'none' | 'client' | 'server', string>> = { none: '', client: ' (dry run)', server: ' (server dry run)' };
 
-export function renderCreated(objects: readonly Rec[], output: 'json' | 'yaml' | 'name' | undefined, dryRun: 'none' | 'client' | 'server'): string {
+export async function renderCreated(objects: readonly Rec[], output: 'json' | 'yaml' | 'name' | undefined, dryRun: 'none' | 'client' | 'server'): Promise<string> {
   if (output !== undefined) return renderObjects(objects, output, objects.length === 1);
   return objects.map((o) => `${resourceName(o)} created${SUFFIX[dryRun]}\n`).join('');
 }

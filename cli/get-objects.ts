@@ -1,13 +1,14 @@
 /**
  * What `get` and `list` do: read VMs (with their VMIs, for NODE and IP) or VMIs, by name or by
- * selector, and render them in the chosen format. The VM and VMI lists are read concurrently, so
- * a table costs one round trip, as `kubectl get vms` does.
+ * selector, and render them in the chosen format. VMIs are read only when some VM may have one, so
+ * a table of stopped VMs costs one round trip, as `kubectl get vms` does, and two otherwise.
  */
 import { VM_PLURAL } from '../api/names.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../api/types.js';
 import type { LeanClient } from '../kube/lean-client.js';
 import { findVmi, getObject, listVmis, listVms, type ListOptions } from '../kube/lean-resources.js';
-import { renderObjects, type OutputFormat } from './printers/objects.js';
+import { renderObjects } from './printers/objects.js';
+import type { OutputFormat } from './output-formats.js';
 import { vmiTable, vmTable, type RowOptions } from './printers/vm-rows.js';
 import type { Resource } from './targets.js';
 import { style } from './style.js';
@@ -36,13 +37,23 @@ async function fetchNamed(client: LeanClient, req: GetRequest): Promise<Fetched>
   return { vms, vmis: vmis.filter((v): v is VirtualMachineInstance => v !== undefined) };
 }
 
+/**
+ * Whether any VM may have a VMI: the controller marks it `created`, and only a Stopped VM (or one
+ * it has not seen yet) has none. Listing VMIs only then saves a request when all VMs are stopped.
+ */
+export function mayHaveVmis(vms: readonly VirtualMachine[]): boolean {
+  return vms.some((vm) => vm.status?.created === true || (vm.status?.printableStatus ?? 'Stopped') !== 'Stopped');
+}
+
 async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched> {
   if (req.resource !== VM_PLURAL) return { vms: [], vmis: (await listVmis(client, req.list)).items };
-  const needVmis = req.output === undefined || req.output === 'wide';
-  // The VMIs carry no VM labels of their own for sure, so they are listed unfiltered by -l.
+  const vms = (await listVms(client, req.list)).items;
+  // NODE and IP come from the VMIs; -o json|yaml|name print the VMs alone.
+  const needVmis = (req.output === undefined || req.output === 'wide') && mayHaveVmis(vms);
+  if (!needVmis) return { vms, vmis: [] };
+  // VMIs carry their own labels, not necessarily the VM's: list them unfiltered by -l.
   const vmiScope: ListOptions = { namespace: req.list.namespace, ...(req.list.allNamespaces === true ? { allNamespaces: true } : {}) };
-  const [vms, vmis] = await Promise.all([listVms(client, req.list), needVmis ? listVmis(client, vmiScope) : Promise.resolve({ items: [] })]);
-  return { vms: vms.items, vmis: vmis.items };
+  return { vms, vmis: (await listVmis(client, vmiScope)).items };
 }
 
 export async function fetchObjects(client: LeanClient, req: GetRequest): Promise<Fetched> {
@@ -55,10 +66,10 @@ export interface Rendered {
   readonly stderr: string;
 }
 
-export function renderFetched(req: GetRequest, fetched: Fetched, now: number): Rendered {
+export async function renderFetched(req: GetRequest, fetched: Fetched, now: number): Promise<Rendered> {
   const objects: readonly (VirtualMachine | VirtualMachineInstance)[] = req.resource === VM_PLURAL ? fetched.vms : fetched.vmis;
   if (req.output === 'json' || req.output === 'yaml' || req.output === 'name') {
-    return { stdout: renderObjects(objects, req.output, req.names.length === 1), stderr: '' };
+    return { stdout: await renderObjects(objects, req.output, req.names.length === 1), stderr: '' };
   }
   if (objects.length === 0) {
     const where = req.list.allNamespaces === true ? '' : ` in ${req.list.namespace} namespace`;

@@ -6,44 +6,25 @@
  */
 import { Command, Errors } from '@oclif/core';
 import type { LeanClient } from '../kube/lean-client.js';
-import { parseDuration } from './duration.js';
+import { connect, type Connection, type ConnectionFlagValues } from './connection.js';
 import { reportError, UsageError } from './errors.js';
+import { mark } from './startup-trace.js';
 
-export interface ConnectionFlagValues {
-  readonly kubeconfig?: string | undefined;
-  readonly context?: string | undefined;
-  readonly namespace?: string | undefined;
-  readonly 'request-timeout': string;
-  readonly verbose: boolean;
-}
-
-export interface Connection {
-  readonly client: LeanClient;
-  /** -n, else the context's namespace, else `default`. */
-  readonly namespace: string;
-  /** Whether -n was given (a file's own namespace must then match it). */
-  readonly explicitNamespace: boolean;
-}
+export type { Connection, ConnectionFlagValues } from './connection.js';
 
 export abstract class KubeCommand extends Command {
   private readonly clients: LeanClient[] = [];
 
   protected async connect(flags: ConnectionFlagValues): Promise<Connection> {
-    const timeoutMs = parseDuration(flags['request-timeout'], 'request-timeout');
-    const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([import('../kube/lean-kubeconfig.js'), import('../kube/lean-client.js')]);
-    const cfg = loadLeanKubeconfig({
-      ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
-      ...(flags.context === undefined ? {} : { context: flags.context }),
-      ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
-      env: process.env,
-    });
-    const client = createLeanClient(cfg, { timeoutMs });
-    this.clients.push(client);
-    return { client, namespace: cfg.namespace, explicitNamespace: flags.namespace !== undefined };
+    mark('command parsed its flags');
+    const conn = await connect(flags);
+    this.clients.push(conn.client);
+    return conn;
   }
 
   /** Writes data to stdout: the only thing a command writes there. */
   protected out(text: string): void {
+    mark('output ready');
     process.stdout.write(text);
   }
 

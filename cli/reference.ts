@@ -4,6 +4,7 @@
  * `npx tsx cli/write-reference.ts` writes it; a unit test fails when the file drifts.
  */
 import { EXIT_CODES_HELP } from './exit-codes.js';
+import { byteOrder } from './printers/table.js';
 
 interface FlagLike {
   readonly char?: string | undefined;
@@ -115,6 +116,6 @@ ${EXIT_CODES_HELP}
 export function renderReference(commands: Readonly<Record<string, CommandLike>>): string {
   const visible = Object.entries(commands)
     .filter(([, c]) => c.hidden !== true)
-    .sort(([a], [b]) => a.localeCompare(b));
+    .sort(([a], [b]) => byteOrder(a, b));
   return [INTRO, ...visible.map(([id, c]) => section(id.replaceAll(':', ' '), c))].join('\n').trimEnd() + '\n';
 }

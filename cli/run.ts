@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { Config, Errors, run } from '@oclif/core';
 import { EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.js';
 import { CLIENT_VERSION } from './version-info.js';
+import { mark } from './startup-trace.js';
 
 /** The package.json oclif would read: inline, so a bundle needs none beside it. */
 function pjson(commandsModule: string): Record<string, unknown> {
@@ -35,7 +36,9 @@ export async function runCli(argv: string[], commandsModule: string): Promise<vo
   try {
     const config = new Config({ root, pjson: pjson(commandsModule) as never });
     await config.load();
+    mark('oclif config loaded (commands.js imported)');
     await run(argv, config);
+    mark('command done');
   } catch (err) {
     if (err instanceof Errors.ExitError) {
       process.exitCode = err.oclif.exit;

@@ -5,9 +5,8 @@
  * CLI maps errors in one place. One keep-alive agent per client, so `describe`'s
  * few requests share one TLS handshake; close() releases it so the process can exit.
  */
-import { execFile } from 'node:child_process';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage, request as httpRequestFn } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { apiErrorFromStatus, KubeApiError, toApiError } from './errors.js';
 import type { ExecConfig, ResolvedKubeconfig } from './lean-kubeconfig.js';
 
@@ -42,6 +41,11 @@ export interface LeanClient {
   close(): void;
 }
 
+// process.getBuiltinModule, not `import`: an ESM import of node:http builds a namespace facade
+// that reads every export, and one of them lazily loads undici (~25 ms of start-up, measured).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
+
 const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 export function buildPath(path: string, query: RequestOptions['query']): string {
@@ -60,7 +64,7 @@ async function runExecPlugin(exec: ExecConfig, env: NodeJS.ProcessEnv): Promise<
   const info = JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec: { interactive: false } });
   const extra = Object.fromEntries(exec.env.map((e) => [e.name, e.value]));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(exec.command, [...exec.args], { env: { ...env, ...extra, KUBERNETES_EXEC_INFO: info } }, (err, out) =>
+    process.getBuiltinModule('node:child_process').execFile(exec.command, [...exec.args], { env: { ...env, ...extra, KUBERNETES_EXEC_INFO: info } }, (err, out) =>
       err === null ? resolve(out) : reject(new Error(`exec credential plugin ${exec.command} failed: ${err.message}`)),
     );
   });
@@ -79,7 +83,7 @@ async function runExecPlugin(exec: ExecConfig, env: NodeJS.ProcessEnv): Promise<
 
 interface Transport {
   readonly agent: HttpAgent | HttpsAgent;
-  readonly send: typeof httpRequest;
+  readonly send: typeof httpRequestFn;
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -93,11 +97,11 @@ function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<st
 function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport {
   const headers = { Accept: 'application/json', 'User-Agent': 'kubectl-virt', ...authorization(cfg, cred) };
   if (cfg.server.startsWith('http:')) {
-    return { agent: new HttpAgent({ keepAlive: true }), send: httpRequest, headers };
+    return { agent: new http.Agent({ keepAlive: true }), send: http.request, headers };
   }
   const cert = cred.cert ?? cfg.cert;
   const key = cred.key ?? cfg.key;
-  const agent = new HttpsAgent({
+  const agent = new https.Agent({
     keepAlive: true,
     rejectUnauthorized: !cfg.insecureSkipTlsVerify,
     ...(cfg.ca === undefined ? {} : { ca: cfg.ca }),
@@ -105,7 +109,7 @@ function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport
     ...(key === undefined ? {} : { key }),
     ...(cfg.tlsServerName === undefined ? {} : { servername: cfg.tlsServerName }),
   });
-  return { agent, send: httpsRequest, headers };
+  return { agent, send: https.request, headers };
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

@@ -7,9 +7,9 @@
  * Exec credential plugins are run as client-go runs them; auth-provider entries are not supported.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
 
 /** What `--kubeconfig`, `--context`, `-n` and the environment select. */
 export interface KubeconfigSelection {
@@ -182,19 +182,37 @@ export function resolveKubeconfig(merged: Merged, sel: KubeconfigSelection, path
   };
 }
 
+/**
+ * Parses a kubeconfig's text. JSON (which YAML includes, and which tools often write) is tried
+ * first, so the YAML parser is loaded only for real YAML: it is most of the cost of this step.
+ */
+export async function parseKubeconfigText(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON after all: YAML flow style. The YAML parser reads it.
+    }
+  }
+  const { parse } = await import('yaml');
+  return parse(text) as unknown;
+}
+
+async function readDoc(file: string, explicit: boolean): Promise<{ file: string; doc: unknown } | undefined> {
+  try {
+    return { file, doc: await parseKubeconfigText(await readFile(file, 'utf8')) };
+  } catch (err) {
+    // kubectl skips missing files in KUBECONFIG, but a missing --kubeconfig is an error.
+    if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
+  }
+}
+
 /** Reads and resolves the kubeconfig kubectl would use. Throws KubeconfigError when it cannot. */
-export function loadLeanKubeconfig(sel: KubeconfigSelection): ResolvedKubeconfig {
+export async function loadLeanKubeconfig(sel: KubeconfigSelection): Promise<ResolvedKubeconfig> {
   const paths = kubeconfigPaths(sel);
   const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
-  const docs = paths.flatMap((file) => {
-    try {
-      return [{ file, doc: parse(readFileSync(file, 'utf8')) as unknown }];
-    } catch (err) {
-      // kubectl skips missing files in KUBECONFIG, but a missing --kubeconfig is an error.
-      if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
-    }
-  });
+  const docs = (await Promise.all(paths.map((file) => readDoc(file, explicit)))).filter((d) => d !== undefined);
   if (docs.length === 0) {
     throw new KubeconfigError(`no kubeconfig found (looked at ${paths.join(delimiter)}); pass --kubeconfig or set KUBECONFIG`);
   }

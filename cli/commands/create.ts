@@ -47,11 +47,11 @@ export default class Create extends KubeCommand {
     const namespace = namespaceFor(conn, flags.namespace);
     const vms = await loadVms({ files, namespace, explicitNamespace: flags.namespace !== undefined, flags: vmFlagsFrom(flags) });
     if (conn === undefined || dryRun === 'client') {
-      this.out(renderCreated(vms, flags.output, 'client'));
+      this.out(await renderCreated(vms, flags.output, 'client'));
       return;
     }
     const created = await createAll(conn.client, vms, dryRun);
-    this.out(renderCreated(created, flags.output, dryRun));
+    this.out(await renderCreated(created, flags.output, dryRun));
     if (flags.wait && dryRun === 'none') await this.waitFor(conn, created, timeoutMs);
   }
 

@@ -1,7 +1,6 @@
-import { Args, Flags } from '@oclif/core';
-import { connectionFlags, selectionFlags } from '../flags.js';
+import { Args } from '@oclif/core';
+import { connectionFlags, outputFlag, selectionFlags, watchFlag } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
-import { OUTPUT_FORMATS } from '../printers/objects.js';
 import { parseGetArgs } from '../targets.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
@@ -22,8 +21,8 @@ export default class Get extends KubeCommand {
   static override flags = {
     ...connectionFlags,
     ...selectionFlags,
-    output: Flags.option({ char: 'o', options: OUTPUT_FORMATS, description: 'Output format.' })(),
-    watch: Flags.boolean({ char: 'w', description: 'After listing, print a line for each change (like kubectl get -w).', default: false }),
+    ...outputFlag,
+    ...watchFlag,
   };
 
   async run(): Promise<void> {
@@ -46,7 +45,7 @@ export default class Get extends KubeCommand {
       return;
     }
     const { fetchObjects, renderFetched } = await import('../get-objects.js');
-    const rendered = renderFetched(req, await fetchObjects(conn.client, req), Date.now());
+    const rendered = await renderFetched(req, await fetchObjects(conn.client, req), Date.now());
     this.out(rendered.stdout);
     if (rendered.stderr !== '') this.note(rendered.stderr);
   }

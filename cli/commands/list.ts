@@ -1,8 +1,6 @@
-import { Flags } from '@oclif/core';
 import { VM_PLURAL } from '../../api/names.js';
-import { connectionFlags, selectionFlags } from '../flags.js';
+import { connectionFlags, outputFlag, selectionFlags } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
-import { OUTPUT_FORMATS } from '../printers/objects.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 
 export default class List extends KubeCommand {
@@ -16,7 +14,7 @@ export default class List extends KubeCommand {
   static override flags = {
     ...connectionFlags,
     ...selectionFlags,
-    output: Flags.option({ char: 'o', options: OUTPUT_FORMATS, description: 'Output format.' })(),
+    ...outputFlag,
   };
 
   async run(): Promise<void> {
@@ -34,7 +32,7 @@ export default class List extends KubeCommand {
       },
       output: flags.output,
     } as const;
-    const rendered = renderFetched(req, await fetchObjects(conn.client, req), Date.now());
+    const rendered = await renderFetched(req, await fetchObjects(conn.client, req), Date.now());
     this.out(rendered.stdout);
     if (rendered.stderr !== '') this.note(rendered.stderr);
   }

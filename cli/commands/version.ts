@@ -23,7 +23,7 @@ export default class Version extends KubeCommand {
     if (flags.output !== undefined) {
       const { toJson, toYaml } = await import('../printers/objects.js');
       const doc = { clientVersion: { version: CLIENT_VERSION }, ...(server === undefined ? {} : { serverVersion: { version: server } }) };
-      this.out(flags.output === 'json' ? toJson(doc) : toYaml(doc));
+      this.out(flags.output === 'json' ? toJson(doc) : await toYaml(doc));
       return;
     }
     this.out(`Client Version: ${CLIENT_VERSION}\n`);

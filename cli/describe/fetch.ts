@@ -10,6 +10,7 @@ import { findLease, findVmi, getPod, getVm, listEventsFor, listPods } from '../.
 import type { DescribeInput } from './render.js';
 import { eventView, leaseRenewTime, podView, type EventView, type PodView } from './views.js';
 import { whyNotRunning } from './why.js';
+import { byteOrder } from '../printers/table.js';
 
 /** How many Events describe shows, newest last, as kubectl describe does. */
 export const RECENT_EVENTS = 10;
@@ -32,7 +33,7 @@ async function handlerRenewTime(client: LeanClient, node: string | undefined): P
 
 function recentEvents(lists: readonly unknown[][]): EventView[] {
   const all = lists.flat().map(eventView);
-  return all.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? '')).slice(-RECENT_EVENTS);
+  return all.sort((a, b) => byteOrder(a.at ?? '', b.at ?? '')).slice(-RECENT_EVENTS);
 }
 
 export async function fetchDescribe(client: LeanClient, namespace: string, name: string, now: () => number): Promise<DescribeInput> {

@@ -6,7 +6,7 @@
 import { ANNOTATIONS, CONDITION_TYPES } from '../../api/names.js';
 import type { Condition, CPU, KernelBoot, VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceSpec, Volume } from '../../api/types.js';
 import { age } from '../printers/age.js';
-import { formatTable } from '../printers/table.js';
+import { byteOrder, formatTable } from '../printers/table.js';
 import { runStrategyOf } from '../printers/vm-rows.js';
 import type { ConditionView, ContainerView, EventView, PodView, TerminatedView } from './views.js';
 
@@ -27,7 +27,7 @@ function block(lines: readonly Line[], indent: string): string {
 }
 
 function mapText(m: Readonly<Record<string, string>> | undefined, indent: string): string {
-  const entries = Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(m ?? {}).sort(([a], [b]) => byteOrder(a, b));
   if (entries.length === 0) return '<none>';
   return entries.map(([k, v], i) => `${i === 0 ? '' : indent}${k}=${v}`).join('\n');
 }

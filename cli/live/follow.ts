@@ -72,7 +72,7 @@ export async function followChanges(client: LeanClient, req: GetRequest, write: 
     if (line !== undefined && printed.get(key) !== line) write(line + '\n');
     if (line !== undefined) printed.set(key, line);
   };
-  const first = renderFetched(req, { vms: [...src.state.vms.values()], vmis: [...src.state.vmis.values()] }, Date.now());
+  const first = await renderFetched(req, { vms: [...src.state.vms.values()], vmis: [...src.state.vmis.values()] }, Date.now());
   write(first.stdout);
   for (const key of req.resource === VM_PLURAL ? src.state.vms.keys() : src.state.vmis.keys()) printed.set(key, rowLines(req.resource, src.state, key, opts) ?? '');
   while (!signal.aborted) {

@@ -4,11 +4,9 @@
  * `v1 List`, YAML with sorted keys and unindented sequences (sigs.k8s.io/yaml), and names as
  * `virtualmachine.tsvirt.io/web`.
  */
-import { stringify } from 'yaml';
 import { GROUP, VM_KIND, VMI_KIND } from '../../api/names.js';
 
-export const OUTPUT_FORMATS = ['json', 'yaml', 'name', 'wide'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export { OUTPUT_FORMATS, type OutputFormat } from '../output-formats.js';
 
 function sortKeys(u: unknown): unknown {
   if (Array.isArray(u)) return u.map(sortKeys);
@@ -35,7 +33,9 @@ export function toJson(u: unknown): string {
   return JSON.stringify(sortKeys(u), null, 4) + '\n';
 }
 
-export function toYaml(u: unknown): string {
+/** YAML as kubectl prints it; the yaml library is loaded only when YAML is asked for. */
+export async function toYaml(u: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
   // YAML 1.1, as go-yaml: strings that 1.1 would read as timestamps or booleans get quoted.
   return stringify(sortKeys(u), { version: '1.1', indentSeq: false, lineWidth: 0 });
 }
@@ -57,7 +57,7 @@ export function resourceName(o: Named): string {
  * Renders objects as json, yaml or name. `single` is true when the user named exactly one object:
  * kubectl then prints the object itself, not a List.
  */
-export function renderObjects(objects: readonly Named[], format: 'json' | 'yaml' | 'name', single: boolean): string {
+export async function renderObjects(objects: readonly Named[], format: 'json' | 'yaml' | 'name', single: boolean): Promise<string> {
   if (format === 'name') return objects.map((o) => resourceName(o) + '\n').join('');
   const shown = objects.map(withoutManagedFields);
   const doc = single && shown.length === 1 ? shown[0] : asList(shown);

@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import type { CPU, VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceSpec } from '../../api/types.js';
 import { CONDITION_TYPES } from '../../api/names.js';
 import { age } from './age.js';
-import { formatTable, type Row } from './table.js';
+import { byteOrder, formatTable, type Row } from './table.js';
 import { statusPaint } from '../style.js';
 
 export interface RowOptions {
@@ -103,11 +103,11 @@ const key = (o: { metadata: { namespace?: string; name?: string } }): string => 
 /** The VM table, rows sorted by namespace and name as kubectl sorts them. */
 export function vmTable(vms: readonly VirtualMachine[], vmis: readonly VirtualMachineInstance[], opts: RowOptions): string {
   const byKey = new Map(vmis.map((v) => [key(v), v]));
-  const sorted = [...vms].sort((a, b) => key(a).localeCompare(key(b)));
+  const sorted = [...vms].sort((a, b) => byteOrder(key(a), key(b)));
   return formatTable(vmHeaders(opts), sorted.map((vm) => vmRow(vm, byKey.get(key(vm)), opts)));
 }
 
 export function vmiTable(vmis: readonly VirtualMachineInstance[], opts: RowOptions): string {
-  const sorted = [...vmis].sort((a, b) => key(a).localeCompare(key(b)));
+  const sorted = [...vmis].sort((a, b) => byteOrder(key(a), key(b)));
   return formatTable(vmiHeaders(opts), sorted.map((v) => vmiRow(v, opts)));
 }

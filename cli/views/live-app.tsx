@@ -14,6 +14,7 @@ import { applyEvent, EMPTY_STATE, type LiveState } from '../live/state.js';
 import { listForLive, watchForLive } from '../live/follow.js';
 import type { Verb } from '../lifecycle.js';
 import { StatusLine, VmTable } from './vm-table.js';
+import { byteOrder } from '../printers/table.js';
 
 export interface LiveAppProps {
   readonly client: LeanClient;
@@ -54,7 +55,7 @@ export function LiveApp({ client, list, act }: LiveAppProps): ReactElement {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  const vms = [...state.vms.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const vms = [...state.vms.entries()].sort(([a], [b]) => byteOrder(a, b));
   const opts: RowOptions = { wide: false, allNamespaces: list.allNamespaces === true, now };
   const runVerb = (verb: Verb, vm: VirtualMachine): void => {
     const name = vm.metadata.name ?? '';

@@ -73,30 +73,30 @@ describe('VM and VMI tables', () => {
 });
 
 describe('-o json, yaml and name', () => {
-  it('prints one named object as itself, keys sorted, four-space indent (kubectl get -o json)', () => {
-    expectGolden('get-web.json', renderObjects([running('web')], 'json', true));
+  it('prints one named object as itself, keys sorted, four-space indent (kubectl get -o json)', async () => {
+    expectGolden('get-web.json', await renderObjects([running('web')], 'json', true));
   });
 
-  it('prints several objects as a v1 List', () => {
-    expectGolden('list.json', renderObjects([running('web'), stopped('db')], 'json', false));
-    expectGolden('list.yaml', renderObjects([running('web'), stopped('db')], 'yaml', false));
+  it('prints several objects as a v1 List', async () => {
+    expectGolden('list.json', await renderObjects([running('web'), stopped('db')], 'json', false));
+    expectGolden('list.yaml', await renderObjects([running('web'), stopped('db')], 'yaml', false));
   });
 
-  it('prints an empty List when nothing matched, as kubectl does', () => {
-    expect(JSON.parse(renderObjects([], 'json', false))).toEqual({ apiVersion: 'v1', items: [], kind: 'List', metadata: { resourceVersion: '' } });
+  it('prints an empty List when nothing matched, as kubectl does', async () => {
+    expect(JSON.parse(await renderObjects([], 'json', false))).toEqual({ apiVersion: 'v1', items: [], kind: 'List', metadata: { resourceVersion: '' } });
   });
 
-  it('hides managedFields as kubectl does by default', () => {
+  it('hides managedFields as kubectl does by default', async () => {
     const withFields = { ...running('web'), metadata: { ...running('web').metadata, managedFields: [{ manager: 'x' }] } };
-    expect(renderObjects([withFields], 'json', true)).not.toContain('managedFields');
+    expect(await renderObjects([withFields], 'json', true)).not.toContain('managedFields');
   });
 
-  it('quotes what YAML 1.1 would read as a timestamp, as go-yaml does', () => {
-    expect(toYaml({ t: '2026-11-25T11:55:00Z' })).toBe('t: "2026-11-25T11:55:00Z"\n');
+  it('quotes what YAML 1.1 would read as a timestamp, as go-yaml does', async () => {
+    expect(await toYaml({ t: '2026-11-25T11:55:00Z' })).toBe('t: "2026-11-25T11:55:00Z"\n');
   });
 
-  it('names objects as kind.group/name', () => {
-    expect(renderObjects([running('web'), vmi('web')], 'name', false)).toBe('virtualmachine.tsvirt.io/web\nvirtualmachineinstance.tsvirt.io/web\n');
+  it('names objects as kind.group/name', async () => {
+    expect(await renderObjects([running('web'), vmi('web')], 'name', false)).toBe('virtualmachine.tsvirt.io/web\nvirtualmachineinstance.tsvirt.io/web\n');
     expect(resourceName({ kind: 'Pod', metadata: { name: 'p' } })).toBe('pod/p');
   });
 

@@ -7,12 +7,12 @@ import { expectGolden } from './golden.js';
 const base = { name: 'web', cpu: 1, memory: '128Mi', disks: [], runStrategy: 'Always' };
 
 describe('vmFromFlags', () => {
-  it('builds the VM create --name ... describes', () => {
+  it('builds the VM create --name ... describes', async () => {
     const vm = vmFromFlags(
       { name: 'web', cpu: 2, memory: '512Mi', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img', kernelArgs: 'console=ttyS0', disks: ['/var/lib/images/web.img', 'data=/var/lib/images/data.img', 'size=1Gi'], runStrategy: 'Halted' },
       'prod',
     );
-    expectGolden('create-from-flags.yaml', toYaml(vm));
+    expectGolden('create-from-flags.yaml', await toYaml(vm));
   });
 
   it('leaves out what was not asked for', () => {

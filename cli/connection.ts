@@ -1,0 +1,38 @@
+/**
+ * Opens a client the way kubectl would: --kubeconfig, else KUBECONFIG, else ~/.kube/config;
+ * --context; -n else the context's namespace; --request-timeout per request. The client and the
+ * kubeconfig reader are loaded here, on first use, so help and parse errors never pay for them.
+ */
+import type { LeanClient } from '../kube/lean-client.js';
+import { parseDuration } from './duration.js';
+import { mark } from './startup-trace.js';
+
+export interface ConnectionFlagValues {
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly 'request-timeout': string;
+  readonly verbose: boolean;
+}
+
+export interface Connection {
+  readonly client: LeanClient;
+  /** -n, else the context's namespace, else `default`. */
+  readonly namespace: string;
+  /** Whether -n was given (a file's own namespace must then match it). */
+  readonly explicitNamespace: boolean;
+}
+
+export async function connect(flags: ConnectionFlagValues): Promise<Connection> {
+  const timeoutMs = parseDuration(flags['request-timeout'], 'request-timeout');
+  const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([import('../kube/lean-kubeconfig.js'), import('../kube/lean-client.js')]);
+  mark('the lean client imported (node:https)');
+  const cfg = await loadLeanKubeconfig({
+    ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+    ...(flags.context === undefined ? {} : { context: flags.context }),
+    ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
+    env: process.env,
+  });
+  mark('kubeconfig read');
+  return { client: createLeanClient(cfg, { timeoutMs }), namespace: cfg.namespace, explicitNamespace: flags.namespace !== undefined };
+}
