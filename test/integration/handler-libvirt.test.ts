@@ -11,7 +11,7 @@ import { planDomain } from '../../handler/domain/vmi-to-domain.js';
 import { LibvirtConnection, LibvirtUnavailableError } from '../../handler/libvirt/connection.js';
 import { prepareAndStart } from '../../handler/start-domain.js';
 import { waitFor } from '../harness/index.js';
-import { startPrivateLibvirtd, type PrivateLibvirtd } from './libvirtd.js';
+import { startPrivateLibvirtd, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 
 function vmi(name: string, uid: string, extra: Partial<VirtualMachineInstance['spec']> = {}): VirtualMachineInstance {
   return {
@@ -97,7 +97,7 @@ describe('LibvirtConnection on a private libvirtd with QEMU (TCG)', () => {
   beforeAll(async () => {
     lvd = await startPrivateLibvirtd();
     runDir = await mkdtemp('/tmp/tsvirt-hr-');
-    // QEMU runs as nobody and binds the serial socket in the VMI's folder under here.
+    // QEMU runs as libvirt-qemu and binds the serial socket in the VMI's folder under here.
     const { chmod } = await import('node:fs/promises');
     await chmod(runDir, 0o755);
     host = { domainType: 'qemu', arch: 'x86_64', machine: 'pc', runDir };

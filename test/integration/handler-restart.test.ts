@@ -27,7 +27,7 @@ import {
   vmManifest,
   waitVmiPhase,
 } from './handler-stack.js';
-import { startPrivateLibvirtd, type PrivateLibvirtd } from './libvirtd.js';
+import { startPrivateLibvirtd, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 
 const NODE = 'node-2';
 const TIMEOUT = 90_000;
@@ -48,7 +48,7 @@ describe('virt-handler restarts on a real libvirtd', () => {
 
   beforeAll(async () => {
     lvd = await startPrivateLibvirtd();
-    // QEMU runs as nobody and binds each VMI's serial socket under the handler's run folder:
+    // QEMU runs as libvirt-qemu and binds each VMI's serial socket under the handler's run folder:
     // it must be able to pass through the (0700) temp folders above it.
     for (let dir = nodeInfo(NODE).handlerRunDir; dir.startsWith(clusterFromEnv().stateDir); dir = dirname(dir))
       await chmod(dir, 0o711);

@@ -334,7 +334,7 @@ async function main(): Promise<void> {
   const guestDir = await ensureGuest(values['guest-dir']);
   const dir = await mkdtemp(join(tmpdir(), 'tsvirt-boot-'));
   const loadBefore = loadavg()[0] ?? 0;
-  const libvirtd = join(HERE, 'libvirtd.sh');
+  const libvirtd = join(HERE, '..', '..', '..', 'cluster', 'libvirtd.sh');
   const runs: RunTiming[] = [];
   try {
     const uri = (await run(libvirtd, ['start', dir])).stdout.trim();
