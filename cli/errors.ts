@@ -35,10 +35,22 @@ export function apiErrorLines(e: ApiError): string[] {
   }
   if (e.code === 422 && e.causes.length > 0) {
     const head = e.message.split(': ')[0] ?? e.message;
-    // The API server writes `<nil>` for a cause that names no field.
-    return [`error: ${head}:`, ...e.causes.map((c) => (c.field === '' || c.field === '<nil>' ? `  ${c.message}` : `  ${c.field}: ${c.message}`))];
+    return [`error: ${head}:`, ...e.causes.map((c) => `  ${causeField(c)}: ${c.message}`)];
   }
+  // With fieldValidation=Strict the API server refuses an unknown field as a 400 without causes.
+  const unknown = /strict decoding error: (unknown field "([^"]+)".*)$/.exec(e.message);
+  if (e.code === 400 && unknown !== null) return [`error: ${e.message.split(': ')[0] ?? e.message}:`, `  ${unknown[2]}: ${unknown[1]}`];
   return [`Error from server (${e.reason}): ${e.message}`];
+}
+
+/**
+ * A rule on the whole object (the name rule: CEL cannot point into metadata) comes with no field,
+ * or `<nil>`; the field its message starts with stands in, so every cause is one `field: problem` line.
+ */
+function causeField(c: ApiError['causes'][number]): string {
+  if (c.field !== '' && c.field !== '<nil>') return c.field;
+  const named = /^(?:Invalid value: )?(?:(?:"[^"]*"|\S+): )?((?:metadata|spec)(?:\.[\w[\]]+)+) /.exec(c.message);
+  return named?.[1] ?? '(object)';
 }
 
 function isApiShaped(err: unknown): boolean {
