@@ -10,7 +10,7 @@ import {
   waitFor,
   type ComponentHandle,
 } from '../harness/index.js';
-import { launcherPods, listVmis, startController, testVm } from './controller-vms.js';
+import { deleteVmsAndWait, launcherPods, listVmis, startController, testVm } from './controller-vms.js';
 
 const TEST_TIMEOUT_MS = 120_000;
 let ns: string;
@@ -21,8 +21,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAllComponents();
+  // A controller to remove the VMIs' finalizers while the VMs go.
+  const cleaner = await startController();
+  await deleteVmsAndWait(ns, 90_000);
+  await cleaner.stop();
   await deleteTestNamespace(ns);
-}, 60_000);
+}, 150_000);
 
 async function allScheduled(names: readonly string[], timeoutMs: number): Promise<VirtualMachineInstance[]> {
   return waitFor(

@@ -10,8 +10,17 @@ import {
   waitFor,
   type ComponentHandle,
 } from '../harness/index.js';
+import { GROUP, VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
 import type { Pod } from '../../kube/core.js';
-import { apiServerWrites, listVmis, listVms, startController, sum, testVm } from './controller-vms.js';
+import {
+  apiServerWrites,
+  deleteVmsAndWait,
+  listVmis,
+  listVms,
+  startController,
+  sum,
+  testVm,
+} from './controller-vms.js';
 
 const WATCHED = ['virtualmachines', 'virtualmachineinstances', 'pods', 'events'];
 const IDLE_WINDOW_MS = 30_000;
@@ -25,9 +34,10 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await deleteVmsAndWait(ns);
   await controller.stop();
   await deleteTestNamespace(ns);
-}, 60_000);
+}, 150_000);
 
 describe('virt-controller with 100 VMs', () => {
   const names = Array.from({ length: 100 }, (_, i) => `vm-${String(i).padStart(3, '0')}`);
@@ -48,17 +58,34 @@ describe('virt-controller with 100 VMs', () => {
   }, 150_000);
 
   it('writes nothing to VMs, VMIs, Pods or Events for 30 s once they are settled', async () => {
-    // Settled: every VM says Starting and every launcher Pod runs (the node agents have reported).
+    // Settled: every VM says Starting, every launcher Pod runs (the node agents have reported), and
+    // no other test's VMs or Pods are still going away (the counters cannot tell namespaces apart).
     await waitFor(
       async (seen) => {
         const vms = (await listVms(ns)).filter((v) => v.status?.printableStatus === 'Starting').length;
         const pods = (await kubectlJson<{ items: Pod[] }>(['get', 'pods', '-n', ns])).items.filter(
           (p) => p.status?.phase === 'Running',
         ).length;
-        seen({ vmsStarting: vms, podsRunning: pods });
-        return vms === names.length && pods === names.length;
+        type Obj = {
+          kind?: string;
+          metadata: { namespace?: string; name?: string; deletionTimestamp?: string };
+          status?: { phase?: string };
+        };
+        const all = await kubectlJson<{ items: Obj[] }>([
+          'get',
+          `${VM_PLURAL}.${GROUP},${VMI_PLURAL}.${GROUP},pods`,
+          '-A',
+        ]);
+        // Pods of other tests that neither come nor go write nothing; ones still changing do.
+        const changing = (o: Obj): boolean =>
+          o.kind !== 'Pod' || o.metadata.deletionTimestamp !== undefined || o.status?.phase === 'Pending';
+        const elsewhere = all.items
+          .filter((o) => o.metadata.namespace !== ns && changing(o))
+          .map((o) => `${o.kind ?? ''} ${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
+        seen({ vmsStarting: vms, podsRunning: pods, elsewhere });
+        return vms === names.length && pods === names.length && elsewhere.length === 0;
       },
-      { timeoutMs: 60_000, describe: 'all VMs Starting and all launcher Pods Running' },
+      { timeoutMs: 90_000, describe: 'all VMs Starting, all launcher Pods Running, nothing else left' },
     );
     const before = await apiServerWrites(WATCHED);
     const start = Date.now();
@@ -72,5 +99,5 @@ describe('virt-controller with 100 VMs', () => {
       });
     }
     expect(sum(await apiServerWrites(WATCHED), WATCHED) - sum(before, WATCHED)).toBe(0);
-  }, 120_000);
+  }, 150_000);
 });

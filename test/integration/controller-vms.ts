@@ -4,7 +4,14 @@
 import { API_VERSION, GROUP, LABELS, VM_KIND, VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
-import { clusterFromEnv, kubectl, kubectlJson, startComponent, type ComponentHandle } from '../harness/index.js';
+import {
+  clusterFromEnv,
+  kubectl,
+  kubectlJson,
+  startComponent,
+  waitFor,
+  type ComponentHandle,
+} from '../harness/index.js';
 
 /**
  * The launcher Pod's process in these tests (no virt-handler yet): a VM named fail-* exits 1 after
@@ -113,3 +120,20 @@ export async function apiServerWrites(resources: readonly string[]): Promise<Rec
 
 export const sum = (counts: Record<string, number>, resources: readonly string[]): number =>
   resources.reduce((n, r) => n + (counts[r] ?? 0), 0);
+
+/**
+ * Deletes every VM in `ns` and waits until their VMIs are gone, while the controller still runs:
+ * a VMI keeps the controller's finalizer until the controller removes it, so stopping the
+ * controller first would leave the namespace stuck terminating.
+ */
+export async function deleteVmsAndWait(ns: string, timeoutMs = 60_000): Promise<void> {
+  await kubectl(['delete', VMS, '--all', '-n', ns, '--wait=false']);
+  await waitFor(
+    async (seen) => {
+      const left = await listVmis(ns);
+      seen(left.map((v) => `${v.metadata.name ?? ''}:${v.status?.phase ?? ''}`));
+      return left.length === 0;
+    },
+    { timeoutMs, describe: `the VMIs in ${ns} to be gone` },
+  );
+}

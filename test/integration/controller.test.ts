@@ -21,6 +21,7 @@ import {
   setRunStrategy,
   startController,
   testVm,
+  deleteVmsAndWait,
 } from './controller-vms.js';
 
 const TEST_TIMEOUT_MS = 90_000;
@@ -35,9 +36,10 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await deleteVmsAndWait(ns);
   await controller.stop();
   await deleteTestNamespace(ns);
-}, 30_000);
+}, 90_000);
 
 const phaseOf = (vmi: VirtualMachineInstance | undefined): string => vmi?.status?.phase ?? '(none)';
 
