@@ -27,6 +27,14 @@ export const FLAG_SPECS = {
 
 export type FlagName = keyof typeof FLAG_SPECS;
 
+/** `version`'s own flags; its -o takes json and yaml only. */
+export const VERSION_FLAG_SPECS = {
+  client: { kind: 'boolean', description: 'Print the client version only; do not contact the cluster.', default: false },
+  output: { kind: 'option', char: 'o', options: ['json', 'yaml'], description: 'Output format.' },
+} as const;
+
+export const CONNECTION_FLAG_NAMES = ['kubeconfig', 'context', 'namespace', 'request-timeout', 'verbose'] as const satisfies readonly FlagName[];
+
 /** The flags of `list`; `get` adds --watch. */
-export const LIST_FLAG_NAMES = ['kubeconfig', 'context', 'namespace', 'request-timeout', 'verbose', 'all-namespaces', 'selector', 'field-selector', 'output'] as const satisfies readonly FlagName[];
+export const LIST_FLAG_NAMES = [...CONNECTION_FLAG_NAMES, 'all-namespaces', 'selector', 'field-selector', 'output'] as const satisfies readonly FlagName[];
 export const GET_FLAG_NAMES = [...LIST_FLAG_NAMES, 'watch'] as const satisfies readonly FlagName[];

@@ -6,10 +6,16 @@
  * else ~/.kube/config; the namespace comes from -n, else the context, else `default`.
  * Exec credential plugins are run as client-go runs them; auth-provider entries are not supported.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+// getBuiltinModule, not `import`: an ESM import of a builtin builds a facade that reads every
+// export, which shows in the CLI's start-up.
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const { readFile } = process.getBuiltinModule('node:fs/promises');
+const { homedir } = process.getBuiltinModule('node:os');
+const path = process.getBuiltinModule('node:path');
+const { delimiter } = path;
+const dirname = (p: string): string => path.dirname(p);
+const isAbsolute = (p: string): boolean => path.isAbsolute(p);
+const join = (...parts: string[]): string => path.join(...parts);
 
 /** What `--kubeconfig`, `--context`, `-n` and the environment select. */
 export interface KubeconfigSelection {
@@ -194,7 +200,9 @@ export async function parseKubeconfigText(text: string): Promise<unknown> {
       // Not JSON after all: YAML flow style. The YAML parser reads it.
     }
   }
-  const { parse } = await import('yaml');
+  const yaml = await import('yaml');
+  // Bundled, yaml's CommonJS build comes as a default export; from source, as named exports.
+  const parse = (yaml.parse as typeof yaml.parse | undefined) ?? yaml.default.parse;
   return parse(text) as unknown;
 }
 

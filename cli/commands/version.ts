@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { connectionFlags } from '../flags.js';
+import { VERSION_FLAG_SPECS as S } from '../flag-specs.js';
 import { KubeCommand } from '../kube-command.js';
-import { CLIENT_VERSION } from '../version-info.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
+import { fetchServerVersion, versionText } from '../version-run.js';
 
 export default class Version extends KubeCommand {
   static override summary = "Print the client version and, when the cluster answers, the server's tsvirt version.";
@@ -13,32 +14,14 @@ export default class Version extends KubeCommand {
   ];
   static override flags = {
     ...connectionFlags,
-    client: Flags.boolean({ description: 'Print the client version only; do not contact the cluster.', default: false }),
-    output: Flags.option({ char: 'o', options: ['json', 'yaml'] as const, description: 'Output format.' })(),
+    client: Flags.boolean(S.client),
+    output: Flags.option(S.output)(),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Version);
-    const server = flags.client ? undefined : await this.serverVersion(flags);
-    if (flags.output !== undefined) {
-      const { toJson, toYaml } = await import('../printers/objects.js');
-      const doc = { clientVersion: { version: CLIENT_VERSION }, ...(server === undefined ? {} : { serverVersion: { version: server } }) };
-      this.out(flags.output === 'json' ? toJson(doc) : await toYaml(doc));
-      return;
-    }
-    this.out(`Client Version: ${CLIENT_VERSION}\n`);
-    if (server !== undefined) this.out(`Server Version: ${server}\n`);
-  }
-
-  private async serverVersion(flags: Parameters<KubeCommand['connect']>[0]): Promise<string | undefined> {
-    try {
-      const conn = await this.connect(flags);
-      const [{ getVmCrd }, { serverVersionFromCrd }] = await Promise.all([import('../../kube/lean-resources.js'), import('../version-info.js')]);
-      return serverVersionFromCrd(await getVmCrd(conn.client));
-    } catch (err) {
-      const { reportError } = await import('../errors.js');
-      this.note(`Server Version: not available (${reportError(err, false).lines[0] ?? 'unknown error'})`);
-      return undefined;
-    }
+    const server = flags.client ? {} : await fetchServerVersion(() => this.connect(flags));
+    if (server.note !== undefined) this.note(server.note);
+    this.out(await versionText(server.version, flags.output));
   }
 }

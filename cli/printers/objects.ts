@@ -35,7 +35,9 @@ export function toJson(u: unknown): string {
 
 /** YAML as kubectl prints it; the yaml library is loaded only when YAML is asked for. */
 export async function toYaml(u: unknown): Promise<string> {
-  const { stringify } = await import('yaml');
+  const yaml = await import('yaml');
+  // Bundled, yaml's CommonJS build comes as a default export; from source, as named exports.
+  const stringify = (yaml.stringify as typeof yaml.stringify | undefined) ?? yaml.default.stringify;
   // YAML 1.1, as go-yaml: strings that 1.1 would read as timestamps or booleans get quoted.
   return stringify(sortKeys(u), { version: '1.1', indentSeq: false, lineWidth: 0 });
 }
