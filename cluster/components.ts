@@ -36,6 +36,9 @@ export function handlerCommand(info: ClusterInfo, node: NodeInfo): Command {
       `--libvirt-uri=${node.libvirtUri}`,
       `--run-dir=${node.handlerRunDir}`,
       '--metrics-port=0',
+      // A private libvirtd's logs are not in /var/log/libvirt/qemu; without them a guest's own
+      // power-off would read as Failed.
+      ...(node.libvirtLogDir === undefined ? [] : [`--libvirt-log-dir=${node.libvirtLogDir}`]),
     ],
   };
 }

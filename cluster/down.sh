@@ -24,3 +24,8 @@ if [[ -d "$state/pids" ]]; then
     rm -f "$f"
   done
 fi
+# Private libvirtds of --libvirt nodes (and their QEMUs): stopping one that is not running does nothing.
+for d in "$state"/libvirt/*/; do
+  [[ -d "$d" ]] && cluster/libvirtd.sh stop "${d%/}"
+done
+exit 0

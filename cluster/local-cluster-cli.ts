@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { syncComponents } from './components.js';
 import {
+  PRIVATE_LIBVIRT,
   REPO_ROOT,
   clusterStatus,
   isClusterUp,
@@ -15,7 +16,8 @@ import {
 } from './local-cluster.js';
 
 const USAGE = `usage: local-cluster <command> [flags]
-  up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE=URI]...
+  up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE[=URI]]...
+          --libvirt NODE (no URI): NODE gets a real private libvirtd started with the cluster (needs root)
   down    [--state-dir D] [--strict]   --strict: exit 1 when stray processes had to be killed
   status  [--state-dir D]
   sync    [--state-dir D]     (re)start virt-controller and one virt-handler per node
@@ -51,8 +53,9 @@ function parseLibvirt(pairs: readonly string[]): Record<string, string> {
   const uris: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--libvirt wants NODE=URI, got ${pair}`);
-    uris[pair.slice(0, eq)] = pair.slice(eq + 1);
+    if (eq === 0 || pair === '') throw new UsageError(`--libvirt wants NODE or NODE=URI, got ${pair}`);
+    if (eq < 0) uris[pair] = PRIVATE_LIBVIRT;
+    else uris[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return uris;
 }

@@ -4,7 +4,7 @@
 // Everything the cluster is lives in <stateDir>/cluster.json, written as each process starts, so a
 // half-started cluster can still be stopped.
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYSTEM_NAMESPACE } from '../api/names.js';
@@ -19,6 +19,7 @@ import {
   type AdminAccess,
 } from './cluster-api.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { libvirtdLogDir, libvirtdUri, startLibvirtd, stopLibvirtd } from './libvirtd.js';
 import {
   DEFAULT_NODE_RESOURCES,
   apiserverCommand,
@@ -59,6 +60,8 @@ import {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 export const DEFAULT_LIBVIRT_URI = 'test:///default';
+/** The libvirt "URI" that asks for a private libvirtd started with the cluster under <stateDir>/libvirt/<node>. */
+export const PRIVATE_LIBVIRT = 'private';
 const CLUSTER_JSON_VERSION = 1;
 
 export type ClusterOptions = Readonly<{
@@ -72,7 +75,10 @@ export type ClusterOptions = Readonly<{
   /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/crds. */
   crdDir?: string;
   nodeResources?: NodeResources;
-  /** libvirt URI per node for virt-handler (sync.sh); nodes not named use test:///default. */
+  /**
+   * libvirt URI per node for virt-handler (sync.sh); nodes not named use test:///default.
+   * PRIVATE_LIBVIRT starts a real libvirtd for that node (cluster/libvirtd.ts), stopped with the cluster.
+   */
   libvirtUris?: Readonly<Record<string, string>>;
   /** How long each process may take to become healthy. Default 60 s. */
   startTimeoutMs?: number;
@@ -86,6 +92,10 @@ export type NodeInfo = Readonly<{
   stateDir: string;
   handlerRunDir: string;
   libvirtUri: string;
+  /** State folder of the node's private libvirtd, when the cluster started one. */
+  libvirtDir?: string;
+  /** Where that libvirtd writes `<domain>.log` (the handler's --libvirt-log-dir). */
+  libvirtLogDir?: string;
 }>;
 
 export type ClusterInfo = {
@@ -134,6 +144,7 @@ async function clearState(paths: StatePaths): Promise<void> {
     paths.kubeconfigs,
     paths.haproxyConfig,
     paths.nodes,
+    libvirtRoot(paths),
   ];
   await Promise.all(ours.map((p) => rm(p, { recursive: true, force: true })));
   await Promise.all([paths.logs, paths.pids, paths.kubeconfigs, paths.nodes].map((p) => mkdir(p, { recursive: true })));
@@ -299,15 +310,50 @@ function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repo
     kubectl: join(resolve(opts.binDir), 'kubectl'),
     ha: opts.ha === true,
     ports,
-    nodes: names.map((name) => ({
-      name,
-      ...nodePaths(paths, name),
-      libvirtUri: opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI,
-    })),
+    nodes: names.map((name) => nodeInfo(paths, name, opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI)),
     processes: [],
     components: [],
     startedAt: new Date().toISOString(),
   };
+}
+
+const libvirtRoot = (paths: StatePaths): string => join(paths.root, 'libvirt');
+
+function nodeInfo(paths: StatePaths, name: string, uri: string): NodeInfo {
+  if (uri !== PRIVATE_LIBVIRT) return { name, ...nodePaths(paths, name), libvirtUri: uri };
+  const libvirtDir = join(libvirtRoot(paths), name);
+  return {
+    name,
+    ...nodePaths(paths, name),
+    libvirtUri: libvirtdUri(libvirtDir),
+    libvirtDir,
+    libvirtLogDir: libvirtdLogDir(libvirtDir),
+  };
+}
+
+/**
+ * Starts the private libvirtds. QEMU runs as libvirt-qemu and binds each VMI's serial socket under
+ * the handler's run folder, so every folder from the state folder down to it must be passable
+ * (a test's state folder comes from mkdtemp, 0700).
+ */
+async function startPrivateLibvirtds(info: ClusterInfo, log: (line: string) => void): Promise<void> {
+  for (const node of info.nodes) {
+    if (node.libvirtDir === undefined) continue;
+    for (let dir = node.handlerRunDir; dir.startsWith(info.stateDir); dir = dirname(dir)) await chmod(dir, 0o711);
+    await startLibvirtd(node.libvirtDir);
+    log(`libvirtd for ${node.name} ready at ${node.libvirtUri}`);
+  }
+}
+
+async function stopPrivateLibvirtds(info: ClusterInfo): Promise<Array<{ name: string; outcome: StopOutcome }>> {
+  const stopped: Array<{ name: string; outcome: StopOutcome }> = [];
+  for (const node of info.nodes) {
+    if (node.libvirtDir === undefined || !existsSync(node.libvirtDir)) continue;
+    const ran = existsSync(join(node.libvirtDir, 'libvirtd.pid')) || existsSync(join(node.libvirtDir, 'virtlogd.pid'));
+    await stopLibvirtd(node.libvirtDir);
+    stopped.push({ name: `libvirtd-${node.name}`, outcome: ran ? 'stopped' : 'not running' });
+  }
+  return stopped;
 }
 
 async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launcher): Promise<void> {
@@ -325,7 +371,8 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
   await startApiServers(launcher, layout, access);
   log(`kube-apiserver ready at ${info.server}`);
   const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
-  const [crdCount] = await Promise.all([
+  const [, crdCount] = await Promise.all([
+    startPrivateLibvirtds(info, log),
     applyManifests(access, crdDir),
     startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
     waitSchedulingReady(launcher, info, access, controllers),
@@ -442,6 +489,8 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
         ...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'),
       );
   }
+  // Last: a domain's QEMU belongs to libvirtd, not to a launcher, and goes with it.
+  stopped.push(...(await stopPrivateLibvirtds(info)));
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
   return { stopped, strays };

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# cluster/up.sh [--nodes N] [--ha] [--libvirt NODE=URI]...
+# cluster/up.sh [--nodes N] [--ha] [--libvirt [NODE[=URI]]]...
+#   --libvirt           node-1 runs real VMs: a private libvirtd (+ virtlogd) started with the cluster
+#                       under .cluster/libvirt/node-1 (cluster/libvirtd.sh; needs root), QEMU under TCG
+#                       when KVM is not usable; down.sh stops it and its VMs
+#   --libvirt NODE      the same for NODE;  --libvirt NODE=URI  NODE's handler uses an existing libvirtd
 # Starts a vanilla Kubernetes control plane as local processes (the seed's `vagrant up`, without a
 # VM): etcd, kube-apiserver, kube-controller-manager, kube-scheduler and one node agent per node.
 # State lives in .cluster/ (or $TSVIRT_CLUSTER_DIR). Running it on a running cluster changes nothing.
@@ -21,7 +25,13 @@ bundles_stale() {
 
 bin="$(cluster/controlplane/build.sh | tail -n 1)"
 if bundles_stale; then npm run --silent build; fi
-node_modules/.bin/node dist/local-cluster.js up --state-dir "$state" --bin-dir "$bin" "$@"
+# A bare --libvirt (last, or followed by another flag) means node-1.
+args=()
+while (($#)); do
+  if [[ "$1" == --libvirt && ($# -eq 1 || "${2:-}" == -*) ]]; then args+=(--libvirt=node-1); else args+=("$1"); fi
+  shift
+done
+node_modules/.bin/node dist/local-cluster.js up --state-dir "$state" --bin-dir "$bin" "${args[@]}"
 
 cat <<USAGE
 Next:
