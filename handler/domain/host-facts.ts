@@ -31,6 +31,15 @@ export function serialSocketPath(host: Pick<HostFacts, 'runDir'>, namespace: str
   return `${vmiRunDir(host, namespace, name)}/serial.sock`;
 }
 
+/**
+ * Everything the guest wrote to its serial console since QEMU started (QEMU's chardev log, truncated
+ * at each start): output written while nobody is connected to the socket is not lost, and users and
+ * tests can read a boot log (KubeVirt's guest-console-log plays the same part).
+ */
+export function serialLogPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string): string {
+  return `${vmiRunDir(host, namespace, name)}/serial.log`;
+}
+
 export function emptyDiskPath(
   host: Pick<HostFacts, 'runDir'>,
   namespace: string,

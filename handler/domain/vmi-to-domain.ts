@@ -15,7 +15,7 @@ import type {
   VirtualMachineInstance,
   Volume,
 } from '../../api/types.js';
-import { type HostFacts, domainName, emptyDiskPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { type HostFacts, domainName, emptyDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
 import { parseQuantity } from './quantity.js';
 import { el, renderXml, type XmlElement } from './xml.js';
 
@@ -288,15 +288,15 @@ function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<N
   );
 }
 
-function consoleElements(socket: string): ReadonlyArray<XmlElement> {
+function consoleElements(socket: string, logFile: string): ReadonlyArray<XmlElement> {
+  // The console is serial port 0 again; libvirt wants both descriptions to match, log included.
+  const source = (): ReadonlyArray<XmlElement> => [
+    el('source', { mode: 'bind', path: socket }),
+    el('log', { file: logFile, append: 'off' }),
+  ];
   return [
-    el('serial', { type: 'unix' }, el('source', { mode: 'bind', path: socket }), el('target', { port: 0 })),
-    el(
-      'console',
-      { type: 'unix' },
-      el('source', { mode: 'bind', path: socket }),
-      el('target', { type: 'serial', port: 0 }),
-    ),
+    el('serial', { type: 'unix' }, ...source(), el('target', { port: 0 })),
+    el('console', { type: 'unix' }, ...source(), el('target', { type: 'serial', port: 0 })),
   ];
 }
 
@@ -347,7 +347,7 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
       host.emulator === undefined ? undefined : el('emulator', {}, host.emulator),
       ...disks.map((d) => d.element),
       ...interfaces,
-      ...consoleElements(socket),
+      ...consoleElements(socket, serialLogPath(host, id.namespace, id.name)),
       el('memballoon', { model: 'none' }),
     ),
   );
