@@ -53,25 +53,26 @@ mount -t devtmpfs dev /dev
 for m in /lib/modules/*.ko; do insmod "$m"; done
 acpid -c /etc/acpi -a /etc/acpid.conf -l /var/log/acpid.log
 echo "TSVIRT-GUEST-READY $(uname -r)"
-export ENV=/etc/shinit
-exec setsid cttyhack sh
+trap 'sync; poweroff -f' USR1 USR2
+trap 'sync; reboot -f' TERM
+# The console shell is a child that comes back when it ends (exit, Ctrl-D from a console client):
+# were it PID 1, its end would panic the kernel. `wait` returns at once on a trapped signal, so
+# busybox's plain poweroff/reboot (signals to PID 1) work while a shell runs.
+while :; do
+  setsid cttyhack sh &
+  wait $!
+done
 INIT
   chmod 0755 "$1/init"
 }
 
-# /init execs the console shell, so that shell is PID 1 and not busybox init: busybox's plain
-# poweroff, reboot and halt only signal PID 1, so the shell traps those signals (it reads $ENV).
+# PID 1 is /init (a shell), not busybox init: busybox's plain poweroff, reboot and halt only signal
+# PID 1, so /init traps those signals.
 write_power_scripts() { # dest
   mkdir -p "$1/etc/acpi" "$1/var/log"
   printf 'PWRF power.sh\nPWRB power.sh\n' >"$1/etc/acpid.conf"
   printf '#!/bin/sh\nsync\npoweroff -f\n' >"$1/etc/acpi/power.sh"
   chmod 0755 "$1/etc/acpi/power.sh"
-  cat >"$1/etc/shinit" <<'SHINIT'
-if [ "$$" = 1 ]; then
-  trap 'sync; poweroff -f' USR1 USR2
-  trap 'sync; reboot -f' TERM
-fi
-SHINIT
 }
 
 build_guest() { # out kernel-package=version release busybox-version
