@@ -5,8 +5,8 @@
 import { VM_PLURAL } from '../api/names.js';
 import type { VirtualMachine, VirtualMachineInstance } from '../api/types.js';
 import { renderObjects } from './printers/objects.js';
-import { vmiTable, vmTable, type RowOptions } from './printers/vm-rows.js';
-import { style } from './style.js';
+import { vmiTable, vmTable, withPaint, type RowOptions } from './printers/vm-rows.js';
+import { loadStyle } from './style.js';
 import type { Fetched, GetRequest } from './fetch-objects.js';
 
 export { fetchObjects, type Fetched, type GetRequest } from './fetch-objects.js';
@@ -26,6 +26,6 @@ export async function renderFetched(req: GetRequest, fetched: Fetched, now: numb
     const where = req.list.allNamespaces === true ? '' : ` in ${req.list.namespace} namespace`;
     return { stdout: '', stderr: `No resources found${where}.\n` };
   }
-  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now, paint: style };
+  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now, ...withPaint(await loadStyle()) };
   return { stdout: req.resource === VM_PLURAL ? vmTable(fetched.vms, fetched.vmis, opts) : vmiTable(fetched.vmis, opts), stderr: '' };
 }

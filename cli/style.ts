@@ -1,8 +1,9 @@
 /**
  * The one chalk instance of the CLI (STYLE.md §5). Colour only when stdout is a terminal, never
  * with NO_COLOR set (no-color.org) or TERM=dumb, so piped output and CI logs stay plain text.
+ * chalk is loaded only when colour is on: scripts and pipes never pay for it.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 
 export type ColorEnv = Readonly<Record<string, string | undefined>>;
 
@@ -14,7 +15,17 @@ export function colorLevel(isTTY: boolean | undefined, env: ColorEnv): 0 | 1 {
   return 1;
 }
 
-export const style: ChalkInstance = new Chalk({ level: colorLevel(process.stdout.isTTY, process.env) });
+let instance: ChalkInstance | undefined;
+
+/** The chalk instance when stdout gets colour, else undefined (print plain). */
+export async function loadStyle(): Promise<ChalkInstance | undefined> {
+  if (colorLevel(process.stdout.isTTY, process.env) === 0) return undefined;
+  if (instance === undefined) {
+    const { Chalk } = await import('chalk');
+    instance = new Chalk({ level: 1 });
+  }
+  return instance;
+}
 
 /** Whether progress may be drawn on stderr: a terminal, not dumb, not CI. */
 export function progressAllowed(isTTY: boolean | undefined, env: ColorEnv): boolean {
@@ -24,7 +35,7 @@ export function progressAllowed(isTTY: boolean | undefined, env: ColorEnv): bool
 type Paint = (s: string) => string;
 
 /** The colour of a VM status (PrintableStatus) or VMI phase (VmiPhase): green running, red failed, yellow in between. */
-export function statusPaint(status: string, c: ChalkInstance = style): Paint {
+export function statusPaint(status: string, c: ChalkInstance): Paint {
   switch (status) {
     case 'Running':
       return c.green;

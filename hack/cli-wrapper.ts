@@ -33,8 +33,9 @@ done
 exec "\${self%/*}/kubectl-virt" __complete "$@"
 `;
 
-// ESM bundles of CommonJS dependencies need a require() of their own.
-const BANNER = ["import { createRequire as __tsvirtCreateRequire } from 'node:module';", 'const require = __tsvirtCreateRequire(import.meta.url);'].join('\n');
+// ESM bundles of CommonJS dependencies need a require() of their own. getBuiltinModule, not an
+// import: an ESM import of a builtin builds a facade of all its exports, in every chunk's start-up.
+const BANNER = "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
 
 /**
  * Builds <out>/cli/ (main.js, commands.js and shared chunks) and the two executables in <out>/bin/.

@@ -9,11 +9,11 @@ import type { LeanClient } from '../../kube/lean-client.js';
 import { isGone } from '../../kube/errors.js';
 import { listVmis, listVms, watchTsvirt, type ListOptions } from '../../kube/lean-resources.js';
 import { formatTable } from '../printers/table.js';
-import { vmHeaders, vmiHeaders, vmiRow, vmRow, type RowOptions } from '../printers/vm-rows.js';
+import { vmHeaders, vmiHeaders, vmiRow, vmRow, withPaint, type RowOptions } from '../printers/vm-rows.js';
 import type { GetRequest } from '../get-objects.js';
 import { affectedKey, applyEvent, keyOf, type LiveEvent, type LiveState } from './state.js';
 import type { Resource } from '../targets.js';
-import { style } from '../style.js';
+import { loadStyle } from '../style.js';
 
 export interface LiveSource {
   readonly state: LiveState;
@@ -63,7 +63,7 @@ export function rowLines(resource: Resource, state: LiveState, key: string, opts
 }
 
 export async function followChanges(client: LeanClient, req: GetRequest, write: (text: string) => void, signal: AbortSignal = new AbortController().signal): Promise<void> {
-  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now: Date.now(), paint: style };
+  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now: Date.now(), ...withPaint(await loadStyle()) };
   const { renderFetched } = await import('../get-objects.js');
   let src = await listForLive(client, req.resource, req.list);
   const printed = new Map<string, string>();

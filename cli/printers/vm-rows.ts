@@ -20,6 +20,9 @@ export interface RowOptions {
 
 const NONE = '<none>';
 
+/** `{ paint }` when there is a chalk instance, `{}` when output is plain. */
+export const withPaint = (c: ChalkInstance | undefined): Pick<RowOptions, 'paint'> => (c === undefined ? {} : { paint: c });
+
 function withScope(opts: RowOptions, namespace: string | undefined, cells: Row, wideCells: Row): Row {
   const scoped = opts.allNamespaces ? [namespace ?? '', ...cells] : [...cells];
   return opts.wide ? [...scoped, ...wideCells] : scoped;
