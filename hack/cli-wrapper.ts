@@ -5,6 +5,8 @@
 // parses the API client, `list` never parses ink. `kubectl_complete-virt` beside it is what
 // kubectl's own shell completion runs to complete `kubectl virt <TAB>` (VM names included).
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 
 const WRAPPER = `#!/bin/sh
@@ -71,4 +73,23 @@ export async function buildCli(out = 'dist'): Promise<void> {
   await writeFile(`${out}/bin/kubectl_complete-virt`, COMPLETE);
   await chmod(`${out}/bin/kubectl-virt`, 0o755);
   await chmod(`${out}/bin/kubectl_complete-virt`, 0o755);
+  await packCli(out);
+}
+
+/**
+ * The krew package: <out>/kubectl-virt-<version>.tar.gz (bin/ and cli/, without source maps) and
+ * <out>/krew/virt.yaml, cli/krew/virt.yaml with the version and the archive's sha256 filled in.
+ */
+export async function packCli(out = 'dist'): Promise<{ archive: string; manifest: string }> {
+  const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+  const version = `v${pkg.version}`;
+  const archive = `${out}/kubectl-virt-${version}.tar.gz`;
+  // Fixed owner and mtime, so the same build gives the same archive and sha256.
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--exclude=*.map', '-czf', archive, '-C', out, 'bin/kubectl-virt', 'bin/kubectl_complete-virt', 'cli']);
+  const sha256 = createHash('sha256').update(await readFile(archive)).digest('hex');
+  const template = await readFile('cli/krew/virt.yaml', 'utf8');
+  await mkdir(`${out}/krew`, { recursive: true });
+  const manifest = `${out}/krew/virt.yaml`;
+  await writeFile(manifest, template.replaceAll('{{VERSION}}', version).replaceAll('{{SHA256}}', sha256));
+  return { archive, manifest };
 }
