@@ -33,5 +33,13 @@ export default {
       // jest ignores a project's testTimeout; this file sets it for tiers that wait on real processes.
       setupFilesAfterEnv: ['<rootDir>/test/harness/jest-timeout.ts'],
     },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/harness/jest-timeout.ts'],
+    },
   ],
 };
