@@ -272,6 +272,28 @@ describe('errors a user understands, with their exit codes', () => {
   });
 });
 
+describe('following changes', () => {
+  it('prints the table, then a line per change, without a terminal (watch and get --watch)', async () => {
+    ok(await virt('create -f -', vmYaml('followed')));
+    for (const command of ['watch', 'get vm --watch']) {
+      const child = spawn('kubectl', ['virt', ...command.split(' '), '-n', ns], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      try {
+        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Stopped/m.test(out)), { timeoutMs: 30_000, describe: `${command} to print the table` });
+        ok(await virt('start followed'));
+        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Running\s+True/m.test(out)), { timeoutMs: 60_000, describe: `${command} to print the Running line` });
+        ok(await virt('stop followed --wait --timeout 60s'));
+        await waitFor((seen) => (seen(out), out.trimEnd().split('\n').at(-1)?.match(/^followed\s+\S+\s+Stopped/) !== null), { timeoutMs: 30_000, describe: `${command} to print the Stopped line` });
+        expect(out.split('\n')[0]).toMatch(/^NAME\s+AGE\s+STATUS\s+READY\s+NODE\s+IP$/);
+        expect(out).not.toContain('\u001b[');
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+  });
+});
+
 describe('colour', () => {
   it('never colours output that is not a terminal', async () => {
     const r = ok(await sh(`NO_COLOR= FORCE_COLOR=1 kubectl virt list -n ${ns}`));
