@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The main job (README's first command): on a fresh Debian machine, as root, installs what is
+# missing, builds the tiny guest, starts a local cluster whose node-1 runs real VMs (a private
+# libvirtd, QEMU under TCG when KVM is not usable), deploys tsvirt from this tree, and boots
+# examples/vm-tiny-guest.yaml through `kubectl virt`. The VM is left running; the end of the output
+# says how to see its console, stop it and tear everything down. A second run changes nothing that
+# is already right (the cluster stays, the components are restarted from the current build, a
+# running VM keeps running).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="${TSVIRT_CLUSTER_DIR:-$repo/.cluster}"
+cd "$repo"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+[[ "$(id -u)" -eq 0 ]] || { echo "hack/run.sh needs root: it starts a privileged libvirtd for node-1" >&2; exit 1; }
+
+step "Installing what is missing (hack/install-deps.sh)"
+hack/install-deps.sh
+
+step "Building the tiny guest (test/e2e/guest/build.sh)"
+test/e2e/guest/build.sh >/dev/null
+
+step "Starting the cluster with a real libvirt node (cluster/up.sh --libvirt)"
+cluster/up.sh --libvirt >/dev/null
+uri="$(node_modules/.bin/node -e '
+  const n = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).nodes.find((x) => x.name === "node-1");
+  if (n === undefined || n.libvirtDir === undefined) process.exit(1);
+  console.log(n.libvirtUri);' "$state/cluster.json")" || {
+  echo "The cluster in $state runs node-1 on libvirt's test driver; run cluster/down.sh, then hack/run.sh again" >&2
+  exit 1
+}
+kubectl_dir="$(node_modules/.bin/node -p 'require("node:path").dirname(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).kubectl)' "$state/cluster.json")"
+run_dir="$(node_modules/.bin/node -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).nodes.find((x) => x.name === "node-1").handlerRunDir' "$state/cluster.json")"
+
+step "Deploying tsvirt from this tree (cluster/sync.sh)"
+eval "$(cluster/sync.sh)"
+export PATH="$repo/dist/bin:$kubectl_dir:$PATH"
+
+step "Creating and starting the VM (kubectl virt)"
+if kubectl get vm tiny-guest >/dev/null 2>&1; then
+  echo "VM tiny-guest exists already" >&2
+else
+  kubectl virt create -f examples/vm-tiny-guest.yaml
+fi
+if [[ "$(kubectl get vm tiny-guest -o jsonpath='{.status.printableStatus}')" == Running ]]; then
+  echo "VM tiny-guest is running already" >&2
+else
+  kubectl virt start tiny-guest --wait --timeout 120s
+fi
+kubectl virt list
+
+cat <<HINT
+
+tiny-guest is running on node-1 (QEMU under libvirt at $uri).
+Use this cluster from your shell:
+  export KUBECONFIG=$KUBECONFIG PATH=$repo/dist/bin:$kubectl_dir:\$PATH
+Its serial console:
+  cat $run_dir/default_tiny-guest/serial.log      everything the guest printed since it started
+  virsh -c '$uri' console default_tiny-guest
+                                                  interactive (from a terminal; Ctrl-] leaves it)
+Stop it (the guest gets the ACPI power button and powers itself off):
+  kubectl virt stop tiny-guest --wait
+Tear everything down (cluster, libvirtd, any VM left):
+  cluster/down.sh
+HINT
