@@ -50,17 +50,24 @@ else
 fi
 kubectl virt list
 
+socket="$run_dir/default_tiny-guest/serial.sock"
+command -v socat >/dev/null || socat_note="   (needs socat: apt-get install socat)"
+down="cluster/down.sh"
+[[ -z "${TSVIRT_CLUSTER_DIR:-}" ]] || down="TSVIRT_CLUSTER_DIR=$TSVIRT_CLUSTER_DIR cluster/down.sh"
+
 cat <<HINT
 
 tiny-guest is running on node-1 (QEMU under libvirt at $uri).
 Use this cluster from your shell:
   export KUBECONFIG=$KUBECONFIG PATH=$repo/dist/bin:$kubectl_dir:\$PATH
-Its serial console:
-  cat $run_dir/default_tiny-guest/serial.log      everything the guest printed since it started
-  virsh -c '$uri' console default_tiny-guest
-                                                  interactive (from a terminal; Ctrl-] leaves it)
+Its serial console (the marker line TSVIRT-GUEST-READY, then a root shell):
+  cat $run_dir/default_tiny-guest/serial.log
+      everything the guest printed since it started (QEMU logs the console there)
+  socat -,raw,echo=0,escape=0x1d UNIX-CONNECT:$socket
+      interactive; press Enter for a prompt, Ctrl-] to leave${socat_note:-}
+  (virsh console does not work here: libvirt serves only PTY consoles that way)
 Stop it (the guest gets the ACPI power button and powers itself off):
   kubectl virt stop tiny-guest --wait
 Tear everything down (cluster, libvirtd, any VM left):
-  cluster/down.sh
+  $down
 HINT
