@@ -11,7 +11,7 @@
 // Prints the medians and writes bench/results/cli.json. Everything it starts it stops.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { API_VERSION, VM_KIND } from '../../api/names.js';
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     const env = { ...process.env, HOME: home, KUBECONFIG: info.kubeconfig, PATH: [binDir, dirname(info.kubectl), process.env['PATH'] ?? ''].join(delimiter) };
     await run(info.kubectl, [`--kubeconfig=${info.kubeconfig}`, 'create', 'namespace', 'bench']);
     await run(info.kubectl, [`--kubeconfig=${info.kubeconfig}`, 'create', '-n', 'bench', '-f', '-'], vmList(VMS));
+    const loadBefore = loadavg()[0] ?? 0;
     const results = measure(
       [
         { name: 'list', ours: ['kubectl', 'virt', 'list', '-n', 'bench'], theirs: ['kubectl', 'get', 'vms', '-n', 'bench'] },
@@ -113,12 +114,13 @@ async function main(): Promise<void> {
       Object.entries(results).map(([name, r]) => {
         const ours = median(r.oursMs);
         const theirs = median(r.theirsMs);
-        return [name, { oursMedianMs: round(ours), kubectlMedianMs: round(theirs), ratio: round((ours / theirs) * 100) / 100, oursMs: r.oursMs.map(round), kubectlMs: r.theirsMs.map(round) }];
+        return [name, { oursMedianMs: round(ours), kubectlMedianMs: round(theirs), ratio: Number((ours / theirs).toFixed(2)), oursMs: r.oursMs.map(round), kubectlMs: r.theirsMs.map(round) }];
       }),
     );
     const report = {
       measuredAt: new Date().toISOString(),
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+      // Other work on the machine slows Node's start more than kubectl's: read ratios with it.
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) } },
       runs: RUNS,
       vms: VMS,
       commands: { list: 'kubectl virt list -n bench vs kubectl get vms -n bench', versionClient: 'kubectl virt version --client vs kubectl version --client' },
