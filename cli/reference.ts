@@ -97,6 +97,15 @@ Every command takes kubectl's connection flags (\`--kubeconfig\`, \`KUBECONFIG\`
 \`--request-timeout\`); data goes to stdout, progress and warnings to stderr; colour only on a terminal
 and never with \`NO_COLOR\` or \`TERM=dumb\`.
 
+## Start-up
+
+\`kubectl virt list\`, \`get\` and \`version\` answer without loading oclif: they parse their flags with
+\`node:util\` from the same flag specs (\`cli/flag-specs.ts\`), read the kubeconfig and talk to the API
+server with a small client over \`node:https\` (\`kube/lean-client.ts\`, no \`@kubernetes/client-node\`),
+and send the request before the printers load. Every other command, and \`--help\`, runs through
+oclif. \`TSVIRT_STARTUP_TRACE=1\` prints, on stderr, the milliseconds each step took since the
+process started. \`bench/cli/startup.ts\` compares \`list\` and \`version --client\` with kubectl.
+
 ## Exit codes
 
 \`\`\`
