@@ -22,6 +22,7 @@ import {
 } from '@kubernetes/client-node';
 import type { LoadedKubeConfig } from './config.js';
 import { KubeApiError, apiErrorFromStatus, toApiError } from './errors.js';
+import { KeepAliveAuthentication } from './keep-alive.js';
 
 /** HTTP methods kube/ sends. */
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -106,6 +107,11 @@ export interface KubeClients {
    * Throws {@link KubeApiError} when the answer is not 200. The caller ends it through `signal`.
    */
   stream(req: RawRequest): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Closes the keep-alive connections every client here shares (requests in flight finish first).
+   * Idle connections never keep a process alive; this is for tidy shutdowns and tests.
+   */
+  close(): Promise<void>;
 }
 
 function of<T>(value: T): Observable<T> {
@@ -186,6 +192,8 @@ class Clients implements KubeClients {
   readonly server: string;
   readonly namespace: string;
   private readonly configuration: Configuration;
+  // One connection pool for the generated clients, request() and stream() (see keep-alive.ts).
+  private readonly auth: KeepAliveAuthentication;
   private readonly apis = new Map<string, unknown>();
 
   constructor(
@@ -195,11 +203,12 @@ class Clients implements KubeClients {
     this.kubeConfig = loaded.kubeConfig;
     this.server = loaded.server.replace(/\/+$/, '');
     this.namespace = loaded.namespace;
+    this.auth = new KeepAliveAuthentication(this.kubeConfig);
     const middleware = [userAgentMiddleware(opts.userAgent ?? 'tsvirt')];
     if (opts.onWrite !== undefined) middleware.push(countingMiddleware(opts.onWrite));
     this.configuration = createConfiguration({
       baseServer: new ServerConfiguration(this.server, {}),
-      authMethods: { default: this.kubeConfig },
+      authMethods: { default: this.auth },
       middleware,
     });
   }
@@ -238,7 +247,7 @@ class Clients implements KubeClients {
     }
     const signal = requestSignal(req, withTimeout);
     if (signal !== undefined) ctx.setSignal(signal);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
+    await this.auth.applySecurityAuthentication(ctx);
     let response: ResponseContext;
     try {
       response = await this.configuration.httpApi.send(ctx).toPromise();
@@ -275,6 +284,10 @@ class Clients implements KubeClients {
     const body = response.body.stream();
     if (body === null) throw new KubeApiError(apiErrorFromStatus(500, 'The API server sent no body'));
     return body;
+  }
+
+  close(): Promise<void> {
+    return this.auth.close();
   }
 }
 
