@@ -7,7 +7,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 
 const WRAPPER = `#!/bin/sh
 # kubectl runs this file for \`kubectl virt ...\`. It runs the CLI bundle on the Node 24 that tsvirt
@@ -45,10 +45,14 @@ const BANNER = "const require = process.getBuiltinModule('node:module').createRe
  */
 export async function buildCli(out = 'dist'): Promise<void> {
   const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
-  await rm(`${out}/cli`, { recursive: true, force: true });
+  // Built beside, then swapped in with renames: several sessions build into one tree while others
+  // run kubectl-virt, and an `rm` before a slow build left them without a CLI for a second.
+  const fresh = `${out}/.cli-${process.pid}`;
+  const stale = `${out}/.cli-old-${process.pid}`;
+  await rm(fresh, { recursive: true, force: true });
   await build({
     entryPoints: ['cli/main.ts', 'cli/commands.ts'],
-    outdir: `${out}/cli`,
+    outdir: fresh,
     bundle: true,
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -66,14 +70,25 @@ export async function buildCli(out = 'dist'): Promise<void> {
     external: ['typescript', 'react-devtools-core'],
     logLevel: 'warning',
   });
-  await mkdir(`${out}/bin`, { recursive: true });
   // The folder must say its .js files are ESM: dist/ has hack/build.ts's package.json, others need one.
-  await writeFile(`${out}/cli/package.json`, '{ "type": "module" }\n');
-  await writeFile(`${out}/bin/kubectl-virt`, WRAPPER);
-  await writeFile(`${out}/bin/kubectl_complete-virt`, COMPLETE);
-  await chmod(`${out}/bin/kubectl-virt`, 0o755);
-  await chmod(`${out}/bin/kubectl_complete-virt`, 0o755);
+  await writeFile(`${fresh}/package.json`, '{ "type": "module" }\n');
+  await rename(`${out}/cli`, stale).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(fresh, `${out}/cli`);
+  await rm(stale, { recursive: true, force: true });
+  await mkdir(`${out}/bin`, { recursive: true });
+  await writeExecutable(`${out}/bin/kubectl-virt`, WRAPPER);
+  await writeExecutable(`${out}/bin/kubectl_complete-virt`, COMPLETE);
   await packCli(out);
+}
+
+/** Writes a script beside its place and renames it there, so no one runs a half-written file. */
+async function writeExecutable(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}`;
+  await writeFile(tmp, text);
+  await chmod(tmp, 0o755);
+  await rename(tmp, path);
 }
 
 /**
@@ -84,12 +99,15 @@ export async function packCli(out = 'dist'): Promise<{ archive: string; manifest
   const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
   const version = `v${pkg.version}`;
   const archive = `${out}/kubectl-virt-${version}.tar.gz`;
+  const partial = `${archive}.${process.pid}`;
   // Fixed owner and mtime, so the same build gives the same archive and sha256.
-  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--exclude=*.map', '-czf', archive, '-C', out, 'bin/kubectl-virt', 'bin/kubectl_complete-virt', 'cli']);
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--exclude=*.map', '-czf', partial, '-C', out, 'bin/kubectl-virt', 'bin/kubectl_complete-virt', 'cli']);
+  await rename(partial, archive);
   const sha256 = createHash('sha256').update(await readFile(archive)).digest('hex');
   const template = await readFile('cli/krew/virt.yaml', 'utf8');
   await mkdir(`${out}/krew`, { recursive: true });
   const manifest = `${out}/krew/virt.yaml`;
-  await writeFile(manifest, template.replaceAll('{{VERSION}}', version).replaceAll('{{SHA256}}', sha256));
+  await writeFile(`${manifest}.${process.pid}`, template.replaceAll('{{VERSION}}', version).replaceAll('{{SHA256}}', sha256));
+  await rename(`${manifest}.${process.pid}`, manifest);
   return { archive, manifest };
 }
