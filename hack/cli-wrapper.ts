@@ -72,15 +72,29 @@ export async function buildCli(out = 'dist'): Promise<void> {
   });
   // The folder must say its .js files are ESM: dist/ has hack/build.ts's package.json, others need one.
   await writeFile(`${fresh}/package.json`, '{ "type": "module" }\n');
-  await rename(`${out}/cli`, stale).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
-  await rename(fresh, `${out}/cli`);
-  await rm(stale, { recursive: true, force: true });
+  await swapIn(fresh, `${out}/cli`, stale);
   await mkdir(`${out}/bin`, { recursive: true });
   await writeExecutable(`${out}/bin/kubectl-virt`, WRAPPER);
   await writeExecutable(`${out}/bin/kubectl_complete-virt`, COMPLETE);
   await packCli(out);
+}
+
+/** Moves `dir` away to `stale` and `fresh` into its place; retried when another build got between. */
+async function swapIn(fresh: string, dir: string, stale: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    await rm(stale, { recursive: true, force: true });
+    await rename(dir, stale).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    try {
+      await rename(fresh, dir);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== 'ENOTEMPTY' && code !== 'EEXIST')) throw err;
+    }
+  }
+  await rm(stale, { recursive: true, force: true });
 }
 
 /** Writes a script beside its place and renames it there, so no one runs a half-written file. */
