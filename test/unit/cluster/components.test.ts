@@ -32,6 +32,31 @@ describe('plannedComponents', () => {
     expect(skipped).toEqual([]);
   });
 
+  it('gives the handler of a node with a private libvirtd its URI and log folder', () => {
+    const withLibvirtd = {
+      ...info,
+      nodes: [
+        {
+          name: 'node-1',
+          kubeconfig: '',
+          stateDir: '/s/nodes/node-1',
+          handlerRunDir: '/s/nodes/node-1/handler',
+          libvirtUri: 'qemu:///system?socket=/s/libvirt/node-1/sock/libvirt-sock',
+          libvirtDir: '/s/libvirt/node-1',
+          libvirtLogDir: '/s/libvirt/node-1/log/qemu',
+        },
+      ],
+    } as unknown as ClusterInfo;
+    const [, handler] = plannedComponents(withLibvirtd, () => true).commands;
+    expect(handler?.args).toEqual(
+      expect.arrayContaining([
+        '--libvirt-uri=qemu:///system?socket=/s/libvirt/node-1/sock/libvirt-sock',
+        '--libvirt-log-dir=/s/libvirt/node-1/log/qemu',
+      ]),
+    );
+    expect(plannedComponents(info, () => true).commands[1]?.args.join(' ')).not.toContain('--libvirt-log-dir');
+  });
+
   it('skips a component whose bundle is not built yet, and says so', () => {
     const { commands, skipped } = plannedComponents(info, (name) => name === 'virt-controller');
     expect(commands.map((c) => c.name)).toEqual(['virt-controller']);
