@@ -93,3 +93,7 @@ export const COMPONENTS = {
 /** The namespace tsvirt's own components and Leases live in. */
 export const SYSTEM_NAMESPACE = 'tsvirt-system';
 export const CONTROLLER_LEASE_NAME = 'virt-controller';
+
+/** tsvirt's release, stamped on the CRDs as `app.kubernetes.io/version` (`kubectl virt version` reads it). */
+export const RELEASE_VERSION = 'v0.1.0';
+export const VERSION_LABEL = 'app.kubernetes.io/version';

@@ -1,5 +1,5 @@
 /** The CustomResourceDefinition envelope both tsvirt CRDs share. */
-import { GROUP, VERSION } from '../names.js';
+import { GROUP, RELEASE_VERSION, VERSION, VERSION_LABEL } from '../names.js';
 import { type JSONSchemaProps, str, tsOverride } from './json-schema.js';
 
 export interface PrinterColumn {
@@ -13,7 +13,7 @@ export interface PrinterColumn {
 export interface CustomResourceDefinition {
   readonly apiVersion: 'apiextensions.k8s.io/v1';
   readonly kind: 'CustomResourceDefinition';
-  readonly metadata: { readonly name: string };
+  readonly metadata: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
   readonly spec: {
     readonly group: string;
     readonly names: {
@@ -62,7 +62,7 @@ export function customResourceDefinition(
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${names.plural}.${GROUP}` },
+    metadata: { name: `${names.plural}.${GROUP}`, labels: { [VERSION_LABEL]: RELEASE_VERSION } },
     spec: {
       group: GROUP,
       names: { ...names, listKind: `${names.kind}List`, categories: ['all'] },
