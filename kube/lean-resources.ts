@@ -109,7 +109,7 @@ export async function createVm(client: LeanClient, namespace: string, vm: unknow
   return client.request({
     method: 'POST',
     path: tsvirtPath(VM_PLURAL, { namespace }),
-    query: { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: 'kubectl-virt' },
+    query: { dryRun: dryRun === 'server' ? 'All' : undefined, fieldManager: 'kubectl-virt', fieldValidation: 'Strict' },
     body: vm,
   });
 }
