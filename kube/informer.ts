@@ -46,6 +46,18 @@ export function applyWatchEvent<T extends KubeObject>(cache: ReadonlyMap<string,
   }
 }
 
+/**
+ * The object without metadata.managedFields, as controller-runtime caches it: the server-side-apply
+ * bookkeeping is often the largest part of an object and nothing here reads it from the cache
+ * (an update that omits managedFields leaves the server's copy as it is). Pure; the input is not changed.
+ */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (meta === undefined || !('managedFields' in meta)) return obj;
+  const { managedFields: _dropped, ...rest } = meta;
+  return { ...obj, metadata: rest };
+}
+
 /** The `metav1.Status` inside an ERROR watch event, as a throwable. */
 export class WatchErrorEvent extends Error {
   override readonly name = 'WatchErrorEvent';
@@ -243,7 +255,7 @@ export class Informer<T extends KubeObject> {
       signal: this.abort.signal,
     });
     this.relistCount += 1;
-    for (const change of relistDiff(this.cache, list.items)) this.apply(change);
+    for (const change of relistDiff(this.cache, list.items.map((o) => withoutManagedFields(o)))) this.apply(change);
     this.resourceVersion = list.resourceVersion;
     this.backoff.reset();
     if (!this.synced) {
@@ -280,7 +292,7 @@ export class Informer<T extends KubeObject> {
 
   private onEvent(event: WatchEvent): void {
     if (event.type === 'ERROR') throw new WatchErrorEvent((event.object ?? {}));
-    const obj = this.withKind(event.object as T);
+    const obj = this.withKind(withoutManagedFields(event.object as T));
     const change = applyWatchEvent(this.cache, { type: event.type, object: obj });
     if (change !== undefined) this.apply(change);
     const rv = obj.metadata?.resourceVersion;

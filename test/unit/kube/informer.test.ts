@@ -1,4 +1,4 @@
-import { applyWatchEvent, relistDiff } from '../../../kube/informer.js';
+import { applyWatchEvent, relistDiff, withoutManagedFields } from '../../../kube/informer.js';
 
 type Obj = { metadata: { namespace?: string; name: string; resourceVersion: string } };
 const obj = (name: string, rv: string, namespace = 'ns'): Obj => ({ metadata: { namespace, name, resourceVersion: rv } });
@@ -51,5 +51,28 @@ describe('applyWatchEvent', () => {
 
   it('ignores BOOKMARK events', () => {
     expect(applyWatchEvent(cacheOf(), { type: 'BOOKMARK', object: obj('', '9') })).toBeUndefined();
+  });
+});
+
+describe('withoutManagedFields', () => {
+  it('drops metadata.managedFields and keeps everything else, without changing the input', () => {
+    const full = {
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', resourceVersion: '7', labels: { a: 'b' }, managedFields: [{ manager: 'kubectl' }] },
+      spec: { nodeName: 'n1' },
+    };
+    expect(withoutManagedFields(full)).toEqual({
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', resourceVersion: '7', labels: { a: 'b' } },
+      spec: { nodeName: 'n1' },
+    });
+    expect(full.metadata.managedFields).toEqual([{ manager: 'kubectl' }]);
+  });
+
+  it('returns an object without managedFields (or without metadata) as it is', () => {
+    const plain = obj('a', '1');
+    expect(withoutManagedFields(plain)).toBe(plain);
+    const bare = { kind: 'X' };
+    expect(withoutManagedFields(bare)).toBe(bare);
   });
 });
