@@ -135,7 +135,9 @@ afterAll(async () => {
   await stopAllComponents();
   await deleteTestNamespace(ns);
   // The RBAC objects this file applied for real; the namespace and workloads were dry runs only.
-  await kubectl(['delete', '-f', manifestPath('rbac.yaml'), '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  await kubectl(['delete', '-f', manifestPath('rbac.yaml'), '--ignore-not-found', '--wait=false'], {
+    allowFailure: true,
+  });
   await rm(dir, { recursive: true, force: true });
 }, 90_000);
 
@@ -232,51 +234,47 @@ describe('manifests/', () => {
     expect((await answers(COMPONENTS.handler, no, ns)).filter(([, a]) => a !== 'no')).toEqual([]);
   });
 
-  it(
-    'run a VM to Running and stop it with components that hold only their ServiceAccount tokens',
-    async () => {
-      const node = clusterFromEnv().nodes[0] ?? 'node-1';
-      // The manifests' own args, with local paths: the launcher is this repository's bundle, the
-      // run dir is the one node-1's agent gives launchers, libvirt is the test driver.
-      const controller = await startComponent(COMPONENTS.controller, [
-        `--kubeconfig=${await serviceAccountKubeconfig(dir, COMPONENTS.controller)}`,
-        ...localArgs('virt-controller.yaml', { 'launcher-command': launcherCommand() }),
-      ]);
-      // Leader election through the Role's one Lease name; a Lease a killed run left may first expire.
-      await controller.waitForLog(/Started reconciling/, 60_000);
-      const handler = await startComponent(COMPONENTS.handler, [
-        `--kubeconfig=${await serviceAccountKubeconfig(dir, COMPONENTS.handler)}`,
-        ...localArgs('virt-handler.yaml', {
-          'node-name': node,
-          'libvirt-uri': 'test:///default',
-          'libvirt-log-dir': '',
-          'run-dir': nodeInfo(node).handlerRunDir,
-          emulation: 'tcg',
-        }),
-      ]);
-      await handler.waitForLog(/Started virt-handler/);
+  it('run a VM to Running and stop it with components that hold only their ServiceAccount tokens', async () => {
+    const node = clusterFromEnv().nodes[0] ?? 'node-1';
+    // The manifests' own args, with local paths: the launcher is this repository's bundle, the
+    // run dir is the one node-1's agent gives launchers, libvirt is the test driver.
+    const controller = await startComponent(COMPONENTS.controller, [
+      `--kubeconfig=${await serviceAccountKubeconfig(dir, COMPONENTS.controller)}`,
+      ...localArgs('virt-controller.yaml', { 'launcher-command': launcherCommand() }),
+    ]);
+    // Leader election through the Role's one Lease name; a Lease a killed run left may first expire.
+    await controller.waitForLog(/Started reconciling/, 60_000);
+    const handler = await startComponent(COMPONENTS.handler, [
+      `--kubeconfig=${await serviceAccountKubeconfig(dir, COMPONENTS.handler)}`,
+      ...localArgs('virt-handler.yaml', {
+        'node-name': node,
+        'libvirt-uri': 'test:///default',
+        'libvirt-log-dir': '',
+        'run-dir': nodeInfo(node).handlerRunDir,
+        emulation: 'tcg',
+      }),
+    ]);
+    await handler.waitForLog(/Started virt-handler/);
 
-      await createVms(ns, [vmManifest('web', { node })]);
-      await waitVmiPhase(ns, 'web', 'Running');
-      await waitVmStatus(ns, 'web', 'Running');
-      await patchVm(ns, 'web', { spec: { runStrategy: 'Halted' } });
-      await waitVmStatus(ns, 'web', 'Stopped');
-      await waitFor(
-        async (seen) => {
-          const vmi = await getVmi(ns, 'web');
-          seen(vmi?.status ?? '(gone)');
-          return vmi === undefined;
-        },
-        { timeoutMs: 30_000, describe: 'VMI web to be gone' },
-      );
+    await createVms(ns, [vmManifest('web', { node })]);
+    await waitVmiPhase(ns, 'web', 'Running');
+    await waitVmStatus(ns, 'web', 'Running');
+    await patchVm(ns, 'web', { spec: { runStrategy: 'Halted' } });
+    await waitVmStatus(ns, 'web', 'Stopped');
+    await waitFor(
+      async (seen) => {
+        const vmi = await getVmi(ns, 'web');
+        seen(vmi?.status ?? '(gone)');
+        return vmi === undefined;
+      },
+      { timeoutMs: 30_000, describe: 'VMI web to be gone' },
+    );
 
-      const lease = await kubectlJson<Lease>(['get', LEASES, handlerLeaseName(node), '-n', SYSTEM_NAMESPACE]);
-      expect(lease.spec?.holderIdentity).toBe(node);
-      const controllerLease = await kubectlJson<Lease>(['get', LEASES, CONTROLLER_LEASE_NAME, '-n', SYSTEM_NAMESPACE]);
-      expect(controllerLease.spec?.holderIdentity).toMatch(/_\d+_/);
-      expect(forbidden(controller.logs())).toEqual([]);
-      expect(forbidden(handler.logs())).toEqual([]);
-    },
-    180_000,
-  );
+    const lease = await kubectlJson<Lease>(['get', LEASES, handlerLeaseName(node), '-n', SYSTEM_NAMESPACE]);
+    expect(lease.spec?.holderIdentity).toBe(node);
+    const controllerLease = await kubectlJson<Lease>(['get', LEASES, CONTROLLER_LEASE_NAME, '-n', SYSTEM_NAMESPACE]);
+    expect(controllerLease.spec?.holderIdentity).toMatch(/_\d+_/);
+    expect(forbidden(controller.logs())).toEqual([]);
+    expect(forbidden(handler.logs())).toEqual([]);
+  }, 180_000);
 });

@@ -108,10 +108,13 @@ const handlerFlags = flagMap(handler.args);
 
 describe('manifests/', () => {
   it('put every namespaced object in SYSTEM_NAMESPACE, which namespace.yaml creates', () => {
-    expect(one('Namespace', SYSTEM_NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(one('Namespace', SYSTEM_NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe(
+      'privileged',
+    );
     const namespaced = manifests.filter((m) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(m.kind));
     expect(namespaced.length).toBeGreaterThan(0);
-    for (const m of namespaced) expect([m.kind, m.metadata.name, m.metadata.namespace]).toEqual([m.kind, m.metadata.name, SYSTEM_NAMESPACE]);
+    for (const m of namespaced)
+      expect([m.kind, m.metadata.name, m.metadata.namespace]).toEqual([m.kind, m.metadata.name, SYSTEM_NAMESPACE]);
   });
 
   it('name images after the components and the release, and the launcher image after LAUNCHER_IMAGE', () => {
@@ -172,7 +175,9 @@ describe('manifests/', () => {
   it('bind each component ServiceAccount to its own roles, and the controller Lease by name', () => {
     for (const component of [COMPONENTS.controller, COMPONENTS.handler]) {
       expect(one('ServiceAccount', component).metadata.namespace).toBe(SYSTEM_NAMESPACE);
-      expect(one(`Deployment`, COMPONENTS.controller).spec?.template.spec.serviceAccountName).toBe(COMPONENTS.controller);
+      expect(one(`Deployment`, COMPONENTS.controller).spec?.template.spec.serviceAccountName).toBe(
+        COMPONENTS.controller,
+      );
       expect(one('DaemonSet', COMPONENTS.handler).spec?.template.spec.serviceAccountName).toBe(COMPONENTS.handler);
       for (const [binding, role] of [
         ['ClusterRoleBinding', 'ClusterRole'],
@@ -197,7 +202,9 @@ describe('manifests/', () => {
     const tsvirtResources = new Set(rules.filter((r) => r.apiGroups.includes(GROUP)).flatMap((r) => r.resources));
     for (const r of tsvirtResources) expect([VM_PLURAL, VMI_PLURAL]).toContain(r.split('/')[0]);
     for (const r of rules) expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
-    const handlerVmi = one('ClusterRole', `tsvirt:${COMPONENTS.handler}`).rules?.find((r) => r.resources.includes(VMI_PLURAL));
+    const handlerVmi = one('ClusterRole', `tsvirt:${COMPONENTS.handler}`).rules?.find((r) =>
+      r.resources.includes(VMI_PLURAL),
+    );
     expect(handlerVmi?.verbs).not.toContain('create');
     expect(handlerVmi?.verbs).not.toContain('delete');
   });
