@@ -36,7 +36,7 @@ type Running = Readonly<{
 
 function defaultLauncherCommand(): string[] {
   // The launcher bundle sits beside this one in dist/; the same Node runs it.
-  return [process.execPath, fileURLToPath(new URL('./virt-launcher.js', import.meta.url))];
+  return [process.execPath, fileURLToPath(new URL('./virt-launcher.cjs', import.meta.url))];
 }
 
 function serve(port: number, log: Logger, what: string, handler: Parameters<typeof createServer>[1]): Promise<Server> {

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   try {
     await run([join(REPO, 'dist/local-cluster.js'), 'up', `--state-dir=${state}`, `--nodes=${values.nodes}`]);
     const info = JSON.parse(await readFile(join(state, 'cluster.json'), 'utf8')) as ClusterInfo;
-    const launcher = JSON.stringify([NODE_BIN, join(REPO, 'dist/virt-launcher.js')]);
+    const launcher = JSON.stringify([NODE_BIN, join(REPO, 'dist/virt-launcher.cjs')]);
     procs.push(
       start('virt-controller', [
         `--kubeconfig=${info.kubeconfig}`,

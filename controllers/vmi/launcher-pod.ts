@@ -31,7 +31,7 @@ export const DEFAULT_VMI_GRACE_SECONDS = 30;
 /** Added to the VMI's grace period so the launcher outlives the handler's graceful stop (kubevirt adds 15 s). */
 export const LAUNCHER_GRACE_MARGIN_SECONDS = 15;
 
-/** How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.js]. */
+/** How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.cjs]. */
 export type LauncherConfig = Readonly<{ launcherCommand: readonly string[]; image?: string }>;
 
 /** A quantity through api/quantity.ts, or undefined when absent (the CRD's CEL rules vetted it). */

@@ -54,7 +54,7 @@ export function virt(args: readonly string[], input?: string): Promise<CliResult
 
 export async function startController(): Promise<ComponentHandle> {
   const repo = clusterFromEnv().repoRoot;
-  const launcher = JSON.stringify([join(repo, 'node_modules/.bin/node'), join(repo, 'dist/virt-launcher.js')]);
+  const launcher = JSON.stringify([join(repo, 'node_modules/.bin/node'), join(repo, 'dist/virt-launcher.cjs')]);
   const controller = await startComponent('virt-controller', [
     `--kubeconfig=${clusterFromEnv().kubeconfig}`,
     '--leader-elect=false',

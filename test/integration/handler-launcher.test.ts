@@ -1,4 +1,4 @@
-// The launcher socket with real processes: dist/virt-launcher.js against the handler's
+// The launcher socket with real processes: dist/virt-launcher.cjs against the handler's
 // LauncherServer. Exit codes, the graceful stop on SIGTERM, reconnecting across a handler
 // restart, and the handler noticing a launcher that died. Also measures the launcher's RSS.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,7 @@ type Launched = Readonly<{ child: ChildProcess; output: () => string; exit: Prom
 
 function launch(socket: string, uid: string, extraEnv: Record<string, string> = {}): Launched {
   const repo = clusterFromEnv().repoRoot;
-  const child = spawn(join(repo, 'node_modules/.bin/node'), [join(repo, 'dist/virt-launcher.js')], {
+  const child = spawn(join(repo, 'node_modules/.bin/node'), [join(repo, 'dist/virt-launcher.cjs')], {
     env: {
       PATH: process.env['PATH'] ?? '',
       VMI_NAME: 'web',

@@ -16,7 +16,7 @@ import {
 
 export function launcherCommand(): string {
   const repo = clusterFromEnv().repoRoot;
-  return JSON.stringify([join(repo, 'node_modules/.bin/node'), join(repo, 'dist/virt-launcher.js')]);
+  return JSON.stringify([join(repo, 'node_modules/.bin/node'), join(repo, 'dist/virt-launcher.cjs')]);
 }
 
 export async function startController(): Promise<ComponentHandle> {

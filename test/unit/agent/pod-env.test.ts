@@ -11,7 +11,7 @@ describe('processSpecFor', () => {
   it('runs command then args with values, downward-API fieldRefs and the extra env', () => {
     const spec = processSpecFor(
       pod({
-        command: ['/usr/bin/node', '/opt/dist/virt-launcher.js'],
+        command: ['/usr/bin/node', '/opt/dist/virt-launcher.cjs'],
         args: ['--vmi', '$(VMI_NAME)'],
         env: [
           { name: 'VMI_NAME', value: 'web' },
@@ -25,7 +25,7 @@ describe('processSpecFor', () => {
       }),
       { TSVIRT_HANDLER_SOCKET: '/run/h/handler.sock' },
     );
-    expect(spec.argv).toEqual(['/usr/bin/node', '/opt/dist/virt-launcher.js', '--vmi', 'web']);
+    expect(spec.argv).toEqual(['/usr/bin/node', '/opt/dist/virt-launcher.cjs', '--vmi', 'web']);
     expect(spec.env).toEqual({
       TSVIRT_HANDLER_SOCKET: '/run/h/handler.sock',
       VMI_NAME: 'web',

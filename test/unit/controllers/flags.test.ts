@@ -1,7 +1,7 @@
 import { FlagError, parseControllerFlags } from '../../../controllers/flags.js';
 
 const DEFAULTS = {
-  launcherCommand: ['/node', '/dist/virt-launcher.js'],
+  launcherCommand: ['/node', '/dist/virt-launcher.cjs'],
   logLevel: 'info',
   leaseNamespace: 'tsvirt-system',
   leaseName: 'virt-controller',

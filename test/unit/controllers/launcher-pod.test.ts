@@ -1,7 +1,7 @@
 import { launcherPodFor, launcherPodName, launcherResources } from '../../../controllers/vmi/launcher-pod.js';
 import { VMI_UID, vmi } from './fixtures.js';
 
-const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.js'] };
+const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.cjs'] };
 
 describe('launcherPodFor', () => {
   const p = launcherPodFor(
