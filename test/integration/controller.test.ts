@@ -110,7 +110,16 @@ describe('virt-controller run strategies', () => {
     'Always: creates a VMI owned by the VM and a launcher Pod sized for it, and schedules it',
     async () => {
       await applyObjects([testVm('always', 'Always')], ns);
-      const vmi = await vmiIn('always', ['Scheduled']);
+      await vmiIn('always', ['Scheduled']);
+      // The node label is a separate write after the Scheduled status (controllers/README.md).
+      const vmi = await waitFor(
+        async (seen) => {
+          const current = await getVmi(ns, 'always');
+          seen(current?.metadata.labels);
+          return current?.metadata.labels?.[LABELS.nodeName] !== undefined ? current : undefined;
+        },
+        { timeoutMs: 30_000, describe: 'VMI always labelled with its node' },
+      );
       const vm = await vmStatus('always', 'Starting');
       expect(vmi.metadata.ownerReferences).toEqual([
         expect.objectContaining({ kind: VM_KIND, name: 'always', uid: vm.metadata.uid, controller: true }),
