@@ -7,7 +7,17 @@ const libvirt = { name: '@unraid/libvirt', message: 'Only handler/ talks to libv
 const restricted = (...paths) => ['error', { paths }];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cluster/**', 'cluster/controlplane/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.cluster/**',
+      'cluster/controlplane/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -19,7 +29,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/explicit-function-return-type': ['error', { allowExpressions: true, allowTypedFunctionExpressions: true }],
+      '@typescript-eslint/explicit-function-return-type': [
+        'error',
+        { allowExpressions: true, allowTypedFunctionExpressions: true },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/prefer-readonly': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -30,10 +43,27 @@ export default tseslint.config(
   { files: ['handler/**/*.ts'], rules: { 'no-restricted-imports': restricted(clientNode) } },
   {
     files: ['api/**/*.ts', 'launcher/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [clientNode, libvirt], patterns: [{ group: ['../kube/*', '../../kube/*'], message: 'api/ and launcher/ import nothing that talks to the cluster.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [clientNode, libvirt],
+          patterns: [
+            {
+              group: ['../kube/*', '../../kube/*'],
+              message: 'api/ and launcher/ import nothing that talks to the cluster.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['test/**/*.ts', 'test/**/*.tsx', 'bench/**/*.ts'],
-    rules: { 'no-restricted-imports': 'off', '@typescript-eslint/explicit-function-return-type': 'off', complexity: 'off' },
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/explicit-function-return-type': 'off',
+      complexity: 'off',
+    },
   },
 );

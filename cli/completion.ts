@@ -11,7 +11,9 @@ export const DIRECTIVE = { noFileComp: 4, noSpace: 2, default: 0 } as const;
 export interface CommandInfo {
   readonly id: string;
   readonly summary: string;
-  readonly flags: Readonly<Record<string, Readonly<{ char?: string; type: 'boolean' | 'option'; options?: readonly string[] }>>>;
+  readonly flags: Readonly<
+    Record<string, Readonly<{ char?: string; type: 'boolean' | 'option'; options?: readonly string[] }>>
+  >;
   /** Whether its arguments are VM names. */
   readonly takesVmNames: boolean;
 }
@@ -19,9 +21,19 @@ export interface CommandInfo {
 export type Completion =
   | Readonly<{ kind: 'candidates'; candidates: readonly string[] }>
   /** Needs VM names from the cluster; `connection` holds the -n/--context/--kubeconfig typed so far. */
-  | Readonly<{ kind: 'vmNames'; prefix: string; connection: Readonly<Record<string, string>>; extra: readonly string[] }>;
+  | Readonly<{
+      kind: 'vmNames';
+      prefix: string;
+      connection: Readonly<Record<string, string>>;
+      extra: readonly string[];
+    }>;
 
-const CONNECTION_FLAGS: Readonly<Record<string, string>> = { '-n': 'namespace', '--namespace': 'namespace', '--context': 'context', '--kubeconfig': 'kubeconfig' };
+const CONNECTION_FLAGS: Readonly<Record<string, string>> = {
+  '-n': 'namespace',
+  '--namespace': 'namespace',
+  '--context': 'context',
+  '--kubeconfig': 'kubeconfig',
+};
 
 function flagNamed(cmd: CommandInfo, word: string): CommandInfo['flags'][string] | undefined {
   if (word.startsWith('--')) return cmd.flags[word.slice(2)];
@@ -69,7 +81,14 @@ export function complete(words: readonly string[], commands: readonly CommandInf
   const typed = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   const id = before[0];
-  if (id === undefined) return { kind: 'candidates', candidates: withPrefix(typed, commands.map((c) => `${c.id}\t${c.summary}`)) };
+  if (id === undefined)
+    return {
+      kind: 'candidates',
+      candidates: withPrefix(
+        typed,
+        commands.map((c) => `${c.id}\t${c.summary}`),
+      ),
+    };
   const cmd = commands.find((c) => c.id === id);
   return cmd === undefined ? { kind: 'candidates', candidates: [] } : completeArgs(cmd, before, typed);
 }

@@ -25,7 +25,10 @@ export interface Connection {
 
 export async function connect(flags: ConnectionFlagValues): Promise<Connection> {
   const timeoutMs = parseDuration(flags['request-timeout'], 'request-timeout');
-  const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([import('../kube/lean-kubeconfig.js'), import('../kube/lean-client.js')]);
+  const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([
+    import('../kube/lean-kubeconfig.js'),
+    import('../kube/lean-client.js'),
+  ]);
   mark('the lean client imported (node:https)');
   const cfg = await loadLeanKubeconfig({
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
@@ -34,5 +37,9 @@ export async function connect(flags: ConnectionFlagValues): Promise<Connection> 
     env: process.env,
   });
   mark('kubeconfig read');
-  return { client: createLeanClient(cfg, { timeoutMs }), namespace: cfg.namespace, explicitNamespace: flags.namespace !== undefined };
+  return {
+    client: createLeanClient(cfg, { timeoutMs }),
+    namespace: cfg.namespace,
+    explicitNamespace: flags.namespace !== undefined,
+  };
 }

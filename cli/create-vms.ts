@@ -29,15 +29,37 @@ async function readSource(file: string): Promise<string> {
 }
 
 /** create's flags as VmFlags (absent flags left out, as exactOptionalPropertyTypes wants). */
-export function vmFlagsFrom(f: Readonly<{ name?: string | undefined; cpu: number; memory: string; disk?: string[] | undefined; 'run-strategy': string; kernel?: string | undefined; initrd?: string | undefined; 'kernel-args'?: string | undefined }>): VmFlags {
-  const optional = Object.entries({ kernel: f.kernel, initrd: f.initrd, kernelArgs: f['kernel-args'] }).filter(([, v]) => v !== undefined);
-  return { name: f.name ?? '', cpu: f.cpu, memory: f.memory, disks: f.disk ?? [], runStrategy: f['run-strategy'], ...(Object.fromEntries(optional) as Partial<Pick<VmFlags, 'kernel' | 'initrd' | 'kernelArgs'>>) };
+export function vmFlagsFrom(
+  f: Readonly<{
+    name?: string | undefined;
+    cpu: number;
+    memory: string;
+    disk?: string[] | undefined;
+    'run-strategy': string;
+    kernel?: string | undefined;
+    initrd?: string | undefined;
+    'kernel-args'?: string | undefined;
+  }>,
+): VmFlags {
+  const optional = Object.entries({ kernel: f.kernel, initrd: f.initrd, kernelArgs: f['kernel-args'] }).filter(
+    ([, v]) => v !== undefined,
+  );
+  return {
+    name: f.name ?? '',
+    cpu: f.cpu,
+    memory: f.memory,
+    disks: f.disk ?? [],
+    runStrategy: f['run-strategy'],
+    ...(Object.fromEntries(optional) as Partial<Pick<VmFlags, 'kernel' | 'initrd' | 'kernelArgs'>>),
+  };
 }
 
 export async function loadVms(input: VmInput): Promise<Rec[]> {
   if (input.files.length === 0) return [vmFromFlags(input.flags, input.namespace) as unknown as Rec];
   const texts = await Promise.all(input.files.map(async (f) => ({ f, text: await readSource(f) })));
-  return texts.flatMap(({ f, text }) => vmsFromText(text, f === '-' ? 'stdin' : f, input.namespace, input.explicitNamespace));
+  return texts.flatMap(({ f, text }) =>
+    vmsFromText(text, f === '-' ? 'stdin' : f, input.namespace, input.explicitNamespace),
+  );
 }
 
 const namespaceOf = (o: Rec): string => {
@@ -52,19 +74,36 @@ export async function createAll(client: LeanClient, vms: readonly Rec[], dryRun:
   return out;
 }
 
-const SUFFIX: Readonly<Record<'none' | 'client' | 'server', string>> = { none: '', client: ' (dry run)', server: ' (server dry run)' };
+const SUFFIX: Readonly<Record<'none' | 'client' | 'server', string>> = {
+  none: '',
+  client: ' (dry run)',
+  server: ' (server dry run)',
+};
 
-export async function renderCreated(objects: readonly Rec[], output: 'json' | 'yaml' | 'name' | undefined, dryRun: 'none' | 'client' | 'server'): Promise<string> {
+export async function renderCreated(
+  objects: readonly Rec[],
+  output: 'json' | 'yaml' | 'name' | undefined,
+  dryRun: 'none' | 'client' | 'server',
+): Promise<string> {
   if (output !== undefined) return renderObjects(objects, output, objects.length === 1);
   return objects.map((o) => `${resourceName(o)} created${SUFFIX[dryRun]}\n`).join('');
 }
 
 /** Waits for each created VM; returns one line per VM that did not get there. */
-export async function waitForCreated(client: LeanClient, created: readonly Rec[], opts: Readonly<{ timeoutMs: number; progress?: (l: string) => void }>): Promise<string[]> {
+export async function waitForCreated(
+  client: LeanClient,
+  created: readonly Rec[],
+  opts: Readonly<{ timeoutMs: number; progress?: (l: string) => void }>,
+): Promise<string[]> {
   const failures: string[] = [];
   for (const o of created) {
     if (!isVirtualMachine(o)) continue;
-    const failed = await waitForGoal(client, { namespace: namespaceOf(o), name: o.metadata.name ?? '' }, goalAfterCreate(o), opts);
+    const failed = await waitForGoal(
+      client,
+      { namespace: namespaceOf(o), name: o.metadata.name ?? '' },
+      goalAfterCreate(o),
+      opts,
+    );
     if (failed !== undefined) failures.push(failed);
   }
   return failures;

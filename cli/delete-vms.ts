@@ -33,8 +33,16 @@ async function deleteOne(client: LeanClient, name: string, o: DeleteOptions): Pr
   }
   o.out(o.nameOnly ? `${singular(o.plural)}.${GROUP}/${name}` : `${singular(o.plural)}.${GROUP} "${name}" deleted`);
   if (!o.wait) return true;
-  const outcome = await waitUntil(client, { plural: o.plural, namespace: o.namespace, name }, (obj) => evaluate({ kind: 'delete' }, obj), { timeoutMs: o.timeoutMs });
-  if (!outcome.met) o.err(`error: timed out after ${formatDuration(o.timeoutMs)} waiting for ${name} to be deleted; it ${outcome.seen}`);
+  const outcome = await waitUntil(
+    client,
+    { plural: o.plural, namespace: o.namespace, name },
+    (obj) => evaluate({ kind: 'delete' }, obj),
+    { timeoutMs: o.timeoutMs },
+  );
+  if (!outcome.met)
+    o.err(
+      `error: timed out after ${formatDuration(o.timeoutMs)} waiting for ${name} to be deleted; it ${outcome.seen}`,
+    );
   return outcome.met;
 }
 

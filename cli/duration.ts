@@ -12,7 +12,10 @@ export function parseDuration(value: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const parts = [...v.matchAll(PART)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) {
-    throw new UsageError(`--${flag} "${value}" is not a duration`, 'Use a number with a unit, such as 30s, 2m or 1h30m.');
+    throw new UsageError(
+      `--${flag} "${value}" is not a duration`,
+      'Use a number with a unit, such as 30s, 2m or 1h30m.',
+    );
   }
   return parts.reduce((ms, p) => ms + Number(p[1]) * (UNIT_MS[p[2] ?? 's'] ?? 1000), 0);
 }

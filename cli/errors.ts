@@ -31,7 +31,10 @@ export interface Report {
 /** kubectl's `Error from server (Reason): message`, with causes one per line for Invalid. */
 export function apiErrorLines(e: ApiError): string[] {
   if (e.code === 0) {
-    return [`error: no cluster reachable: ${e.message}`, 'hint: is the cluster running? Check --kubeconfig, --context and KUBECONFIG'];
+    return [
+      `error: no cluster reachable: ${e.message}`,
+      'hint: is the cluster running? Check --kubeconfig, --context and KUBECONFIG',
+    ];
   }
   if (e.code === 422 && e.causes.length > 0) {
     const head = e.message.split(': ')[0] ?? e.message;
@@ -39,7 +42,8 @@ export function apiErrorLines(e: ApiError): string[] {
   }
   // With fieldValidation=Strict the API server refuses an unknown field as a 400 without causes.
   const unknown = /strict decoding error: (unknown field "([^"]+)".*)$/.exec(e.message);
-  if (e.code === 400 && unknown !== null) return [`error: ${e.message.split(': ')[0] ?? e.message}:`, `  ${unknown[2]}: ${unknown[1]}`];
+  if (e.code === 400 && unknown !== null)
+    return [`error: ${e.message.split(': ')[0] ?? e.message}:`, `  ${unknown[2]}: ${unknown[1]}`];
   return [`Error from server (${e.reason}): ${e.message}`];
 }
 
@@ -71,7 +75,8 @@ export function reportError(err: unknown, verbose: boolean): Report {
   if (err instanceof CommandFailure || err instanceof KubeconfigError) {
     return { lines: withStack([`error: ${err.message}`], err, verbose), exitCode: EXIT_CODES.failed };
   }
-  if (isApiShaped(err)) return { lines: withStack(apiErrorLines(toApiError(err)), err, verbose), exitCode: EXIT_CODES.failed };
+  if (isApiShaped(err))
+    return { lines: withStack(apiErrorLines(toApiError(err)), err, verbose), exitCode: EXIT_CODES.failed };
   const message = err instanceof Error ? err.message : String(err);
   return { lines: withStack([`error: ${message}`], err, verbose), exitCode: EXIT_CODES.failed };
 }

@@ -9,7 +9,13 @@
  */
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { VM_PLURAL } from '../api/names.js';
-import { CONNECTION_FLAG_NAMES, FLAG_SPECS, GET_FLAG_NAMES, LIST_FLAG_NAMES, VERSION_FLAG_SPECS } from './flag-specs.js';
+import {
+  CONNECTION_FLAG_NAMES,
+  FLAG_SPECS,
+  GET_FLAG_NAMES,
+  LIST_FLAG_NAMES,
+  VERSION_FLAG_SPECS,
+} from './flag-specs.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output-formats.js';
 import { parseGetArgs, type Resource } from './targets.js';
 import type { ConnectionFlagValues } from './connection.js';
@@ -19,7 +25,13 @@ type Values = Readonly<Record<string, string | boolean | undefined>>;
 type Spec = Readonly<{ kind: string; char?: string; default?: string | boolean }>;
 
 export type FastRequest =
-  | Readonly<{ command: 'get'; resource: Resource; names: readonly string[]; values: Values; output: OutputFormat | undefined }>
+  | Readonly<{
+      command: 'get';
+      resource: Resource;
+      names: readonly string[];
+      values: Values;
+      output: OutputFormat | undefined;
+    }>
   | Readonly<{ command: 'version'; values: Values; output: 'json' | 'yaml' | undefined }>;
 
 /** parseArgs options from flag specs. */
@@ -35,7 +47,8 @@ export function parseArgsOptions(specs: Readonly<Record<string, Spec>>): ParseAr
   return options;
 }
 
-const pick = (names: readonly (keyof typeof FLAG_SPECS)[]): Record<string, Spec> => Object.fromEntries(names.map((n) => [n, FLAG_SPECS[n]]));
+const pick = (names: readonly (keyof typeof FLAG_SPECS)[]): Record<string, Spec> =>
+  Object.fromEntries(names.map((n) => [n, FLAG_SPECS[n]]));
 
 const SPECS: Readonly<Record<'list' | 'get' | 'version', Record<string, Spec>>> = {
   list: pick(LIST_FLAG_NAMES),
@@ -49,7 +62,14 @@ function parseFlags(command: keyof typeof SPECS, rest: readonly string[]): Parse
   try {
     // getBuiltinModule: an ESM import of node:util would build a facade reading every export.
     // No flag here has multiple: true, so every value is a string or a boolean.
-    return process.getBuiltinModule('node:util').parseArgs({ args: [...rest], options: parseArgsOptions(SPECS[command]), allowPositionals: true, strict: true }) as Parsed;
+    return process
+      .getBuiltinModule('node:util')
+      .parseArgs({
+        args: [...rest],
+        options: parseArgsOptions(SPECS[command]),
+        allowPositionals: true,
+        strict: true,
+      }) as Parsed;
   } catch {
     return undefined;
   }
@@ -77,8 +97,15 @@ function parseGet(command: 'list' | 'get', p: Parsed): FastRequest | undefined {
   try {
     const t = parseGetArgs(p.positionals);
     // Names together with -l or -A are a usage error; oclif's get command says so.
-    if (t.names.length > 0 && (p.values['selector'] !== undefined || p.values['all-namespaces'] === true)) return undefined;
-    return { command: 'get', resource: command === 'list' ? VM_PLURAL : t.resource, names: t.names, values: p.values, output: isOutput(output) ? output : undefined };
+    if (t.names.length > 0 && (p.values['selector'] !== undefined || p.values['all-namespaces'] === true))
+      return undefined;
+    return {
+      command: 'get',
+      resource: command === 'list' ? VM_PLURAL : t.resource,
+      names: t.names,
+      values: p.values,
+      output: isOutput(output) ? output : undefined,
+    };
   } catch {
     return undefined;
   }
@@ -96,7 +123,13 @@ export function parseFast(argv: readonly string[]): FastRequest | undefined {
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function connectionValues(v: Values): ConnectionFlagValues {
-  return { kubeconfig: str(v['kubeconfig']), context: str(v['context']), namespace: str(v['namespace']), 'request-timeout': str(v['request-timeout']) ?? '0', verbose: v['verbose'] === true };
+  return {
+    kubeconfig: str(v['kubeconfig']),
+    context: str(v['context']),
+    namespace: str(v['namespace']),
+    'request-timeout': str(v['request-timeout']) ?? '0',
+    verbose: v['verbose'] === true,
+  };
 }
 
 async function runGet(req: Extract<FastRequest, { command: 'get' }>, onClose: (f: () => void) => void): Promise<void> {
@@ -126,7 +159,10 @@ async function runGet(req: Extract<FastRequest, { command: 'get' }>, onClose: (f
   if (rendered.stderr !== '') process.stderr.write(rendered.stderr);
 }
 
-async function runVersion(req: Extract<FastRequest, { command: 'version' }>, onClose: (f: () => void) => void): Promise<void> {
+async function runVersion(
+  req: Extract<FastRequest, { command: 'version' }>,
+  onClose: (f: () => void) => void,
+): Promise<void> {
   const { fetchServerVersion, versionText } = await import('./version-run.js');
   const server =
     req.values['client'] === true

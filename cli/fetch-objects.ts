@@ -5,7 +5,12 @@
  * fast path can send the request first and load the printers while the API server answers.
  */
 import { VM_PLURAL } from '../api/names.js';
-import { isVirtualMachine, isVirtualMachineInstance, type VirtualMachine, type VirtualMachineInstance } from '../api/types.js';
+import {
+  isVirtualMachine,
+  isVirtualMachineInstance,
+  type VirtualMachine,
+  type VirtualMachineInstance,
+} from '../api/types.js';
 import type { LeanClient } from '../kube/lean-client.js';
 import { findVmi, getObject, listVmis, listVms, type ListOptions } from '../kube/lean-resources.js';
 import type { OutputFormat } from './output-formats.js';
@@ -49,7 +54,10 @@ async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched
   const needVmis = (req.output === undefined || req.output === 'wide') && mayHaveVmis(vms);
   if (!needVmis) return { vms, vmis: [] };
   // VMIs carry their own labels, not necessarily the VM's: list them unfiltered by -l.
-  const vmiScope: ListOptions = { namespace: req.list.namespace, ...(req.list.allNamespaces === true ? { allNamespaces: true } : {}) };
+  const vmiScope: ListOptions = {
+    namespace: req.list.namespace,
+    ...(req.list.allNamespaces === true ? { allNamespaces: true } : {}),
+  };
   return { vms, vmis: (await listVmis(client, vmiScope)).items };
 }
 

@@ -18,7 +18,8 @@ export interface Rendered {
 }
 
 export async function renderFetched(req: GetRequest, fetched: Fetched, now: number): Promise<Rendered> {
-  const objects: readonly (VirtualMachine | VirtualMachineInstance)[] = req.resource === VM_PLURAL ? fetched.vms : fetched.vmis;
+  const objects: readonly (VirtualMachine | VirtualMachineInstance)[] =
+    req.resource === VM_PLURAL ? fetched.vms : fetched.vmis;
   if (req.output === 'json' || req.output === 'yaml' || req.output === 'name') {
     return { stdout: await renderObjects(objects, req.output, req.names.length === 1), stderr: '' };
   }
@@ -26,6 +27,14 @@ export async function renderFetched(req: GetRequest, fetched: Fetched, now: numb
     const where = req.list.allNamespaces === true ? '' : ` in ${req.list.namespace} namespace`;
     return { stdout: '', stderr: `No resources found${where}.\n` };
   }
-  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now, ...withPaint(await loadStyle()) };
-  return { stdout: req.resource === VM_PLURAL ? vmTable(fetched.vms, fetched.vmis, opts) : vmiTable(fetched.vmis, opts), stderr: '' };
+  const opts: RowOptions = {
+    wide: req.output === 'wide',
+    allNamespaces: req.list.allNamespaces === true,
+    now,
+    ...withPaint(await loadStyle()),
+  };
+  return {
+    stdout: req.resource === VM_PLURAL ? vmTable(fetched.vms, fetched.vmis, opts) : vmiTable(fetched.vmis, opts),
+    stderr: '',
+  };
 }

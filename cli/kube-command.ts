@@ -36,7 +36,13 @@ export abstract class KubeCommand extends Command {
   override async catch(err: Errors.CLIError | Error): Promise<void> {
     if (err instanceof Errors.ExitError) throw err;
     // oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors.
-    const mapped = err instanceof Errors.CLIError && !(err instanceof UsageError) ? new UsageError(err.message.split('\n')[0] ?? err.message, `see kubectl virt ${this.id ?? ''} --help`.replace('  ', ' ')) : err;
+    const mapped =
+      err instanceof Errors.CLIError && !(err instanceof UsageError)
+        ? new UsageError(
+            err.message.split('\n')[0] ?? err.message,
+            `see kubectl virt ${this.id ?? ''} --help`.replace('  ', ' '),
+          )
+        : err;
     const report = reportError(mapped, this.argv.includes('--verbose'));
     process.stderr.write(report.lines.join('\n') + '\n');
     process.exitCode = report.exitCode;

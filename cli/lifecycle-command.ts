@@ -12,15 +12,19 @@ import { vmNames } from './targets.js';
 import { parseDuration } from './duration.js';
 import { progressAllowed } from './style.js';
 
-export const lifecycleArgs = { names: Args.string({ description: 'VM names (web, vm/web or virtualmachine.tsvirt.io/web)', required: false }) };
+export const lifecycleArgs = {
+  names: Args.string({ description: 'VM names (web, vm/web or virtualmachine.tsvirt.io/web)', required: false }),
+};
 export const lifecycleFlags = { ...connectionFlags, ...selectorFlag, ...waitFlags };
 
-export type LifecycleFlagValues = ConnectionFlagValues & Readonly<{ selector?: string | undefined; wait: boolean; timeout: string }>;
+export type LifecycleFlagValues = ConnectionFlagValues &
+  Readonly<{ selector?: string | undefined; wait: boolean; timeout: string }>;
 
 /** The named VMs; a usage error when there are none and no -l, or both. */
 export function namesOrSelector(verb: string, argv: readonly string[], selector: string | undefined): string[] {
   const names = vmNames(argv);
-  if (names.length === 0 && selector === undefined) throw new UsageError(`name the VMs to ${verb}, or select them with -l`, `kubectl virt ${verb} web`);
+  if (names.length === 0 && selector === undefined)
+    throw new UsageError(`name the VMs to ${verb}, or select them with -l`, `kubectl virt ${verb} web`);
   if (names.length > 0 && selector !== undefined) throw new UsageError('name VMs or select them with -l, not both');
   return names;
 }
@@ -28,12 +32,18 @@ export function namesOrSelector(verb: string, argv: readonly string[], selector:
 export abstract class LifecycleCommand extends KubeCommand {
   static override strict = false;
 
-  protected async runVerb(verb: Verb, argv: readonly string[], flags: LifecycleFlagValues, extra: Partial<LifecycleOptions> = {}): Promise<void> {
+  protected async runVerb(
+    verb: Verb,
+    argv: readonly string[],
+    flags: LifecycleFlagValues,
+    extra: Partial<LifecycleOptions> = {},
+  ): Promise<void> {
     const names = namesOrSelector(verb, argv, flags.selector);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const conn: Connection = await this.connect(flags);
     const { actOnEach, selectVmNames } = await import('./lifecycle.js');
-    const targets = flags.selector === undefined ? names : await selectVmNames(conn.client, conn.namespace, flags.selector);
+    const targets =
+      flags.selector === undefined ? names : await selectVmNames(conn.client, conn.namespace, flags.selector);
     if (targets.length === 0) this.note(`No VMs match -l ${flags.selector ?? ''} in ${conn.namespace} namespace.`);
     const ok = await actOnEach(conn.client, targets, {
       verb,

@@ -44,15 +44,24 @@ function goalOf(verb: Verb, oldVmiUid: string | undefined): VmGoal {
 }
 
 /** Waits for the VM to reach `goal`; returns an error line, or undefined when reached. */
-export async function waitForGoal(client: LeanClient, target: Readonly<{ namespace: string; name: string }>, goal: VmGoal, opts: Pick<LifecycleOptions, 'timeoutMs' | 'progress'>): Promise<string | undefined> {
+export async function waitForGoal(
+  client: LeanClient,
+  target: Readonly<{ namespace: string; name: string }>,
+  goal: VmGoal,
+  opts: Pick<LifecycleOptions, 'timeoutMs' | 'progress'>,
+): Promise<string | undefined> {
   const outcome = await waitUntil(
     client,
     { plural: VM_PLURAL, ...target },
     async (o) => {
-      const uid = goal.kind === 'restarted' ? (await findVmi(client, target.namespace, target.name))?.metadata.uid : undefined;
+      const uid =
+        goal.kind === 'restarted' ? (await findVmi(client, target.namespace, target.name))?.metadata.uid : undefined;
       return checkVmGoal(goal, o, uid);
     },
-    { timeoutMs: opts.timeoutMs, ...(opts.progress === undefined ? {} : { onSeen: (seen: string) => opts.progress?.(`${target.name}: ${seen}`) }) },
+    {
+      timeoutMs: opts.timeoutMs,
+      ...(opts.progress === undefined ? {} : { onSeen: (seen: string) => opts.progress?.(`${target.name}: ${seen}`) }),
+    },
   );
   if (outcome.met) return undefined;
   const want = goal.kind === 'stopped' ? 'Stopped' : 'Running';
@@ -60,10 +69,19 @@ export async function waitForGoal(client: LeanClient, target: Readonly<{ namespa
 }
 
 async function shortenGracePeriod(client: LeanClient, namespace: string, name: string, seconds: number): Promise<void> {
-  await mergePatch(client, { plural: VMI_PLURAL, namespace, name }, { spec: { terminationGracePeriodSeconds: seconds } });
+  await mergePatch(
+    client,
+    { plural: VMI_PLURAL, namespace, name },
+    { spec: { terminationGracePeriodSeconds: seconds } },
+  );
 }
 
-function plan(verb: Verb, vm: Parameters<typeof planStart>[0], vmi: Parameters<typeof planStart>[1], force: boolean): StatePlan {
+function plan(
+  verb: Verb,
+  vm: Parameters<typeof planStart>[0],
+  vmi: Parameters<typeof planStart>[1],
+  force: boolean,
+): StatePlan {
   if (verb === 'start') return planStart(vm, vmi);
   if (verb === 'stop') return planStop(vm, vmi, force);
   return planRestart(vm, vmi);

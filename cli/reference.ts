@@ -49,14 +49,20 @@ const escape = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\n', 
 function flagsTable(flags: Readonly<Record<string, FlagLike>>): string {
   const rows = Object.entries(flags)
     .filter(([, f]) => f.hidden !== true)
-    .map(([name, f]) => `| \`${escape(flagCell(name, f))}\` | ${escape(f.description ?? '')}${f.multiple === true ? ' (repeatable)' : ''} | ${defaultCell(f)} |`);
+    .map(
+      ([name, f]) =>
+        `| \`${escape(flagCell(name, f))}\` | ${escape(f.description ?? '')}${f.multiple === true ? ' (repeatable)' : ''} | ${defaultCell(f)} |`,
+    );
   return ['| Flag | Meaning | Default |', '|---|---|---|', ...rows].join('\n');
 }
 
 function examples(list: readonly (string | ExampleLike)[]): string {
   return list
     .map((e) => (typeof e === 'string' ? { description: '', command: e } : e))
-    .map((e) => `${e.description === '' ? '' : `${e.description}:\n`}\n\`\`\`sh\n${e.command.replaceAll('<%= config.bin %>', BIN)}\n\`\`\``)
+    .map(
+      (e) =>
+        `${e.description === '' ? '' : `${e.description}:\n`}\n\`\`\`sh\n${e.command.replaceAll('<%= config.bin %>', BIN)}\n\`\`\``,
+    )
     .join('\n\n');
 }
 
@@ -67,7 +73,10 @@ function usage(id: string, c: CommandLike): string {
 
 function section(id: string, c: CommandLike): string {
   const description = (c.description ?? '').split('\n\nEXIT CODES')[0] ?? '';
-  const aliases = c.aliases !== undefined && c.aliases.length > 0 ? `\nAlias: ${c.aliases.map((a) => `\`${BIN} ${a}\``).join(', ')}\n` : '';
+  const aliases =
+    c.aliases !== undefined && c.aliases.length > 0
+      ? `\nAlias: ${c.aliases.map((a) => `\`${BIN} ${a}\``).join(', ')}\n`
+      : '';
   return [
     `## ${BIN} ${id}`,
     '',

@@ -20,7 +20,14 @@ function pjson(commandsModule: string): Record<string, unknown> {
       dirname: 'kubectl-virt',
       topicSeparator: ' ',
       commands: { strategy: 'explicit', target: commandsModule, identifier: 'COMMANDS' },
-      exitCodes: { default: EXIT_CODES.failed, failedFlagParsing: EXIT_CODES.usage, invalidArgsSpec: EXIT_CODES.usage, nonExistentFlags: EXIT_CODES.usage, requiredArgs: EXIT_CODES.usage, unexpectedArgs: EXIT_CODES.usage },
+      exitCodes: {
+        default: EXIT_CODES.failed,
+        failedFlagParsing: EXIT_CODES.usage,
+        invalidArgsSpec: EXIT_CODES.usage,
+        nonExistentFlags: EXIT_CODES.usage,
+        requiredArgs: EXIT_CODES.usage,
+        unexpectedArgs: EXIT_CODES.usage,
+      },
     },
   };
 }

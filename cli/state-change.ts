@@ -48,19 +48,32 @@ function strategyPatch(vm: VirtualMachine, to: 'Always' | 'Halted'): StatePlan {
       ],
     };
   }
-  const test: JsonPatchOp[] = vm.spec.runStrategy === undefined ? [] : [{ op: 'test', path: '/spec/runStrategy', value: vm.spec.runStrategy }];
-  return { kind: 'patch', status: false, ops: [...test, { op: vm.spec.runStrategy === undefined ? 'add' : 'replace', path: '/spec/runStrategy', value: to }] };
+  const test: JsonPatchOp[] =
+    vm.spec.runStrategy === undefined ? [] : [{ op: 'test', path: '/spec/runStrategy', value: vm.spec.runStrategy }];
+  return {
+    kind: 'patch',
+    status: false,
+    ops: [...test, { op: vm.spec.runStrategy === undefined ? 'add' : 'replace', path: '/spec/runStrategy', value: to }],
+  };
 }
 
 /** KubeVirt's getChangeRequestJson: add the requests; a lone Stop replaces pending ones. */
 export function changeRequestPlan(vm: VirtualMachine, changes: readonly StateChangeRequest[]): StatePlan {
   if (vm.status === undefined || Object.keys(vm.status).length === 0) {
-    return { kind: 'patch', status: true, ops: [{ op: 'add', path: '/status', value: { stateChangeRequests: changes } }] };
+    return {
+      kind: 'patch',
+      status: true,
+      ops: [{ op: 'add', path: '/status', value: { stateChangeRequests: changes } }],
+    };
   }
   const pending = (vm.status.stateChangeRequests ?? []).length > 0;
   const loneStop = changes.length === 1 && changes[0]?.action === 'Stop';
   if (pending && !loneStop) return refuse(MESSAGES.underway);
-  return { kind: 'patch', status: true, ops: [{ op: pending ? 'replace' : 'add', path: '/status/stateChangeRequests', value: changes }] };
+  return {
+    kind: 'patch',
+    status: true,
+    ops: [{ op: pending ? 'replace' : 'add', path: '/status/stateChangeRequests', value: changes }],
+  };
 }
 
 const stopOf = (vmi: VirtualMachineInstance): StateChangeRequest =>
@@ -73,8 +86,13 @@ function isRunning(vmi: VirtualMachineInstance | undefined): boolean {
   return hasLiveVmi(vmi) && phase !== undefined && phase !== 'Unknown';
 }
 
-function startByRequest(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, strategy: 'Manual' | 'RerunOnFailure'): StatePlan {
-  if (strategy === 'RerunOnFailure' && vmi?.status?.phase === 'Failed') return refuse(`${strategy} does not support manual start requests`);
+function startByRequest(
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+  strategy: 'Manual' | 'RerunOnFailure',
+): StatePlan {
+  if (strategy === 'RerunOnFailure' && vmi?.status?.phase === 'Failed')
+    return refuse(`${strategy} does not support manual start requests`);
   // A finished VMI is still there: stop it (by uid) first, so the controller makes a fresh one.
   const restart = vmi !== undefined && isFinal(vmi);
   return changeRequestPlan(vm, restart ? [stopOf(vmi), { action: 'Start' }] : [{ action: 'Start' }]);
@@ -103,7 +121,10 @@ export function planStop(vm: VirtualMachine, vmi: VirtualMachineInstance | undef
     case 'Halted':
       if (!hasLiveVmi(vmi)) return refuse(MESSAGES.notRunning);
       // Already Halted and still running: only a forced, shorter grace period adds anything.
-      if (!force) return refuse('Halted only supports manual stop requests with a shorter grace period (use --force --grace-period)');
+      if (!force)
+        return refuse(
+          'Halted only supports manual stop requests with a shorter grace period (use --force --grace-period)',
+        );
       return changeRequestPlan(vm, [stopOf(vmi)]);
     case 'Manual':
       return hasLiveVmi(vmi) ? changeRequestPlan(vm, [stopOf(vmi)]) : refuse(MESSAGES.notRunning);

@@ -29,7 +29,9 @@ export async function loadStyle(): Promise<ChalkInstance | undefined> {
 
 /** Whether progress may be drawn on stderr: a terminal, not dumb, not CI. */
 export function progressAllowed(isTTY: boolean | undefined, env: ColorEnv): boolean {
-  return isTTY === true && env['TERM'] !== 'dumb' && (env['CI'] === undefined || env['CI'] === '' || env['CI'] === 'false');
+  return (
+    isTTY === true && env['TERM'] !== 'dumb' && (env['CI'] === undefined || env['CI'] === '' || env['CI'] === 'false')
+  );
 }
 
 type Paint = (s: string) => string;

@@ -3,7 +3,15 @@
  * prints, so `create -o name | xargs kubectl virt start` works), and resource words for `get`
  * (`vm`, `vms`, `virtualmachines`, `vmi`, `virtualmachineinstance.tsvirt.io`, ...).
  */
-import { GROUP, VM_PLURAL, VM_SHORT_NAMES, VM_SINGULAR, VMI_PLURAL, VMI_SHORT_NAMES, VMI_SINGULAR } from '../api/names.js';
+import {
+  GROUP,
+  VM_PLURAL,
+  VM_SHORT_NAMES,
+  VM_SINGULAR,
+  VMI_PLURAL,
+  VMI_SHORT_NAMES,
+  VMI_SINGULAR,
+} from '../api/names.js';
 import { UsageError } from './errors.js';
 
 export type Resource = typeof VM_PLURAL | typeof VMI_PLURAL;
@@ -35,7 +43,11 @@ export function parseTarget(arg: string, fallback: Resource): Target {
   if (slash < 0) return { resource: fallback, name: arg };
   const word = arg.slice(0, slash);
   const resource = resourceOf(word);
-  if (resource === undefined) throw new UsageError(`"${word}" in "${arg}" is not a VirtualMachine or VirtualMachineInstance`, 'Name a VM as web, vm/web or virtualmachine.tsvirt.io/web.');
+  if (resource === undefined)
+    throw new UsageError(
+      `"${word}" in "${arg}" is not a VirtualMachine or VirtualMachineInstance`,
+      'Name a VM as web, vm/web or virtualmachine.tsvirt.io/web.',
+    );
   const name = arg.slice(slash + 1);
   if (name === '') throw new UsageError(`"${arg}" has no name after the slash`);
   return { resource, name };
@@ -45,7 +57,11 @@ export function parseTarget(arg: string, fallback: Resource): Target {
 export function vmNames(args: readonly string[]): string[] {
   return args.map((a) => {
     const t = parseTarget(a, VM_PLURAL);
-    if (t.resource !== VM_PLURAL) throw new UsageError(`"${a}" is a VirtualMachineInstance; this command acts on VirtualMachines`, `Use the VM's name: ${t.name}.`);
+    if (t.resource !== VM_PLURAL)
+      throw new UsageError(
+        `"${a}" is a VirtualMachineInstance; this command acts on VirtualMachines`,
+        `Use the VM's name: ${t.name}.`,
+      );
     return t.name;
   });
 }
@@ -61,6 +77,7 @@ export function parseGetArgs(args: readonly string[]): { resource: Resource; nam
   if (word !== undefined) return { resource: word, names: rest };
   const targets = args.map((a) => parseTarget(a, VM_PLURAL));
   const resources = new Set(targets.map((t) => t.resource));
-  if (resources.size > 1) throw new UsageError('mixing VMs and VMIs in one get is not supported', 'Run get once for vm and once for vmi.');
+  if (resources.size > 1)
+    throw new UsageError('mixing VMs and VMIs in one get is not supported', 'Run get once for vm and once for vmi.');
   return { resource: targets[0]?.resource ?? VM_PLURAL, names: targets.map((t) => t.name) };
 }

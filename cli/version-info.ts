@@ -12,7 +12,8 @@ export const CLIENT_VERSION: string = typeof __TSVIRT_VERSION__ === 'string' ? _
 /** The label on tsvirt's CRDs that says which tsvirt installed them. */
 export const SERVER_VERSION_LABEL = VERSION_LABEL;
 
-const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** The version a CRD carries, or `unknown` when tsvirt's CRDs carry no version label. */
 export function serverVersionFromCrd(crd: unknown): string {

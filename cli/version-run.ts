@@ -9,7 +9,9 @@ import { CLIENT_VERSION, serverVersionFromCrd } from './version-info.js';
 export type VersionOutput = 'json' | 'yaml' | undefined;
 
 /** The server's tsvirt version, or the one line saying why there is none. */
-export async function fetchServerVersion(open: () => Promise<Connection>): Promise<{ version?: string; note?: string }> {
+export async function fetchServerVersion(
+  open: () => Promise<Connection>,
+): Promise<{ version?: string; note?: string }> {
   try {
     const conn = await open();
     const { getVmCrd } = await import('../kube/lean-resources.js');
@@ -21,8 +23,12 @@ export async function fetchServerVersion(open: () => Promise<Connection>): Promi
 }
 
 export async function versionText(server: string | undefined, output: VersionOutput): Promise<string> {
-  if (output === undefined) return `Client Version: ${CLIENT_VERSION}\n${server === undefined ? '' : `Server Version: ${server}\n`}`;
+  if (output === undefined)
+    return `Client Version: ${CLIENT_VERSION}\n${server === undefined ? '' : `Server Version: ${server}\n`}`;
   const { toJson, toYaml } = await import('./printers/objects.js');
-  const doc = { clientVersion: { version: CLIENT_VERSION }, ...(server === undefined ? {} : { serverVersion: { version: server } }) };
+  const doc = {
+    clientVersion: { version: CLIENT_VERSION },
+    ...(server === undefined ? {} : { serverVersion: { version: server } }),
+  };
   return output === 'json' ? toJson(doc) : toYaml(doc);
 }

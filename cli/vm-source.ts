@@ -35,7 +35,11 @@ export function parseDisk(spec: string, index: number): { disk: Disk; volume: Vo
   const key = eq < 0 ? undefined : spec.slice(0, eq);
   const value = eq < 0 ? spec : spec.slice(eq + 1);
   if (key === 'size') {
-    if (!QUANTITY.test(value)) throw new UsageError(`--disk ${spec}: "${value}" is not a quantity`, 'Use a Kubernetes quantity such as 1Gi or 512Mi.');
+    if (!QUANTITY.test(value))
+      throw new UsageError(
+        `--disk ${spec}: "${value}" is not a quantity`,
+        'Use a Kubernetes quantity such as 1Gi or 512Mi.',
+      );
     const name = `scratch${index}`;
     return { disk: { name, disk: { bus: 'virtio' } }, volume: { name, emptyDisk: { capacity: value } } };
   }
@@ -46,10 +50,16 @@ export function parseDisk(spec: string, index: number): { disk: Disk; volume: Vo
 }
 
 function checkFlags(f: VmFlags): RunStrategy {
-  if (!NAME.test(f.name)) throw new UsageError(`--name "${f.name}" is not a valid name`, 'Use lowercase letters, digits and "-", e.g. web-1.');
+  if (!NAME.test(f.name))
+    throw new UsageError(
+      `--name "${f.name}" is not a valid name`,
+      'Use lowercase letters, digits and "-", e.g. web-1.',
+    );
   if (!Number.isInteger(f.cpu) || f.cpu < 1) throw new UsageError(`--cpu ${f.cpu}: need a whole number of at least 1`);
-  if (!QUANTITY.test(f.memory)) throw new UsageError(`--memory "${f.memory}" is not a quantity`, 'Use a Kubernetes quantity such as 2Gi or 512Mi.');
-  if (!isRunStrategy(f.runStrategy)) throw new UsageError(`--run-strategy "${f.runStrategy}" is not one of ${RUN_STRATEGIES.join(', ')}`);
+  if (!QUANTITY.test(f.memory))
+    throw new UsageError(`--memory "${f.memory}" is not a quantity`, 'Use a Kubernetes quantity such as 2Gi or 512Mi.');
+  if (!isRunStrategy(f.runStrategy))
+    throw new UsageError(`--run-strategy "${f.runStrategy}" is not one of ${RUN_STRATEGIES.join(', ')}`);
   if (f.initrd !== undefined && f.kernel === undefined) throw new UsageError('--initrd needs --kernel');
   return f.runStrategy;
 }
@@ -90,13 +100,19 @@ const isRec = (u: unknown): u is Rec => typeof u === 'object' && u !== null && !
 function checkDocument(doc: unknown, where: string, namespace: string, explicitNamespace: boolean): Rec {
   if (!isRec(doc)) throw new UsageError(`${where}: not an object`);
   if (doc['apiVersion'] !== API_VERSION || doc['kind'] !== VM_KIND) {
-    throw new UsageError(`${where}: kind ${String(doc['kind'])} (${String(doc['apiVersion'])}) is not a ${API_VERSION} ${VM_KIND}`, 'kubectl virt create makes VirtualMachines; use kubectl apply for other objects.');
+    throw new UsageError(
+      `${where}: kind ${String(doc['kind'])} (${String(doc['apiVersion'])}) is not a ${API_VERSION} ${VM_KIND}`,
+      'kubectl virt create makes VirtualMachines; use kubectl apply for other objects.',
+    );
   }
   const meta = isRec(doc['metadata']) ? doc['metadata'] : {};
   const own = typeof meta['namespace'] === 'string' ? meta['namespace'] : undefined;
   // kubectl's rule: a namespace in the file must match an explicit -n, not silently win over it.
   if (own !== undefined && explicitNamespace && own !== namespace) {
-    throw new UsageError(`the namespace from the provided object "${own}" does not match the namespace "${namespace}"`, `pass --namespace=${own}, or remove metadata.namespace`);
+    throw new UsageError(
+      `the namespace from the provided object "${own}" does not match the namespace "${namespace}"`,
+      `pass --namespace=${own}, or remove metadata.namespace`,
+    );
   }
   return { ...doc, metadata: { ...meta, namespace: own ?? namespace } };
 }
@@ -111,7 +127,10 @@ export function vmsFromText(text: string, source: string, namespace: string, exp
     if (d.errors.length > 0) throw new UsageError(`${where}: ${d.errors[0]?.message ?? 'invalid YAML'}`);
     const value: unknown = d.toJS();
     if (value === null || value === undefined) return;
-    const items = isRec(value) && value['kind'] === 'List' && Array.isArray(value['items']) ? (value['items'] as unknown[]) : [value];
+    const items =
+      isRec(value) && value['kind'] === 'List' && Array.isArray(value['items'])
+        ? (value['items'] as unknown[])
+        : [value];
     for (const item of items) out.push(checkDocument(item, where, namespace, explicitNamespace));
   });
   if (out.length === 0) throw new UsageError(`${source}: no objects`);

@@ -7,7 +7,9 @@ import type { VirtualMachine } from '../api/types.js';
 import { isVirtualMachine } from '../api/types.js';
 import { statusIsCurrent, type Evaluation } from './wait-for.js';
 
-export type VmGoal = Readonly<{ kind: 'running' } | { kind: 'stopped' } | { kind: 'restarted'; oldVmiUid: string | undefined }>;
+export type VmGoal = Readonly<
+  { kind: 'running' } | { kind: 'stopped' } | { kind: 'restarted'; oldVmiUid: string | undefined }
+>;
 
 function settled(vm: VirtualMachine): boolean {
   return statusIsCurrent(vm) && (vm.status?.stateChangeRequests ?? []).length === 0;

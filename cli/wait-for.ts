@@ -7,7 +7,9 @@
  */
 import { UsageError } from './errors.js';
 
-export type PathStep = Readonly<{ kind: 'field'; name: string } | { kind: 'index'; index: number } | { kind: 'filter'; key: string; value: string }>;
+export type PathStep = Readonly<
+  { kind: 'field'; name: string } | { kind: 'index'; index: number } | { kind: 'filter'; key: string; value: string }
+>;
 
 export type WaitFor =
   | Readonly<{ kind: 'condition'; type: string; status: string }>
@@ -25,9 +27,13 @@ const STEP = /^(?:\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_-]+)\s*==\s*
 export function parseJsonPath(expression: string): PathStep[] {
   const inner = expression.trim().replace(/^\{/, '').replace(/\}$/, '');
   const steps: PathStep[] = [];
-  for (let rest = inner; rest !== ''; ) {
+  for (let rest = inner; rest !== '';) {
     const m = STEP.exec(rest);
-    if (m === null) throw new UsageError(`unsupported JSONPath "${expression}" at "${rest}"`, 'Use fields, [N] and [?(@.key=="value")], e.g. {.status.printableStatus}');
+    if (m === null)
+      throw new UsageError(
+        `unsupported JSONPath "${expression}" at "${rest}"`,
+        'Use fields, [N] and [?(@.key=="value")], e.g. {.status.printableStatus}',
+      );
     if (m[1] !== undefined) steps.push({ kind: 'field', name: m[1] });
     else if (m[2] !== undefined) steps.push({ kind: 'index', index: Number(m[2]) });
     else steps.push({ kind: 'filter', key: m[3] ?? '', value: m[4] ?? '' });
@@ -39,7 +45,11 @@ export function parseJsonPath(expression: string): PathStep[] {
 function parseJsonPathFor(spec: string): WaitFor {
   const body = spec.slice('jsonpath='.length);
   const close = body.lastIndexOf('}');
-  if (!body.startsWith('{') || close < 0) throw new UsageError(`--for=${spec}: the JSONPath must be in braces`, "e.g. --for=jsonpath='{.status.printableStatus}'=Running");
+  if (!body.startsWith('{') || close < 0)
+    throw new UsageError(
+      `--for=${spec}: the JSONPath must be in braces`,
+      "e.g. --for=jsonpath='{.status.printableStatus}'=Running",
+    );
   const expression = body.slice(0, close + 1);
   const tail = body.slice(close + 1);
   const path = parseJsonPath(expression);
@@ -56,7 +66,10 @@ export function parseWaitFor(spec: string): WaitFor {
     if (type === '') throw new UsageError(`--for=${spec}: name a condition, e.g. condition=Ready`);
     return { kind: 'condition', type, status };
   }
-  throw new UsageError(`unrecognized --for "${spec}"`, "use condition=Ready, jsonpath='{.status.printableStatus}'=Running or delete");
+  throw new UsageError(
+    `unrecognized --for "${spec}"`,
+    "use condition=Ready, jsonpath='{.status.printableStatus}'=Running or delete",
+  );
 }
 
 type Rec = Readonly<Record<string, unknown>>;
@@ -79,7 +92,7 @@ export function readPath(u: unknown, path: readonly PathStep[]): unknown {
   return path.reduce<unknown>(step, u);
 }
 
-const show = (u: unknown): string => (typeof u === 'string' ? u : JSON.stringify(u) ?? '<none>');
+const show = (u: unknown): string => (typeof u === 'string' ? u : (JSON.stringify(u) ?? '<none>'));
 
 /** Whether the object's status describes its current spec. */
 export function statusIsCurrent(o: unknown): boolean {
@@ -90,7 +103,10 @@ export function statusIsCurrent(o: unknown): boolean {
 }
 
 function conditionOf(o: unknown, type: string): Rec | undefined {
-  const list = readPath(o, [{ kind: 'field', name: 'status' }, { kind: 'field', name: 'conditions' }]);
+  const list = readPath(o, [
+    { kind: 'field', name: 'status' },
+    { kind: 'field', name: 'conditions' },
+  ]);
   return Array.isArray(list) ? (list as unknown[]).filter(isRec).find((c) => c['type'] === type) : undefined;
 }
 
@@ -100,7 +116,10 @@ function evaluateCondition(w: Readonly<{ type: string; status: string }>, o: unk
   return { met: statusIsCurrent(o) && status.toLowerCase() === w.status.toLowerCase(), seen: `${w.type}=${status}` };
 }
 
-function evaluateJsonPath(w: Readonly<{ expression: string; path: readonly PathStep[]; value?: string }>, o: unknown): Evaluation {
+function evaluateJsonPath(
+  w: Readonly<{ expression: string; path: readonly PathStep[]; value?: string }>,
+  o: unknown,
+): Evaluation {
   const v = readPath(o, w.path);
   const met = w.value === undefined ? v !== undefined : v !== undefined && show(v) === w.value;
   return { met, seen: `${w.expression}=${v === undefined ? '<none>' : show(v)}` };

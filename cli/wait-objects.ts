@@ -19,19 +19,41 @@ export interface WaitRequest {
   readonly timeoutMs: number;
 }
 
-const MET: Readonly<Record<WaitFor['kind'], string>> = { condition: 'condition met', jsonpath: 'condition met', delete: 'deleted' };
+const MET: Readonly<Record<WaitFor['kind'], string>> = {
+  condition: 'condition met',
+  jsonpath: 'condition met',
+  delete: 'deleted',
+};
 
-export async function waitForEach(client: LeanClient, req: WaitRequest, out: (l: string) => void, err: (l: string) => void): Promise<boolean> {
-  const selected = req.selector === undefined ? [] : (await selectVmNames(client, req.namespace, req.selector)).map((name) => ({ resource: VM_PLURAL, name }) as const);
+export async function waitForEach(
+  client: LeanClient,
+  req: WaitRequest,
+  out: (l: string) => void,
+  err: (l: string) => void,
+): Promise<boolean> {
+  const selected =
+    req.selector === undefined
+      ? []
+      : (await selectVmNames(client, req.namespace, req.selector)).map(
+          (name) => ({ resource: VM_PLURAL, name }) as const,
+        );
   const targets = [...req.targets, ...selected];
   const end = Date.now() + req.timeoutMs;
   let ok = true;
   for (const t of targets) {
     const left = Math.max(end - Date.now(), 1);
-    const outcome = await waitUntil(client, { plural: t.resource, namespace: req.namespace, name: t.name }, (o) => evaluate(req.forSpec, o), { timeoutMs: left });
+    const outcome = await waitUntil(
+      client,
+      { plural: t.resource, namespace: req.namespace, name: t.name },
+      (o) => evaluate(req.forSpec, o),
+      { timeoutMs: left },
+    );
     const label = `${t.resource.replace(/s$/, '')}.${GROUP}/${t.name}`;
     if (outcome.met) out(`${label} ${MET[req.forSpec.kind]}`);
-    else err(`error: timed out after ${formatDuration(req.timeoutMs)} waiting for the condition on ${label}; last seen: ${outcome.seen}`);
+    else
+      err(
+        `error: timed out after ${formatDuration(req.timeoutMs)} waiting for the condition on ${label}; last seen: ${outcome.seen}`,
+      );
     ok = ok && outcome.met;
   }
   return ok;

@@ -21,7 +21,8 @@ export interface WaitOutcome {
 
 export type Check = (o: unknown) => Evaluation | Promise<Evaluation>;
 
-const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
 
 function resourceVersionOf(o: unknown): string {
   const meta = isRec(o) && isRec(o['metadata']) ? o['metadata'] : {};
@@ -32,7 +33,12 @@ function resourceVersionOf(o: unknown): string {
  * Resolves when `check` is met (met: true) or when `timeoutMs` passes (met: false). `onSeen` is
  * called with each new evaluation, for progress lines.
  */
-export async function waitUntil(client: LeanClient, target: WaitTarget, check: Check, opts: Readonly<{ timeoutMs: number; onSeen?: (seen: string) => void }>): Promise<WaitOutcome> {
+export async function waitUntil(
+  client: LeanClient,
+  target: WaitTarget,
+  check: Check,
+  opts: Readonly<{ timeoutMs: number; onSeen?: (seen: string) => void }>,
+): Promise<WaitOutcome> {
   const deadline = AbortSignal.timeout(opts.timeoutMs);
   let last: Evaluation = { met: false, seen: 'nothing yet' };
   const see = async (o: unknown): Promise<boolean> => {
@@ -51,7 +57,12 @@ export async function waitUntil(client: LeanClient, target: WaitTarget, check: C
       await watchTsvirt(
         client,
         target.plural,
-        { namespace: target.namespace, fieldSelector: `metadata.name=${target.name}`, resourceVersion: current === undefined ? '' : resourceVersionOf(current), signal: stop.signal },
+        {
+          namespace: target.namespace,
+          fieldSelector: `metadata.name=${target.name}`,
+          resourceVersion: current === undefined ? '' : resourceVersionOf(current),
+          signal: stop.signal,
+        },
         (e) => {
           if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
           // Checks may read other objects; run them one after another, in event order.

@@ -115,13 +115,32 @@ export async function packCli(out = 'dist'): Promise<{ archive: string; manifest
   const archive = `${out}/kubectl-virt-${version}.tar.gz`;
   const partial = `${archive}.${process.pid}`;
   // Fixed owner and mtime, so the same build gives the same archive and sha256.
-  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--exclude=*.map', '-czf', partial, '-C', out, 'bin/kubectl-virt', 'bin/kubectl_complete-virt', 'cli']);
+  execFileSync('tar', [
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--mtime=@0',
+    '--exclude=*.map',
+    '-czf',
+    partial,
+    '-C',
+    out,
+    'bin/kubectl-virt',
+    'bin/kubectl_complete-virt',
+    'cli',
+  ]);
   await rename(partial, archive);
-  const sha256 = createHash('sha256').update(await readFile(archive)).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(await readFile(archive))
+    .digest('hex');
   const template = await readFile('cli/krew/virt.yaml', 'utf8');
   await mkdir(`${out}/krew`, { recursive: true });
   const manifest = `${out}/krew/virt.yaml`;
-  await writeFile(`${manifest}.${process.pid}`, template.replaceAll('{{VERSION}}', version).replaceAll('{{SHA256}}', sha256));
+  await writeFile(
+    `${manifest}.${process.pid}`,
+    template.replaceAll('{{VERSION}}', version).replaceAll('{{SHA256}}', sha256),
+  );
   await rename(`${manifest}.${process.pid}`, manifest);
   return { archive, manifest };
 }

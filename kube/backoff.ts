@@ -27,9 +27,10 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () 
   const factor = policy.factor ?? 2;
   const exponent = Math.max(0, Math.floor(attempt));
   // Compare in log space first: factor ** 2000 is Infinity, and Infinity * 0 jitter is NaN.
-  const raw = exponent * Math.log(factor) > Math.log(policy.capMs / Math.max(policy.baseMs, 1e-9))
-    ? policy.capMs
-    : policy.baseMs * factor ** exponent;
+  const raw =
+    exponent * Math.log(factor) > Math.log(policy.capMs / Math.max(policy.baseMs, 1e-9))
+      ? policy.capMs
+      : policy.baseMs * factor ** exponent;
   const jittered = raw * (1 + (policy.jitter ?? 0) * random());
   return Math.min(policy.capMs, Math.max(0, jittered));
 }

@@ -126,7 +126,13 @@ const WRITE_VERBS: Readonly<Partial<Record<string, WriteRecord['verb']>>> = {
 };
 
 /** The parts of a Kubernetes REST path. */
-export type ApiPath = Readonly<{ group: string; namespace: string; resource: string; name: string; subresource: string }>;
+export type ApiPath = Readonly<{
+  group: string;
+  namespace: string;
+  resource: string;
+  name: string;
+  subresource: string;
+}>;
 
 /**
  * Splits `/api/v1/namespaces/ns/pods/x/status` or `/apis/g/v/nodes/x` into its parts. Pure.
@@ -176,7 +182,10 @@ function userAgentMiddleware(userAgent: string): ObservableMiddleware {
 }
 
 function requestSignal(req: RawRequest, withTimeout: boolean): AbortSignal | undefined {
-  const signals = [req.signal, withTimeout ? AbortSignal.timeout(req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) : undefined];
+  const signals = [
+    req.signal,
+    withTimeout ? AbortSignal.timeout(req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) : undefined,
+  ];
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length === 0 ? undefined : AbortSignal.any(present);
 }

@@ -40,7 +40,9 @@ export class KubeConfigError extends Error {
 }
 
 /** Where the config comes from, decided without reading any file. */
-export type KubeConfigSource = Readonly<{ kind: 'files'; paths: readonly string[] } | { kind: 'in-cluster' } | { kind: 'none' }>;
+export type KubeConfigSource = Readonly<
+  { kind: 'files'; paths: readonly string[] } | { kind: 'in-cluster' } | { kind: 'none' }
+>;
 
 /** Environment facts {@link kubeConfigSource} needs; injectable so the choice is testable. */
 export type ConfigEnvironment = Readonly<{
@@ -64,7 +66,10 @@ function loadFiles(paths: readonly string[]): KubeConfig {
   const kc = new KubeConfig();
   paths.forEach((path, i) => {
     if (!existsSync(path)) {
-      throw new KubeConfigError(`Kubeconfig ${path} does not exist`, 'Pass --kubeconfig with an existing file or fix KUBECONFIG.');
+      throw new KubeConfigError(
+        `Kubeconfig ${path} does not exist`,
+        'Pass --kubeconfig with an existing file or fix KUBECONFIG.',
+      );
     }
     if (i === 0) {
       kc.loadFromFile(path);
@@ -80,7 +85,11 @@ function loadFiles(paths: readonly string[]): KubeConfig {
 
 function useContext(kc: KubeConfig, name: string): void {
   if (kc.getContextObject(name) === null) {
-    const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+    const known =
+      kc
+        .getContexts()
+        .map((c) => c.name)
+        .join(', ') || 'none';
     throw new KubeConfigError(`Context "${name}" is not in the kubeconfig`, `Use one of: ${known}.`);
   }
   kc.setCurrentContext(name);
@@ -117,7 +126,10 @@ export function loadKubeConfig(opts: KubeConfigOptions = {}): LoadedKubeConfig {
   const context = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster();
   if (cluster === null) {
-    throw new KubeConfigError(`Context "${context}" has no cluster`, 'Check current-context and the clusters in the kubeconfig.');
+    throw new KubeConfigError(
+      `Context "${context}" has no cluster`,
+      'Check current-context and the clusters in the kubeconfig.',
+    );
   }
   return { kubeConfig: kc, context, server: cluster.server, namespace: chooseNamespace(kc, context, opts.namespace) };
 }

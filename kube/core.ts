@@ -29,8 +29,20 @@ export type CoreEvent = Json<CoreV1Event>;
 
 /** REST coordinates of the resources above. */
 export const POD_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NODE_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
-export const NAMESPACE_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+export const NODE_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'nodes',
+  kind: 'Node',
+  namespaced: false,
+};
+export const NAMESPACE_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+};
 export const LEASE_RESOURCE: ResourceType = {
   group: 'coordination.k8s.io',
   version: 'v1',
@@ -38,15 +50,24 @@ export const LEASE_RESOURCE: ResourceType = {
   kind: 'Lease',
   namespaced: true,
 };
-export const EVENT_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+export const EVENT_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'events',
+  kind: 'Event',
+  namespaced: true,
+};
 
 /** Pods over `clients`. */
 export const pods = (clients: KubeClients): ResourceClient<Pod> => new ResourceClient<Pod>(clients, POD_RESOURCE);
 /** Nodes over `clients`. */
 export const nodes = (clients: KubeClients): ResourceClient<Node> => new ResourceClient<Node>(clients, NODE_RESOURCE);
 /** Namespaces over `clients`. */
-export const namespaces = (clients: KubeClients): ResourceClient<Namespace> => new ResourceClient<Namespace>(clients, NAMESPACE_RESOURCE);
+export const namespaces = (clients: KubeClients): ResourceClient<Namespace> =>
+  new ResourceClient<Namespace>(clients, NAMESPACE_RESOURCE);
 /** coordination.k8s.io Leases over `clients`. */
-export const leases = (clients: KubeClients): ResourceClient<Lease> => new ResourceClient<Lease>(clients, LEASE_RESOURCE);
+export const leases = (clients: KubeClients): ResourceClient<Lease> =>
+  new ResourceClient<Lease>(clients, LEASE_RESOURCE);
 /** core/v1 Events over `clients`. */
-export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> => new ResourceClient<CoreEvent>(clients, EVENT_RESOURCE);
+export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> =>
+  new ResourceClient<CoreEvent>(clients, EVENT_RESOURCE);

@@ -117,7 +117,13 @@ export function apiErrorFromStatus(code: number, body: unknown): ApiError {
   const status = parseBody(body);
   const reason = str(status?.reason) ?? defaultReason(code);
   const message = str(status?.message) ?? plainText(body, status) ?? `The API server answered ${code} ${reason}`;
-  return { code, reason, message, causes: causesOf(record(status?.details)), retryable: isRetryableStatus(code, reason) };
+  return {
+    code,
+    reason,
+    message,
+    causes: causesOf(record(status?.details)),
+    retryable: isRetryableStatus(code, reason),
+  };
 }
 
 function networkCode(e: unknown): string | undefined {
@@ -150,7 +156,8 @@ function fromNetwork(e: unknown): ApiError | undefined {
       retryable: RETRYABLE_NETWORK_CODES.has(code),
     };
   }
-  if (isTimeout(e)) return { code: 0, reason: 'Timeout', message: 'The API request timed out', causes: [], retryable: true };
+  if (isTimeout(e))
+    return { code: 0, reason: 'Timeout', message: 'The API request timed out', causes: [], retryable: true };
   return undefined;
 }
 

@@ -17,7 +17,14 @@ export type EventType = 'Normal' | 'Warning';
 export type InvolvedObject = Readonly<{
   apiVersion?: string | undefined;
   kind?: string | undefined;
-  metadata?: Readonly<{ name?: string | undefined; namespace?: string | undefined; uid?: string | undefined; resourceVersion?: string | undefined }> | undefined;
+  metadata?:
+    | Readonly<{
+        name?: string | undefined;
+        namespace?: string | undefined;
+        uid?: string | undefined;
+        resourceVersion?: string | undefined;
+      }>
+    | undefined;
 }>;
 
 /** Options for {@link EventRecorder}. */
@@ -40,13 +47,30 @@ export function eventKey(obj: InvolvedObject, type: EventType, reason: string, m
 
 function objectReference(obj: InvolvedObject): CoreEvent['involvedObject'] {
   const m = obj.metadata ?? {};
-  const fields = { apiVersion: obj.apiVersion, kind: obj.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
+  const fields = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+  };
   // Undefined fields are left out (exactOptionalPropertyTypes; the API server would drop them anyway).
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 /** A new core/v1 Event for `obj`. Pure. */
-export function newEvent(obj: InvolvedObject, e: Readonly<{ type: EventType; reason: string; message: string; component: string; host?: string | undefined; now: number }>): CoreEvent {
+export function newEvent(
+  obj: InvolvedObject,
+  e: Readonly<{
+    type: EventType;
+    reason: string;
+    message: string;
+    component: string;
+    host?: string | undefined;
+    now: number;
+  }>,
+): CoreEvent {
   const m = obj.metadata;
   const time = new Date(e.now).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const namespace = m?.namespace !== undefined && m.namespace !== '' ? m.namespace : 'default';
@@ -55,7 +79,10 @@ export function newEvent(obj: InvolvedObject, e: Readonly<{ type: EventType; rea
     apiVersion: 'v1',
     kind: 'Event',
     // client-go names Events <object>.<unix nanoseconds in hex>, unique enough per object.
-    metadata: { name: `${m?.name ?? 'unknown'}.${(BigInt(e.now) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`, namespace },
+    metadata: {
+      name: `${m?.name ?? 'unknown'}.${(BigInt(e.now) * 1_000_000n + BigInt(Math.floor(Math.random() * 1e6))).toString(16)}`,
+      namespace,
+    },
     involvedObject: objectReference(obj),
     reason: e.reason,
     message: e.message.slice(0, 1024),
@@ -105,14 +132,27 @@ export class EventRecorder {
     await Promise.all([...this.chains.values()]);
   }
 
-  private async write(key: string, obj: InvolvedObject, e: Readonly<{ type: EventType; reason: string; message: string }>): Promise<void> {
+  private async write(
+    key: string,
+    obj: InvolvedObject,
+    e: Readonly<{ type: EventType; reason: string; message: string }>,
+  ): Promise<void> {
     try {
       const known = this.seen.get(key);
       if (known !== undefined && (await this.bump(key, known))) return;
-      const created = await this.events.create(newEvent(obj, { ...e, component: this.opts.component, host: this.opts.host, now: this.now() }));
-      this.remember(key, { namespace: created.metadata?.namespace ?? '', name: created.metadata?.name ?? '', count: 1 });
+      const created = await this.events.create(
+        newEvent(obj, { ...e, component: this.opts.component, host: this.opts.host, now: this.now() }),
+      );
+      this.remember(key, {
+        namespace: created.metadata?.namespace ?? '',
+        name: created.metadata?.name ?? '',
+        count: 1,
+      });
     } catch (err) {
-      this.log.warn({ err: toApiError(err), reason: e.reason, kind: obj.kind, name: obj.metadata?.name }, 'Could not record Event');
+      this.log.warn(
+        { err: toApiError(err), reason: e.reason, kind: obj.kind, name: obj.metadata?.name },
+        'Could not record Event',
+      );
     }
   }
 
@@ -121,7 +161,10 @@ export class EventRecorder {
     const count = known.count + 1;
     const lastTimestamp = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
-      await this.events.patch({ namespace: known.namespace, name: known.name }, { type: 'merge', patch: { count, lastTimestamp } });
+      await this.events.patch(
+        { namespace: known.namespace, name: known.name },
+        { type: 'merge', patch: { count, lastTimestamp } },
+      );
     } catch (err) {
       if (isNotFound(err)) {
         this.seen.delete(key);

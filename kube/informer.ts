@@ -11,7 +11,9 @@ import { SILENT_LOGGER, type KubeLogger } from './logger.js';
 import { objectKey, type KubeObject, type ResourceClient } from './resources.js';
 
 /** One change the cache went through, as handlers see it. */
-export type CacheChange<T> = Readonly<{ type: 'add'; obj: T } | { type: 'update'; old: T; obj: T } | { type: 'delete'; obj: T }>;
+export type CacheChange<T> = Readonly<
+  { type: 'add'; obj: T } | { type: 'update'; old: T; obj: T } | { type: 'delete'; obj: T }
+>;
 
 /** A watch event as the API server sends it (one JSON line). */
 export type WatchEvent = Readonly<{ type: string; object: unknown }>;
@@ -25,14 +27,18 @@ export function relistDiff<T extends KubeObject>(cache: ReadonlyMap<string, T>, 
     seen.add(key);
     const old = cache.get(key);
     if (old === undefined) changes.push({ type: 'add', obj });
-    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changes.push({ type: 'update', old, obj });
+    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+      changes.push({ type: 'update', old, obj });
   }
   for (const [key, obj] of cache) if (!seen.has(key)) changes.push({ type: 'delete', obj });
   return changes;
 }
 
 /** The cache change one watch event makes, or undefined (bookmarks, unknown types). Pure. */
-export function applyWatchEvent<T extends KubeObject>(cache: ReadonlyMap<string, T>, event: Readonly<{ type: string; object: T }>): CacheChange<T> | undefined {
+export function applyWatchEvent<T extends KubeObject>(
+  cache: ReadonlyMap<string, T>,
+  event: Readonly<{ type: string; object: T }>,
+): CacheChange<T> | undefined {
   const obj = event.object;
   const old = cache.get(objectKey(obj));
   switch (event.type) {
@@ -243,7 +249,10 @@ export class Informer<T extends KubeObject> {
       return;
     }
     const delay = this.backoff.next();
-    this.log.warn({ kind: this.resource.type.kind, err: toApiError(err), delayMs: Math.round(delay) }, 'Watch failed, reconnecting');
+    this.log.warn(
+      { kind: this.resource.type.kind, err: toApiError(err), delayMs: Math.round(delay) },
+      'Watch failed, reconnecting',
+    );
     await sleep(delay, this.abort.signal);
   }
 
@@ -255,7 +264,11 @@ export class Informer<T extends KubeObject> {
       signal: this.abort.signal,
     });
     this.relistCount += 1;
-    for (const change of relistDiff(this.cache, list.items.map((o) => withoutManagedFields(o)))) this.apply(change);
+    for (const change of relistDiff(
+      this.cache,
+      list.items.map((o) => withoutManagedFields(o)),
+    ))
+      this.apply(change);
     this.resourceVersion = list.resourceVersion;
     this.backoff.reset();
     if (!this.synced) {
@@ -291,7 +304,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private onEvent(event: WatchEvent): void {
-    if (event.type === 'ERROR') throw new WatchErrorEvent((event.object ?? {}));
+    if (event.type === 'ERROR') throw new WatchErrorEvent(event.object ?? {});
     const obj = this.withKind(withoutManagedFields(event.object as T));
     const change = applyWatchEvent(this.cache, { type: event.type, object: obj });
     if (change !== undefined) this.apply(change);

@@ -18,7 +18,9 @@ export type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>
 
 // KubeConfig.createDispatcher is private in client-node's typings but is the one place that turns
 // the TLS options of a request into an Agent; overriding it is how the Agent gets shared.
-type DispatcherMaker = { createDispatcher(cluster: Cluster | null, agentOptions: AgentOptions): Dispatcher | undefined };
+type DispatcherMaker = {
+  createDispatcher(cluster: Cluster | null, agentOptions: AgentOptions): Dispatcher | undefined;
+};
 
 function dispatcherMaker(kc: KubeConfig): DispatcherMaker['createDispatcher'] | undefined {
   const maker = kc as unknown as Partial<DispatcherMaker>;
@@ -34,8 +36,20 @@ function material(v: unknown): unknown {
  * (an exec plugin may hand out a new client certificate; then the Agent must change). Pure.
  */
 export function dispatcherKey(cluster: Pick<Cluster, 'server' | 'proxyUrl'> | null, o: AgentOptions): string {
-  const parts = [cluster?.server, cluster?.proxyUrl, o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername];
-  return createHash('sha256').update(JSON.stringify(parts.map(material))).digest('hex');
+  const parts = [
+    cluster?.server,
+    cluster?.proxyUrl,
+    o.ca,
+    o.cert,
+    o.key,
+    o.pfx,
+    o.passphrase,
+    o.rejectUnauthorized,
+    o.servername,
+  ];
+  return createHash('sha256')
+    .update(JSON.stringify(parts.map(material)))
+    .digest('hex');
 }
 
 /** Applies a kubeconfig's authentication to requests, reusing one dispatcher while its TLS material holds. */
@@ -78,7 +92,11 @@ export class KeepAliveAuthentication implements SecurityAuthentication {
     await d?.close();
   }
 
-  private shared(cluster: Cluster | null, agentOptions: AgentOptions, make: DispatcherMaker['createDispatcher']): Dispatcher | undefined {
+  private shared(
+    cluster: Cluster | null,
+    agentOptions: AgentOptions,
+    make: DispatcherMaker['createDispatcher'],
+  ): Dispatcher | undefined {
     const key = dispatcherKey(cluster, agentOptions);
     if (this.current?.key === key) return this.current.dispatcher;
     const old = this.current?.dispatcher;

@@ -18,7 +18,11 @@ export function microTime(ms: number): string {
 }
 
 /** Timing, client-go's defaults. */
-export const LEADER_ELECTION_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+export const LEADER_ELECTION_DEFAULTS = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+} as const;
 
 /** One election: which Lease, who we are, timing and callbacks. */
 export type LeaderElectionConfig = Readonly<{
@@ -44,22 +48,42 @@ export type LeaderElectionConfig = Readonly<{
 export type LeaseObservation = Readonly<{ holder: string; renewTime: string; transitions: number; observedAt: number }>;
 
 /** The outcome of one try: write this lease (create or update), or wait because someone else holds it. */
-export type LeaseDecision = Readonly<{ kind: 'create'; lease: Lease } | { kind: 'update'; lease: Lease } | { kind: 'held'; holder: string }>;
+export type LeaseDecision = Readonly<
+  { kind: 'create'; lease: Lease } | { kind: 'update'; lease: Lease } | { kind: 'held'; holder: string }
+>;
 
 function recordOf(lease: Lease): Omit<LeaseObservation, 'observedAt'> {
   const spec = lease.spec ?? {};
-  return { holder: spec.holderIdentity ?? '', renewTime: spec.renewTime ?? '', transitions: spec.leaseTransitions ?? 0 };
+  return {
+    holder: spec.holderIdentity ?? '',
+    renewTime: spec.renewTime ?? '',
+    transitions: spec.leaseTransitions ?? 0,
+  };
 }
 
 /** Updates the observation when the lease record changed since last time. Pure. */
-export function observe(prev: LeaseObservation | undefined, lease: Lease | undefined, now: number): LeaseObservation | undefined {
+export function observe(
+  prev: LeaseObservation | undefined,
+  lease: Lease | undefined,
+  now: number,
+): LeaseObservation | undefined {
   if (lease === undefined) return undefined;
   const record = recordOf(lease);
-  const same = prev !== undefined && prev.holder === record.holder && prev.renewTime === record.renewTime && prev.transitions === record.transitions;
+  const same =
+    prev !== undefined &&
+    prev.holder === record.holder &&
+    prev.renewTime === record.renewTime &&
+    prev.transitions === record.transitions;
   return same ? prev : { ...record, observedAt: now };
 }
 
-type DecideContext = Readonly<{ namespace: string; name: string; identity: string; leaseDurationMs: number; now: number }>;
+type DecideContext = Readonly<{
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  now: number;
+}>;
 
 function newLease(ctx: DecideContext): Lease {
   const now = microTime(ctx.now);
@@ -67,7 +91,13 @@ function newLease(ctx: DecideContext): Lease {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { namespace: ctx.namespace, name: ctx.name },
-    spec: { holderIdentity: ctx.identity, leaseDurationSeconds: Math.ceil(ctx.leaseDurationMs / 1000), acquireTime: now, renewTime: now, leaseTransitions: 0 },
+    spec: {
+      holderIdentity: ctx.identity,
+      leaseDurationSeconds: Math.ceil(ctx.leaseDurationMs / 1000),
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: 0,
+    },
   };
 }
 
@@ -95,7 +125,11 @@ function takenLease(existing: Lease, ctx: DecideContext): Lease {
  * `existing` is the lease as read (undefined when absent); `observation` comes from {@link observe}.
  * Someone else's lease is taken only after leaseDuration of local time without a change, or when empty.
  */
-export function decideLease(existing: Lease | undefined, observation: LeaseObservation | undefined, ctx: DecideContext): LeaseDecision {
+export function decideLease(
+  existing: Lease | undefined,
+  observation: LeaseObservation | undefined,
+  ctx: DecideContext,
+): LeaseDecision {
   if (existing === undefined) return { kind: 'create', lease: newLease(ctx) };
   const holder = existing.spec?.holderIdentity ?? '';
   const expired = observation === undefined || observation.observedAt + ctx.leaseDurationMs <= ctx.now;
@@ -140,7 +174,10 @@ export class LeaderElector {
     if (!(await this.acquire(signal))) return;
     this.leading = true;
     const leadership = new AbortController();
-    this.log.info({ lease: `${this.config.namespace}/${this.config.name}`, identity: this.config.identity }, 'Acquired leader lease');
+    this.log.info(
+      { lease: `${this.config.namespace}/${this.config.name}`, identity: this.config.identity },
+      'Acquired leader lease',
+    );
     try {
       this.config.onStartedLeading(leadership.signal);
     } catch (err) {
@@ -173,7 +210,10 @@ export class LeaderElector {
         continue;
       }
       if (Date.now() - lastRenew >= this.renewDeadlineMs) {
-        this.log.error({ lease: `${this.config.namespace}/${this.config.name}` }, 'Lost leader lease: not renewed within the renew deadline');
+        this.log.error(
+          { lease: `${this.config.namespace}/${this.config.name}` },
+          'Lost leader lease: not renewed within the renew deadline',
+        );
         return;
       }
     }
@@ -194,12 +234,19 @@ export class LeaderElector {
       const now = Date.now();
       this.observation = observe(this.observation, existing, now);
       this.lastSeen = existing;
-      const decision = decideLease(existing, this.observation, { ...this.config, leaseDurationMs: this.leaseDurationMs, now });
+      const decision = decideLease(existing, this.observation, {
+        ...this.config,
+        leaseDurationMs: this.leaseDurationMs,
+        now,
+      });
       if (decision.kind === 'held') {
         this.reportLeader(decision.holder);
         return false;
       }
-      const written = decision.kind === 'create' ? await this.leases.create(decision.lease) : await this.leases.update(decision.lease);
+      const written =
+        decision.kind === 'create'
+          ? await this.leases.create(decision.lease)
+          : await this.leases.update(decision.lease);
       this.observation = observe(this.observation, written, Date.now());
       this.lastSeen = written;
       this.reportLeader(this.config.identity);
@@ -222,7 +269,10 @@ export class LeaderElector {
     if (lease?.spec?.holderIdentity !== this.config.identity) return;
     const now = microTime(Date.now());
     try {
-      await this.leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } });
+      await this.leases.update({
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+      });
       this.log.info({ lease: `${this.config.namespace}/${this.config.name}` }, 'Released leader lease');
     } catch (e) {
       this.log.warn({ err: toApiError(e) }, 'Could not release leader lease');

@@ -46,7 +46,8 @@ export interface LeanClient {
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
 
-const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
 
 export function buildPath(path: string, query: RequestOptions['query']): string {
   const params = Object.entries(query ?? {}).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
@@ -64,9 +65,13 @@ async function runExecPlugin(exec: ExecConfig, env: NodeJS.ProcessEnv): Promise<
   const info = JSON.stringify({ apiVersion: exec.apiVersion, kind: 'ExecCredential', spec: { interactive: false } });
   const extra = Object.fromEntries(exec.env.map((e) => [e.name, e.value]));
   const stdout = await new Promise<string>((resolve, reject) => {
-    process.getBuiltinModule('node:child_process').execFile(exec.command, [...exec.args], { env: { ...env, ...extra, KUBERNETES_EXEC_INFO: info } }, (err, out) =>
-      err === null ? resolve(out) : reject(new Error(`exec credential plugin ${exec.command} failed: ${err.message}`)),
-    );
+    process
+      .getBuiltinModule('node:child_process')
+      .execFile(exec.command, [...exec.args], { env: { ...env, ...extra, KUBERNETES_EXEC_INFO: info } }, (err, out) =>
+        err === null
+          ? resolve(out)
+          : reject(new Error(`exec credential plugin ${exec.command} failed: ${err.message}`)),
+      );
   });
   const parsed: unknown = JSON.parse(stdout);
   const status = isRec(parsed) && isRec(parsed['status']) ? parsed['status'] : {};
@@ -91,7 +96,9 @@ function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<st
   const token = cred.token ?? cfg.token;
   if (token !== undefined) return { Authorization: `Bearer ${token}` };
   if (cfg.basicAuth === undefined) return {};
-  return { Authorization: `Basic ${Buffer.from(`${cfg.basicAuth.username}:${cfg.basicAuth.password}`).toString('base64')}` };
+  return {
+    Authorization: `Basic ${Buffer.from(`${cfg.basicAuth.username}:${cfg.basicAuth.password}`).toString('base64')}`,
+  };
 }
 
 function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport {
@@ -148,9 +155,9 @@ class NodeLeanClient implements LeanClient {
   }
 
   private getTransport(): Promise<Transport> {
-    this.transport ??= (this.cfg.exec === undefined ? Promise.resolve({}) : runExecPlugin(this.cfg.exec, this.opts.env ?? process.env)).then(
-      (cred) => makeTransport(this.cfg, cred),
-    );
+    this.transport ??= (
+      this.cfg.exec === undefined ? Promise.resolve({}) : runExecPlugin(this.cfg.exec, this.opts.env ?? process.env)
+    ).then((cred) => makeTransport(this.cfg, cred));
     return this.transport;
   }
 
@@ -164,10 +171,16 @@ class NodeLeanClient implements LeanClient {
       headers['Content-Length'] = String(Buffer.byteLength(body));
     }
     return new Promise((resolve, reject) => {
-      const req = t.send(url, { method: opts.method ?? 'GET', agent: t.agent, headers, ...(opts.signal ? { signal: opts.signal } : {}) }, resolve);
+      const req = t.send(
+        url,
+        { method: opts.method ?? 'GET', agent: t.agent, headers, ...(opts.signal ? { signal: opts.signal } : {}) },
+        resolve,
+      );
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
       if (deadlineMs !== undefined && deadlineMs > 0) {
-        req.setTimeout(deadlineMs, () => req.destroy(Object.assign(new Error(`no answer within ${deadlineMs} ms`), { code: 'ETIMEDOUT' })));
+        req.setTimeout(deadlineMs, () =>
+          req.destroy(Object.assign(new Error(`no answer within ${deadlineMs} ms`), { code: 'ETIMEDOUT' })),
+        );
       }
       req.end(body);
     });

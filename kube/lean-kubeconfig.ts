@@ -166,17 +166,24 @@ function pickContext(merged: Merged, sel: KubeconfigSelection, paths: readonly s
 }
 
 /** Resolves the selected context of already-parsed kubeconfig documents; pure apart from `read`. */
-export function resolveKubeconfig(merged: Merged, sel: KubeconfigSelection, paths: readonly string[], read: ReadFile): ResolvedKubeconfig {
+export function resolveKubeconfig(
+  merged: Merged,
+  sel: KubeconfigSelection,
+  paths: readonly string[],
+  read: ReadFile,
+): ResolvedKubeconfig {
   const context = pickContext(merged, sel, paths);
   const clusterName = str(context.body, 'cluster') ?? '';
   const cluster = merged.clusters.get(clusterName);
-  if (cluster === undefined) throw new KubeconfigError(`context "${context.name}": cluster "${clusterName}" does not exist`);
+  if (cluster === undefined)
+    throw new KubeconfigError(`context "${context.name}": cluster "${clusterName}" does not exist`);
   const server = str(cluster.body, 'server');
   if (server === undefined) throw new KubeconfigError(`cluster "${clusterName}" has no server`);
   const userName = str(context.body, 'user');
   const ca = dataOrFile(cluster, 'certificate-authority-data', 'certificate-authority', read);
   const tlsServerName = str(cluster.body, 'tls-server-name');
-  const namespace = sel.namespace !== undefined && sel.namespace !== '' ? sel.namespace : (str(context.body, 'namespace') ?? 'default');
+  const namespace =
+    sel.namespace !== undefined && sel.namespace !== '' ? sel.namespace : (str(context.body, 'namespace') ?? 'default');
   return {
     server: server.replace(/\/+$/, ''),
     contextName: context.name,
@@ -222,7 +229,9 @@ export async function loadLeanKubeconfig(sel: KubeconfigSelection): Promise<Reso
   const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
   const docs = (await Promise.all(paths.map((file) => readDoc(file, explicit)))).filter((d) => d !== undefined);
   if (docs.length === 0) {
-    throw new KubeconfigError(`no kubeconfig found (looked at ${paths.join(delimiter)}); pass --kubeconfig or set KUBECONFIG`);
+    throw new KubeconfigError(
+      `no kubeconfig found (looked at ${paths.join(delimiter)}); pass --kubeconfig or set KUBECONFIG`,
+    );
   }
   return resolveKubeconfig(mergeKubeconfigs(docs), sel, paths, (p) => readFileSync(p));
 }

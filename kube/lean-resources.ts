@@ -4,7 +4,12 @@
  * dropped rather than crashing a printer.
  */
 import { API_VERSION, GROUP, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
-import { isVirtualMachine, isVirtualMachineInstance, type VirtualMachine, type VirtualMachineInstance } from '../api/types.js';
+import {
+  isVirtualMachine,
+  isVirtualMachineInstance,
+  type VirtualMachine,
+  type VirtualMachineInstance,
+} from '../api/types.js';
 import { isNotFound } from './errors.js';
 import { PATCH_TYPES, type LeanClient, type RequestOptions, type WatchEvent } from './lean-client.js';
 
@@ -26,11 +31,13 @@ export interface ListResult<T> {
   readonly resourceVersion: string;
 }
 
-const isRec = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub]. */
 export function tsvirtPath(plural: Plural, scope: Scope, name?: string, sub?: string): string {
-  const ns = scope.allNamespaces === true && name === undefined ? '' : `/namespaces/${encodeURIComponent(scope.namespace)}`;
+  const ns =
+    scope.allNamespaces === true && name === undefined ? '' : `/namespaces/${encodeURIComponent(scope.namespace)}`;
   const tail = [name, sub].filter((p): p is string => p !== undefined).map(encodeURIComponent);
   return [`/apis/${API_VERSION}${ns}/${plural}`, ...tail].join('/');
 }
@@ -59,7 +66,10 @@ function listQuery(opts: ListOptions): NonNullable<RequestOptions['query']> {
  */
 export async function listVms(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
   const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
-  return { items: list.items.map((i) => withKind(i, VM_KIND)).filter(isVirtualMachine), resourceVersion: list.resourceVersion };
+  return {
+    items: list.items.map((i) => withKind(i, VM_KIND)).filter(isVirtualMachine),
+    resourceVersion: list.resourceVersion,
+  };
 }
 
 export async function listVmis(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
@@ -81,12 +91,17 @@ export async function getObject(client: LeanClient, plural: Plural, namespace: s
 
 export async function getVm(client: LeanClient, namespace: string, name: string): Promise<VirtualMachine> {
   const vm = await getObject(client, VM_PLURAL, namespace, name);
-  if (!isVirtualMachine(vm)) throw new Error(`the server answered for VirtualMachine ${namespace}/${name} with something else`);
+  if (!isVirtualMachine(vm))
+    throw new Error(`the server answered for VirtualMachine ${namespace}/${name} with something else`);
   return vm;
 }
 
 /** A VMI, or undefined when there is none (a stopped VM has none). */
-export async function findVmi(client: LeanClient, namespace: string, name: string): Promise<VirtualMachineInstance | undefined> {
+export async function findVmi(
+  client: LeanClient,
+  namespace: string,
+  name: string,
+): Promise<VirtualMachineInstance | undefined> {
   return findOptional(async () => {
     const vmi = await getObject(client, VMI_PLURAL, namespace, name);
     return isVirtualMachineInstance(vmi) ? vmi : undefined;
@@ -115,10 +130,19 @@ export async function createVm(client: LeanClient, namespace: string, vm: unknow
 }
 
 /** A JSON merge patch on the object, or on its status subresource. */
-export async function mergePatch(client: LeanClient, target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>, patch: unknown): Promise<unknown> {
+export async function mergePatch(
+  client: LeanClient,
+  target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>,
+  patch: unknown,
+): Promise<unknown> {
   return client.request({
     method: 'PATCH',
-    path: tsvirtPath(target.plural, { namespace: target.namespace }, target.name, target.status === true ? 'status' : undefined),
+    path: tsvirtPath(
+      target.plural,
+      { namespace: target.namespace },
+      target.name,
+      target.status === true ? 'status' : undefined,
+    ),
     query: { fieldManager: 'kubectl-virt' },
     contentType: PATCH_TYPES.merge,
     body: patch,
@@ -126,10 +150,19 @@ export async function mergePatch(client: LeanClient, target: Readonly<{ plural: 
 }
 
 /** A JSON patch (RFC 6902) on the object or its status subresource: `test` ops make it conflict-safe. */
-export async function jsonPatch(client: LeanClient, target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>, ops: readonly unknown[]): Promise<unknown> {
+export async function jsonPatch(
+  client: LeanClient,
+  target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>,
+  ops: readonly unknown[],
+): Promise<unknown> {
   return client.request({
     method: 'PATCH',
-    path: tsvirtPath(target.plural, { namespace: target.namespace }, target.name, target.status === true ? 'status' : undefined),
+    path: tsvirtPath(
+      target.plural,
+      { namespace: target.namespace },
+      target.name,
+      target.status === true ? 'status' : undefined,
+    ),
     query: { fieldManager: 'kubectl-virt' },
     contentType: PATCH_TYPES.json,
     body: ops,
@@ -157,7 +190,12 @@ export async function getPod(client: LeanClient, namespace: string, name: string
 
 /** Events about one object, oldest first (as kubectl describe shows them). */
 export async function listEventsFor(client: LeanClient, namespace: string, uid: string): Promise<unknown[]> {
-  return items(await client.request({ path: corePath('events', namespace), query: { fieldSelector: `involvedObject.uid=${uid}` } })).items;
+  return items(
+    await client.request({
+      path: corePath('events', namespace),
+      query: { fieldSelector: `involvedObject.uid=${uid}` },
+    }),
+  ).items;
 }
 
 export async function getNode(client: LeanClient, name: string): Promise<unknown> {
@@ -194,5 +232,9 @@ export async function listPods(client: LeanClient, namespace: string, labelSelec
 
 /** A coordination.k8s.io Lease, or undefined when there is none. */
 export async function findLease(client: LeanClient, namespace: string, name: string): Promise<unknown> {
-  return findOptional(() => client.request({ path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}` }));
+  return findOptional(() =>
+    client.request({
+      path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,
+    }),
+  );
 }

@@ -47,7 +47,9 @@ export type ObjectList<T> = Readonly<{ items: readonly T[]; resourceVersion: str
 export type WriteOptions = Readonly<{ fieldManager?: string | undefined; dryRun?: boolean | undefined }>;
 
 /** A patch body: an object for merge/strategic/apply, operations for JSON Patch. */
-export type PatchBody = Readonly<{ type: 'json'; ops: readonly JsonPatchOp[] } | { type: Exclude<PatchType, 'json'>; patch: unknown }>;
+export type PatchBody = Readonly<
+  { type: 'json'; ops: readonly JsonPatchOp[] } | { type: Exclude<PatchType, 'json'>; patch: unknown }
+>;
 
 /** Options on delete. */
 export type DeleteOptions = Readonly<{
@@ -70,9 +72,16 @@ export type WatchOptions = Readonly<{
 }>;
 
 /** The REST path of a collection or an object. Pure. */
-export function resourcePath(rt: ResourceType, ref: Readonly<{ namespace?: string | undefined; name?: string }>, subresource?: string): string {
+export function resourcePath(
+  rt: ResourceType,
+  ref: Readonly<{ namespace?: string | undefined; name?: string }>,
+  subresource?: string,
+): string {
   const base = rt.group === '' ? `/api/${rt.version}` : `/apis/${rt.group}/${rt.version}`;
-  const ns = rt.namespaced && ref.namespace !== undefined && ref.namespace !== '' ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  const ns =
+    rt.namespaced && ref.namespace !== undefined && ref.namespace !== ''
+      ? `/namespaces/${encodeURIComponent(ref.namespace)}`
+      : '';
   const name = ref.name === undefined ? '' : `/${encodeURIComponent(ref.name)}`;
   const sub = subresource === undefined ? '' : `/${subresource}`;
   return `${base}${ns}/${rt.plural}${name}${sub}`;
@@ -164,7 +173,12 @@ export class ResourceClient<T extends KubeObject> {
     return this.clients.request<ListPage>({
       method: 'GET',
       path: resourcePath(this.type, { namespace: opts.namespace }),
-      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit, continue: cont },
+      query: {
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        limit: opts.limit,
+        continue: cont,
+      },
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
   }
@@ -180,7 +194,12 @@ export class ResourceClient<T extends KubeObject> {
   async create(obj: T, opts?: WriteOptions & { namespace?: string }): Promise<T> {
     const namespace = opts?.namespace ?? obj.metadata?.namespace;
     return this.check(
-      await this.clients.request({ method: 'POST', path: resourcePath(this.type, { namespace }), body: obj, query: writeQuery(opts) }),
+      await this.clients.request({
+        method: 'POST',
+        path: resourcePath(this.type, { namespace }),
+        body: obj,
+        query: writeQuery(opts),
+      }),
     );
   }
 
@@ -208,14 +227,21 @@ export class ResourceClient<T extends KubeObject> {
   /** Patches an object (merge, JSON, strategic or apply). */
   async patch(ref: ObjectRef, body: PatchBody, opts?: WriteOptions): Promise<T> {
     return this.check(
-      await this.clients.request({ method: 'PATCH', path: resourcePath(this.type, ref), ...patchRequest(body), query: writeQuery(opts) }),
+      await this.clients.request({
+        method: 'PATCH',
+        path: resourcePath(this.type, ref),
+        ...patchRequest(body),
+        query: writeQuery(opts),
+      }),
     );
   }
 
   /** Patches the status subresource. */
   async patchStatus(ref: ObjectRef, body: PatchBody, opts?: WriteOptions): Promise<T> {
     const path = resourcePath(this.type, ref, 'status');
-    return this.check(await this.clients.request({ method: 'PATCH', path, ...patchRequest(body), query: writeQuery(opts) }));
+    return this.check(
+      await this.clients.request({ method: 'PATCH', path, ...patchRequest(body), query: writeQuery(opts) }),
+    );
   }
 
   /**

@@ -5,14 +5,31 @@
  * required), patch, updateStatus / patchStatus (status subresource), delete (propagationPolicy).
  */
 import { GROUP, VERSION, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
-import { isVirtualMachine, isVirtualMachineInstance, type VirtualMachine, type VirtualMachineInstance } from '../api/types.js';
+import {
+  isVirtualMachine,
+  isVirtualMachineInstance,
+  type VirtualMachine,
+  type VirtualMachineInstance,
+} from '../api/types.js';
 import type { KubeClients } from './clients.js';
 import { ResourceClient, type ResourceType } from './resources.js';
 
 /** virtualmachines.tsvirt.io, namespaced. */
-export const VM_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: VM_PLURAL, kind: VM_KIND, namespaced: true };
+export const VM_RESOURCE: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  plural: VM_PLURAL,
+  kind: VM_KIND,
+  namespaced: true,
+};
 /** virtualmachineinstances.tsvirt.io, namespaced. */
-export const VMI_RESOURCE: ResourceType = { group: GROUP, version: VERSION, plural: VMI_PLURAL, kind: VMI_KIND, namespaced: true };
+export const VMI_RESOURCE: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  plural: VMI_PLURAL,
+  kind: VMI_KIND,
+  namespaced: true,
+};
 
 /** A client for VirtualMachines. */
 export type VirtualMachineClient = ResourceClient<VirtualMachine>;

@@ -12,7 +12,9 @@ import { WORKQUEUE_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.j
  * not a failure); `retry` runs it again after the key's backoff; `terminal` forgets it until the
  * next add (the spec cannot be met as written).
  */
-export type QueueOutcome = Readonly<{ kind: 'done' } | { kind: 'requeueAfter'; ms: number } | { kind: 'retry' } | { kind: 'terminal' }>;
+export type QueueOutcome = Readonly<
+  { kind: 'done' } | { kind: 'requeueAfter'; ms: number } | { kind: 'retry' } | { kind: 'terminal' }
+>;
 
 /** Timer functions; injectable so tests run the clock by hand. */
 export type QueueScheduler = Readonly<{

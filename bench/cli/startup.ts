@@ -19,7 +19,9 @@ import type { ClusterInfo } from '../../cluster/local-cluster.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const NODE_BIN = join(REPO, 'node_modules/.bin/node');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, vms: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, vms: { type: 'string', default: '100' } },
+});
 const RUNS = Number(values.runs);
 const VMS = Number(values.vms);
 
@@ -29,7 +31,9 @@ function run(command: string, args: readonly string[], input = ''): Promise<stri
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -62,7 +66,10 @@ const round = (x: number): number => Math.round(x * 10) / 10;
 
 type Pair = Readonly<{ name: string; ours: readonly string[]; theirs: readonly string[] }>;
 
-function measure(pairs: readonly Pair[], env: NodeJS.ProcessEnv): Record<string, { oursMs: number[]; theirsMs: number[] }> {
+function measure(
+  pairs: readonly Pair[],
+  env: NodeJS.ProcessEnv,
+): Record<string, { oursMs: number[]; theirsMs: number[] }> {
   const out: Record<string, { oursMs: number[]; theirsMs: number[] }> = {};
   for (const p of pairs) {
     out[p.name] = { oursMs: [], theirsMs: [] };
@@ -86,8 +93,14 @@ function measure(pairs: readonly Pair[], env: NodeJS.ProcessEnv): Record<string,
 }
 
 function startupTrace(env: NodeJS.ProcessEnv): string[] {
-  const r = spawnSync('kubectl', ['virt', 'list', '-n', 'bench'], { env: { ...env, TSVIRT_STARTUP_TRACE: '1' }, encoding: 'utf8' });
-  return r.stderr.split('\n').filter((l) => l.startsWith('[startup]')).map((l) => l.replace('[startup] ', ''));
+  const r = spawnSync('kubectl', ['virt', 'list', '-n', 'bench'], {
+    env: { ...env, TSVIRT_STARTUP_TRACE: '1' },
+    encoding: 'utf8',
+  });
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('[startup]'))
+    .map((l) => l.replace('[startup] ', ''));
 }
 
 async function main(): Promise<void> {
@@ -99,14 +112,27 @@ async function main(): Promise<void> {
     const binDir = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(REPO, 'dist', 'bin');
     // Its own HOME, so kubectl's discovery cache starts empty and is warmed by the warm-up runs.
     const home = join(stateDir, 'home');
-    const env = { ...process.env, HOME: home, KUBECONFIG: info.kubeconfig, PATH: [binDir, dirname(info.kubectl), process.env['PATH'] ?? ''].join(delimiter) };
+    const env = {
+      ...process.env,
+      HOME: home,
+      KUBECONFIG: info.kubeconfig,
+      PATH: [binDir, dirname(info.kubectl), process.env['PATH'] ?? ''].join(delimiter),
+    };
     await run(info.kubectl, [`--kubeconfig=${info.kubeconfig}`, 'create', 'namespace', 'bench']);
     await run(info.kubectl, [`--kubeconfig=${info.kubeconfig}`, 'create', '-n', 'bench', '-f', '-'], vmList(VMS));
     const loadBefore = loadavg()[0] ?? 0;
     const results = measure(
       [
-        { name: 'list', ours: ['kubectl', 'virt', 'list', '-n', 'bench'], theirs: ['kubectl', 'get', 'vms', '-n', 'bench'] },
-        { name: 'versionClient', ours: ['kubectl', 'virt', 'version', '--client'], theirs: ['kubectl', 'version', '--client'] },
+        {
+          name: 'list',
+          ours: ['kubectl', 'virt', 'list', '-n', 'bench'],
+          theirs: ['kubectl', 'get', 'vms', '-n', 'bench'],
+        },
+        {
+          name: 'versionClient',
+          ours: ['kubectl', 'virt', 'version', '--client'],
+          theirs: ['kubectl', 'version', '--client'],
+        },
       ],
       env,
     );
@@ -114,24 +140,45 @@ async function main(): Promise<void> {
       Object.entries(results).map(([name, r]) => {
         const ours = median(r.oursMs);
         const theirs = median(r.theirsMs);
-        return [name, { oursMedianMs: round(ours), kubectlMedianMs: round(theirs), ratio: Number((ours / theirs).toFixed(2)), oursMs: r.oursMs.map(round), kubectlMs: r.theirsMs.map(round) }];
+        return [
+          name,
+          {
+            oursMedianMs: round(ours),
+            kubectlMedianMs: round(theirs),
+            ratio: Number((ours / theirs).toFixed(2)),
+            oursMs: r.oursMs.map(round),
+            kubectlMs: r.theirsMs.map(round),
+          },
+        ];
       }),
     );
     const report = {
       measuredAt: new Date().toISOString(),
       // Other work on the machine slows Node's start more than kubectl's: read ratios with it.
-      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) } },
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? 'unknown',
+        loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0] ?? 0) },
+      },
       runs: RUNS,
       vms: VMS,
-      commands: { list: 'kubectl virt list -n bench vs kubectl get vms -n bench', versionClient: 'kubectl virt version --client vs kubectl version --client' },
+      commands: {
+        list: 'kubectl virt list -n bench vs kubectl get vms -n bench',
+        versionClient: 'kubectl virt version --client vs kubectl version --client',
+      },
       target: { list: 'ratio <= 1.5' },
       ...summary,
       startupTraceOfOneList: startupTrace(env),
     };
     await writeFile(join(REPO, 'bench', 'results', 'cli.json'), JSON.stringify(report, null, 2) + '\n');
-    for (const [name, s] of Object.entries(summary)) process.stdout.write(`${name}: kubectl virt ${s.oursMedianMs} ms, kubectl ${s.kubectlMedianMs} ms, ratio ${s.ratio}\n`);
+    for (const [name, s] of Object.entries(summary))
+      process.stdout.write(
+        `${name}: kubectl virt ${s.oursMedianMs} ms, kubectl ${s.kubectlMedianMs} ms, ratio ${s.ratio}\n`,
+      );
   } finally {
-    await run(NODE_BIN, [localCluster, 'down', `--state-dir=${stateDir}`]).catch((err: unknown) => process.stderr.write(`${String(err)}\n`));
+    await run(NODE_BIN, [localCluster, 'down', `--state-dir=${stateDir}`]).catch((err: unknown) =>
+      process.stderr.write(`${String(err)}\n`),
+    );
     await rm(stateDir, { recursive: true, force: true });
   }
 }

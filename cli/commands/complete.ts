@@ -4,7 +4,8 @@ import { KubeCommand } from '../kube-command.js';
 const TAKES_VM_NAMES = new Set(['start', 'stop', 'restart', 'delete', 'describe', 'wait', 'get']);
 
 export default class Complete extends KubeCommand {
-  static override summary = "Answer kubectl's shell completion (cobra's __complete protocol); run by kubectl_complete-virt.";
+  static override summary =
+    "Answer kubectl's shell completion (cobra's __complete protocol); run by kubectl_complete-virt.";
   static override hidden = true;
   static override strict = false;
   // Raw words: flags in them are what the user is typing, not flags of this command.
@@ -19,7 +20,14 @@ export default class Complete extends KubeCommand {
         summary: c.summary ?? '',
         takesVmNames: TAKES_VM_NAMES.has(c.id),
         flags: Object.fromEntries(
-          Object.entries(c.flags).map(([name, f]) => [name, { type: f.type, ...(f.char === undefined ? {} : { char: f.char }), ...(f.type === 'option' && f.options !== undefined ? { options: f.options } : {}) }]),
+          Object.entries(c.flags).map(([name, f]) => [
+            name,
+            {
+              type: f.type,
+              ...(f.char === undefined ? {} : { char: f.char }),
+              ...(f.type === 'option' && f.options !== undefined ? { options: f.options } : {}),
+            },
+          ]),
         ),
       }));
     const answer = complete(this.argv, commands);
@@ -28,7 +36,12 @@ export default class Complete extends KubeCommand {
       return;
     }
     const names = await this.vmNames(answer.connection).catch(() => []);
-    this.out(formatCompletion([...answer.extra, ...names].filter((n) => n.startsWith(answer.prefix)), DIRECTIVE.noFileComp));
+    this.out(
+      formatCompletion(
+        [...answer.extra, ...names].filter((n) => n.startsWith(answer.prefix)),
+        DIRECTIVE.noFileComp,
+      ),
+    );
   }
 
   private async vmNames(connection: Readonly<Record<string, string>>): Promise<string[]> {

@@ -16,11 +16,18 @@ export default class Delete extends KubeCommand {
     ...selectorFlag,
     ...waitFlags,
     'ignore-not-found': Flags.boolean({ description: 'A VM that does not exist is not an error.', default: false }),
-    output: Flags.option({ char: 'o', options: ['name'] as const, description: 'Print only virtualmachine.tsvirt.io/NAME per deleted VM.' })(),
+    output: Flags.option({
+      char: 'o',
+      options: ['name'] as const,
+      description: 'Print only virtualmachine.tsvirt.io/NAME per deleted VM.',
+    })(),
   };
   static override examples = [
     { description: 'Delete web', command: '<%= config.bin %> delete web' },
-    { description: 'Delete every VM labelled env=test and wait until they are gone', command: '<%= config.bin %> delete -l env=test --wait' },
+    {
+      description: 'Delete every VM labelled env=test and wait until they are gone',
+      command: '<%= config.bin %> delete -l env=test --wait',
+    },
   ];
 
   async run(): Promise<void> {
@@ -30,7 +37,8 @@ export default class Delete extends KubeCommand {
     const conn = await this.connect(flags);
     const { deleteEach } = await import('../delete-vms.js');
     const { selectVmNames } = await import('../lifecycle.js');
-    const targets = flags.selector === undefined ? names : await selectVmNames(conn.client, conn.namespace, flags.selector);
+    const targets =
+      flags.selector === undefined ? names : await selectVmNames(conn.client, conn.namespace, flags.selector);
     const ok = await deleteEach(conn.client, targets, {
       plural: VM_PLURAL,
       namespace: conn.namespace,

@@ -9,7 +9,10 @@ export default class List extends KubeCommand {
   static override examples = [
     { description: 'List the VMs of the current namespace', command: '<%= config.bin %> list' },
     { description: 'List the VMs of every namespace with more columns', command: '<%= config.bin %> list -A -o wide' },
-    { description: 'List the VMs labelled app=web as JSON (a v1 List, as kubectl get -o json)', command: '<%= config.bin %> list -l app=web -o json' },
+    {
+      description: 'List the VMs labelled app=web as JSON (a v1 List, as kubectl get -o json)',
+      command: '<%= config.bin %> list -l app=web -o json',
+    },
   ];
   static override flags = {
     ...connectionFlags,

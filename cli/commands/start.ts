@@ -2,14 +2,21 @@ import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { LifecycleCommand, lifecycleArgs, lifecycleFlags } from '../lifecycle-command.js';
 
 export default class Start extends LifecycleCommand {
-  static override summary = 'Start VirtualMachines: one API write each (the run strategy, or a Start request for Manual VMs).';
+  static override summary =
+    'Start VirtualMachines: one API write each (the run strategy, or a Start request for Manual VMs).';
   static override description = `A VM that runs already is refused with "VM is already running", as virtctl says it; the other named VMs are still started. With --wait, waits until each VM is Running (progress on stderr when it is a terminal).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = lifecycleArgs;
   static override flags = lifecycleFlags;
   static override examples = [
-    { description: 'Start web and wait until it is Running', command: '<%= config.bin %> start web --wait --timeout 2m' },
+    {
+      description: 'Start web and wait until it is Running',
+      command: '<%= config.bin %> start web --wait --timeout 2m',
+    },
     { description: 'Start every VM labelled app=web', command: '<%= config.bin %> start -l app=web' },
-    { description: 'In a script: create, then start what was created', command: '<%= config.bin %> create -f vm.yaml -o name | xargs <%= config.bin %> start --wait' },
+    {
+      description: 'In a script: create, then start what was created',
+      command: '<%= config.bin %> create -f vm.yaml -o name | xargs <%= config.bin %> start --wait',
+    },
   ];
 
   async run(): Promise<void> {

@@ -15,7 +15,11 @@ import { byteOrder } from '../printers/table.js';
 /** How many Events describe shows, newest last, as kubectl describe does. */
 export const RECENT_EVENTS = 10;
 
-async function launcherPod(client: LeanClient, namespace: string, vmi: VirtualMachineInstance | undefined): Promise<PodView | undefined> {
+async function launcherPod(
+  client: LeanClient,
+  namespace: string,
+  vmi: VirtualMachineInstance | undefined,
+): Promise<PodView | undefined> {
   if (vmi === undefined) return undefined;
   const name = vmi.status?.launcherPodName;
   if (name !== undefined) return podView(await getPod(client, namespace, name));
@@ -36,7 +40,12 @@ function recentEvents(lists: readonly unknown[][]): EventView[] {
   return all.sort((a, b) => byteOrder(a.at ?? '', b.at ?? '')).slice(-RECENT_EVENTS);
 }
 
-export async function fetchDescribe(client: LeanClient, namespace: string, name: string, now: () => number): Promise<DescribeInput> {
+export async function fetchDescribe(
+  client: LeanClient,
+  namespace: string,
+  name: string,
+  now: () => number,
+): Promise<DescribeInput> {
   const [vm, vmi] = await Promise.all([getVm(client, namespace, name), findVmi(client, namespace, name)]);
   const uids = [vm.metadata.uid, vmi?.metadata.uid].filter((u): u is string => u !== undefined);
   const [pod, renew, ...eventLists] = await Promise.all([

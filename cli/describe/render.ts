@@ -4,7 +4,15 @@
  * domain as the handler reported it, and the recent Events of all of them. Pure.
  */
 import { ANNOTATIONS, CONDITION_TYPES } from '../../api/names.js';
-import type { Condition, CPU, KernelBoot, VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceSpec, Volume } from '../../api/types.js';
+import type {
+  Condition,
+  CPU,
+  KernelBoot,
+  VirtualMachine,
+  VirtualMachineInstance,
+  VirtualMachineInstanceSpec,
+  Volume,
+} from '../../api/types.js';
 import { age } from '../printers/age.js';
 import { byteOrder, formatTable } from '../printers/table.js';
 import { runStrategyOf } from '../printers/vm-rows.js';
@@ -59,7 +67,12 @@ function volumeSource(v: Volume | undefined): string {
 
 function kernelLine(boot: KernelBoot | undefined): Line[] {
   if (boot?.kernelPath === undefined) return [];
-  return [['Kernel', `${boot.kernelPath}${suffix(boot.initrdPath, (p) => `, initrd ${p}`)}${suffix(boot.kernelArgs, (a) => `, args "${a}"`)}`]];
+  return [
+    [
+      'Kernel',
+      `${boot.kernelPath}${suffix(boot.initrdPath, (p) => `, initrd ${p}`)}${suffix(boot.kernelArgs, (a) => `, args "${a}"`)}`,
+    ],
+  ];
 }
 
 function cpuText(cpu: CPU | undefined): string {
@@ -90,7 +103,12 @@ function vmiSection(vmi: VirtualMachineInstance | undefined, now: number): strin
     ['IP', show(ip)],
     ['Age', age(vmi.metadata.creationTimestamp, now)],
   ];
-  return `Instance (VirtualMachineInstance ${show(vmi.metadata.name, '')}):\n` + block(lines, '  ') + '  Conditions:\n' + conditionsTable(status.conditions ?? [], '    ');
+  return (
+    `Instance (VirtualMachineInstance ${show(vmi.metadata.name, '')}):\n` +
+    block(lines, '  ') +
+    '  Conditions:\n' +
+    conditionsTable(status.conditions ?? [], '    ')
+  );
 }
 
 function exitLine(exit: TerminatedView | undefined): string {
@@ -137,7 +155,13 @@ function domainSection(vmi: VirtualMachineInstance | undefined): string {
 
 function eventsSection(events: readonly EventView[], now: number): string {
   if (events.length === 0) return 'Events:           <none>\n';
-  const rows = events.map((e) => [e.type, e.reason, e.count > 1 ? `${age(e.at, now)} (x${e.count})` : age(e.at, now), e.from, e.message]);
+  const rows = events.map((e) => [
+    e.type,
+    e.reason,
+    e.count > 1 ? `${age(e.at, now)} (x${e.count})` : age(e.at, now),
+    e.from,
+    e.message,
+  ]);
   return 'Events:\n' + indentTable(formatTable(['Type', 'Reason', 'Age', 'From', 'Message'], rows), '  ');
 }
 

@@ -51,7 +51,12 @@ export interface EventView {
 }
 
 export function conditionViews(u: unknown): ConditionView[] {
-  return list(u).map((c) => ({ type: str(c['type']) ?? '', status: str(c['status']) ?? 'Unknown', reason: str(c['reason']), message: str(c['message']) }));
+  return list(u).map((c) => ({
+    type: str(c['type']) ?? '',
+    status: str(c['status']) ?? 'Unknown',
+    reason: str(c['reason']),
+    message: str(c['message']),
+  }));
 }
 
 function terminatedView(u: unknown): TerminatedView | undefined {
@@ -62,7 +67,13 @@ function terminatedView(u: unknown): TerminatedView | undefined {
 
 function containerView(c: Rec): ContainerView {
   const state = rec(c['state']);
-  const which = isRec(state['running']) ? 'running' : isRec(state['waiting']) ? 'waiting' : isRec(state['terminated']) ? 'terminated' : 'unknown';
+  const which = isRec(state['running'])
+    ? 'running'
+    : isRec(state['waiting'])
+      ? 'waiting'
+      : isRec(state['terminated'])
+        ? 'terminated'
+        : 'unknown';
   return {
     name: str(c['name']) ?? '',
     restartCount: num(c['restartCount']) ?? 0,

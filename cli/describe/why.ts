@@ -23,7 +23,8 @@ export interface WhyInput {
 
 type Rule = (i: WhyInput) => string | undefined;
 
-const ago = (t: string | undefined, now: number): string => (t === undefined ? 'never' : `${humanDuration(now - Date.parse(t))} ago`);
+const ago = (t: string | undefined, now: number): string =>
+  t === undefined ? 'never' : `${humanDuration(now - Date.parse(t))} ago`;
 
 function exitText(t: TerminatedView): string {
   return `exit code ${t.exitCode}${t.reason === undefined ? '' : ` (${t.reason})`}`;
@@ -34,17 +35,23 @@ function lastExit(c: ContainerView | undefined): TerminatedView | undefined {
 }
 
 const stopped: Rule = (i) => {
-  if (i.vm.status?.printableStatus !== 'Stopped' && !(effectiveStrategy(i.vm) === 'Halted' && i.vmi === undefined)) return undefined;
+  if (i.vm.status?.printableStatus !== 'Stopped' && !(effectiveStrategy(i.vm) === 'Halted' && i.vmi === undefined))
+    return undefined;
   const strategy = effectiveStrategy(i.vm);
   return strategy === 'Halted' || strategy === 'Manual'
     ? `Stopped: runStrategy is ${strategy}; start it with "kubectl virt start ${i.vm.metadata.name ?? ''}"`
     : `Stopped: the guest finished and runStrategy ${strategy} does not start it again`;
 };
 
-const terminating: Rule = (i) => (i.vm.metadata.deletionTimestamp === undefined ? undefined : 'Terminating: the VM is being deleted; its VMI goes first');
+const terminating: Rule = (i) =>
+  i.vm.metadata.deletionTimestamp === undefined
+    ? undefined
+    : 'Terminating: the VM is being deleted; its VMI goes first';
 
 const stopping: Rule = (i) =>
-  i.vm.status?.printableStatus === 'Stopping' ? `Stopping: the guest has ${i.vmi?.spec.terminationGracePeriodSeconds ?? 'its'} seconds to shut down before it is destroyed` : undefined;
+  i.vm.status?.printableStatus === 'Stopping'
+    ? `Stopping: the guest has ${i.vmi?.spec.terminationGracePeriodSeconds ?? 'its'} seconds to shut down before it is destroyed`
+    : undefined;
 
 function schedulerMessage(i: WhyInput): string | undefined {
   const podCond = i.pod?.conditions.find((c) => c.type === CONDITION_TYPES.podScheduled && c.status === 'False');
@@ -60,8 +67,12 @@ const unschedulable: Rule = (i) => {
 
 function backoffText(i: WhyInput): string {
   const failure = i.vm.status?.startFailure;
-  const count = failure?.consecutiveFailCount === undefined ? '' : ` ${failure.consecutiveFailCount} failed starts in a row;`;
-  const retry = failure?.retryAfterTimestamp === undefined ? '' : `; next try ${humanDuration(Date.parse(failure.retryAfterTimestamp) - i.now)} from now`;
+  const count =
+    failure?.consecutiveFailCount === undefined ? '' : ` ${failure.consecutiveFailCount} failed starts in a row;`;
+  const retry =
+    failure?.retryAfterTimestamp === undefined
+      ? ''
+      : `; next try ${humanDuration(Date.parse(failure.retryAfterTimestamp) - i.now)} from now`;
   return `${count}|${retry}`;
 }
 
@@ -81,14 +92,18 @@ const vmiFailed: Rule = (i) => {
 const waitingForHandler: Rule = (i) => {
   const node = i.vmi?.status?.nodeName;
   if (node === undefined || i.vmi?.status?.phase === 'Running') return undefined;
-  if (i.handlerRenewTime === undefined) return `Waiting for the handler on node ${node}: no virt-handler has a heartbeat there`;
-  if (i.now - Date.parse(i.handlerRenewTime) > HANDLER_STALE_MS) return `Waiting for the handler on node ${node}: its heartbeat stopped ${ago(i.handlerRenewTime, i.now)}`;
+  if (i.handlerRenewTime === undefined)
+    return `Waiting for the handler on node ${node}: no virt-handler has a heartbeat there`;
+  if (i.now - Date.parse(i.handlerRenewTime) > HANDLER_STALE_MS)
+    return `Waiting for the handler on node ${node}: its heartbeat stopped ${ago(i.handlerRenewTime, i.now)}`;
   return `Waiting for the handler on node ${node} to start the domain`;
 };
 
 const waitingForScheduler: Rule = (i) => {
   if (i.vmi === undefined || i.vmi.status?.nodeName !== undefined) return undefined;
-  return i.pod === undefined ? 'Waiting for the controller to create the launcher Pod' : `Waiting for the scheduler to place launcher Pod ${i.pod.name}`;
+  return i.pod === undefined
+    ? 'Waiting for the controller to create the launcher Pod'
+    : `Waiting for the scheduler to place launcher Pod ${i.pod.name}`;
 };
 
 const noVmi: Rule = (i) => (i.vmi === undefined ? 'Waiting for the controller to create the VMI' : undefined);
@@ -98,7 +113,18 @@ const notReady: Rule = (i) => {
   return ready?.message === undefined ? undefined : `Not ready: ${ready.message}`;
 };
 
-const RULES: readonly Rule[] = [terminating, stopping, stopped, unschedulable, crashLoop, vmiFailed, waitingForHandler, waitingForScheduler, noVmi, notReady];
+const RULES: readonly Rule[] = [
+  terminating,
+  stopping,
+  stopped,
+  unschedulable,
+  crashLoop,
+  vmiFailed,
+  waitingForHandler,
+  waitingForScheduler,
+  noVmi,
+  notReady,
+];
 
 /** Why the VM is not running, or undefined when it is (printableStatus Running). */
 export function whyNotRunning(i: WhyInput): string | undefined {

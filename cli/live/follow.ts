@@ -22,12 +22,18 @@ export interface LiveSource {
 
 /** Lists what the view shows: VMs and their VMIs, or VMIs alone. */
 export async function listForLive(client: LeanClient, resource: Resource, list: ListOptions): Promise<LiveSource> {
-  const vmiScope: ListOptions = { namespace: list.namespace, ...(list.allNamespaces === true ? { allNamespaces: true } : {}) };
+  const vmiScope: ListOptions = {
+    namespace: list.namespace,
+    ...(list.allNamespaces === true ? { allNamespaces: true } : {}),
+  };
   const [vms, vmis] = await Promise.all([
     resource === VM_PLURAL ? listVms(client, list) : Promise.resolve({ items: [], resourceVersion: '' }),
     listVmis(client, resource === VM_PLURAL ? vmiScope : list),
   ]);
-  const state: LiveState = { vms: new Map(vms.items.map((v) => [keyOf(v), v])), vmis: new Map(vmis.items.map((v) => [keyOf(v), v])) };
+  const state: LiveState = {
+    vms: new Map(vms.items.map((v) => [keyOf(v), v])),
+    vmis: new Map(vmis.items.map((v) => [keyOf(v), v])),
+  };
   return { state, resourceVersions: { [VM_PLURAL]: vms.resourceVersion, [VMI_PLURAL]: vmis.resourceVersion } };
 }
 
@@ -45,9 +51,20 @@ export async function watchForLive(client: LeanClient, w: LiveWatch, onEvent: (e
   const inner = new AbortController();
   signal.addEventListener('abort', () => inner.abort(), { once: true });
   const watchOne = (r: Resource): Promise<void> =>
-    watchTsvirt(client, r, { ...list, ...(r === VMI_PLURAL && resource === VM_PLURAL ? { labelSelector: '', fieldSelector: '' } : {}), resourceVersion: src.resourceVersions[r], signal: inner.signal }, (e) => {
-      if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED') onEvent({ resource: r, type: e.type, object: e.object });
-    });
+    watchTsvirt(
+      client,
+      r,
+      {
+        ...list,
+        ...(r === VMI_PLURAL && resource === VM_PLURAL ? { labelSelector: '', fieldSelector: '' } : {}),
+        resourceVersion: src.resourceVersions[r],
+        signal: inner.signal,
+      },
+      (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED')
+          onEvent({ resource: r, type: e.type, object: e.object });
+      },
+    );
   // When one watch ends, end the other too, so the caller relists both from one point in time.
   await Promise.race(resources.map((r) => watchOne(r)));
   inner.abort();
@@ -56,14 +73,26 @@ export async function watchForLive(client: LeanClient, w: LiveWatch, onEvent: (e
 export function rowLines(resource: Resource, state: LiveState, key: string, opts: RowOptions): string | undefined {
   if (resource === VM_PLURAL) {
     const vm = state.vms.get(key);
-    return vm === undefined ? undefined : formatTable(vmHeaders(opts), [vmRow(vm, state.vmis.get(key), opts)]).split('\n')[1];
+    return vm === undefined
+      ? undefined
+      : formatTable(vmHeaders(opts), [vmRow(vm, state.vmis.get(key), opts)]).split('\n')[1];
   }
   const vmi = state.vmis.get(key);
   return vmi === undefined ? undefined : formatTable(vmiHeaders(opts), [vmiRow(vmi, opts)]).split('\n')[1];
 }
 
-export async function followChanges(client: LeanClient, req: GetRequest, write: (text: string) => void, signal: AbortSignal = new AbortController().signal): Promise<void> {
-  const opts: RowOptions = { wide: req.output === 'wide', allNamespaces: req.list.allNamespaces === true, now: Date.now(), ...withPaint(await loadStyle()) };
+export async function followChanges(
+  client: LeanClient,
+  req: GetRequest,
+  write: (text: string) => void,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<void> {
+  const opts: RowOptions = {
+    wide: req.output === 'wide',
+    allNamespaces: req.list.allNamespaces === true,
+    now: Date.now(),
+    ...withPaint(await loadStyle()),
+  };
   const { renderFetched } = await import('../get-objects.js');
   let src = await listForLive(client, req.resource, req.list);
   const printed = new Map<string, string>();
@@ -72,9 +101,14 @@ export async function followChanges(client: LeanClient, req: GetRequest, write: 
     if (line !== undefined && printed.get(key) !== line) write(line + '\n');
     if (line !== undefined) printed.set(key, line);
   };
-  const first = await renderFetched(req, { vms: [...src.state.vms.values()], vmis: [...src.state.vmis.values()] }, Date.now());
+  const first = await renderFetched(
+    req,
+    { vms: [...src.state.vms.values()], vmis: [...src.state.vmis.values()] },
+    Date.now(),
+  );
   write(first.stdout);
-  for (const key of req.resource === VM_PLURAL ? src.state.vms.keys() : src.state.vmis.keys()) printed.set(key, rowLines(req.resource, src.state, key, opts) ?? '');
+  for (const key of req.resource === VM_PLURAL ? src.state.vms.keys() : src.state.vmis.keys())
+    printed.set(key, rowLines(req.resource, src.state, key, opts) ?? '');
   while (!signal.aborted) {
     let state = src.state;
     try {

@@ -3,7 +3,12 @@
  * line-per-change printer and the ink table share it and unit tests drive it with plain events.
  */
 import { VM_PLURAL } from '../../api/names.js';
-import { isVirtualMachine, isVirtualMachineInstance, type VirtualMachine, type VirtualMachineInstance } from '../../api/types.js';
+import {
+  isVirtualMachine,
+  isVirtualMachineInstance,
+  type VirtualMachine,
+  type VirtualMachineInstance,
+} from '../../api/types.js';
 import type { Resource } from '../targets.js';
 
 export interface LiveState {
@@ -27,7 +32,8 @@ function apply<T extends Keyed>(map: ReadonlyMap<string, T>, type: LiveEvent['ty
 
 /** The state after one event; objects that are neither VM nor VMI leave it unchanged. */
 export function applyEvent(state: LiveState, e: LiveEvent): LiveState {
-  if (e.resource === VM_PLURAL) return isVirtualMachine(e.object) ? { ...state, vms: apply(state.vms, e.type, e.object) } : state;
+  if (e.resource === VM_PLURAL)
+    return isVirtualMachine(e.object) ? { ...state, vms: apply(state.vms, e.type, e.object) } : state;
   return isVirtualMachineInstance(e.object) ? { ...state, vmis: apply(state.vmis, e.type, e.object) } : state;
 }
 

@@ -18,7 +18,7 @@ function sortKeys(u: unknown): unknown {
 /** kubectl hides metadata.managedFields unless --show-managed-fields; so do we. */
 export function withoutManagedFields(o: unknown): unknown {
   if (typeof o !== 'object' || o === null || !('metadata' in o)) return o;
-  const meta = (o).metadata;
+  const meta = o.metadata;
   if (typeof meta !== 'object' || meta === null || !('managedFields' in meta)) return o;
   const { managedFields: _hidden, ...rest } = meta as Record<string, unknown>;
   return { ...o, metadata: rest };
@@ -59,7 +59,11 @@ export function resourceName(o: Named): string {
  * Renders objects as json, yaml or name. `single` is true when the user named exactly one object:
  * kubectl then prints the object itself, not a List.
  */
-export async function renderObjects(objects: readonly Named[], format: 'json' | 'yaml' | 'name', single: boolean): Promise<string> {
+export async function renderObjects(
+  objects: readonly Named[],
+  format: 'json' | 'yaml' | 'name',
+  single: boolean,
+): Promise<string> {
   if (format === 'name') return objects.map((o) => resourceName(o) + '\n').join('');
   const shown = objects.map(withoutManagedFields);
   const doc = single && shown.length === 1 ? shown[0] : asList(shown);

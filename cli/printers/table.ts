@@ -16,7 +16,9 @@ export function formatTable(headers: Row, rows: ReadonlyArray<Row>): string {
   const widths = headers.map((_, col) => Math.max(...all.map((r) => visibleWidth(r[col] ?? ''))));
   const lines = all.map((r) =>
     r
-      .map((cell, col) => (col === r.length - 1 ? cell : cell + ' '.repeat((widths[col] ?? 0) - visibleWidth(cell) + 3)))
+      .map((cell, col) =>
+        col === r.length - 1 ? cell : cell + ' '.repeat((widths[col] ?? 0) - visibleWidth(cell) + 3),
+      )
       .join(''),
   );
   return lines.join('\n') + '\n';

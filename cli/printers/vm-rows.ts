@@ -21,7 +21,8 @@ export interface RowOptions {
 const NONE = '<none>';
 
 /** `{ paint }` when there is a chalk instance, `{}` when output is plain. */
-export const withPaint = (c: ChalkInstance | undefined): Pick<RowOptions, 'paint'> => (c === undefined ? {} : { paint: c });
+export const withPaint = (c: ChalkInstance | undefined): Pick<RowOptions, 'paint'> =>
+  c === undefined ? {} : { paint: c };
 
 function withScope(opts: RowOptions, namespace: string | undefined, cells: Row, wideCells: Row): Row {
   const scoped = opts.allNamespaces ? [namespace ?? '', ...cells] : [...cells];
@@ -86,7 +87,14 @@ export function vmRow(vm: VirtualMachine, vmi: VirtualMachineInstance | undefine
   return withScope(
     opts,
     vm.metadata.namespace,
-    [vm.metadata.name ?? '', age(vm.metadata.creationTimestamp, opts.now), paint(opts, status), capital(vm.status?.ready === true), live?.status?.nodeName ?? NONE, ip(live)],
+    [
+      vm.metadata.name ?? '',
+      age(vm.metadata.creationTimestamp, opts.now),
+      paint(opts, status),
+      capital(vm.status?.ready === true),
+      live?.status?.nodeName ?? NONE,
+      ip(live),
+    ],
     [strategy, vcpus(spec.domain.cpu), memory(spec)],
   );
 }
@@ -96,21 +104,39 @@ export function vmiRow(vmi: VirtualMachineInstance, opts: RowOptions): Row {
   return withScope(
     opts,
     vmi.metadata.namespace,
-    [vmi.metadata.name ?? '', age(vmi.metadata.creationTimestamp, opts.now), paint(opts, phase), capital(vmiReady(vmi)), vmi.status?.nodeName ?? NONE, ip(vmi)],
+    [
+      vmi.metadata.name ?? '',
+      age(vmi.metadata.creationTimestamp, opts.now),
+      paint(opts, phase),
+      capital(vmiReady(vmi)),
+      vmi.status?.nodeName ?? NONE,
+      ip(vmi),
+    ],
     [vcpus(vmi.spec.domain.cpu), memory(vmi.spec)],
   );
 }
 
-const key = (o: { metadata: { namespace?: string; name?: string } }): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+const key = (o: { metadata: { namespace?: string; name?: string } }): string =>
+  `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 
 /** The VM table, rows sorted by namespace and name as kubectl sorts them. */
-export function vmTable(vms: readonly VirtualMachine[], vmis: readonly VirtualMachineInstance[], opts: RowOptions): string {
+export function vmTable(
+  vms: readonly VirtualMachine[],
+  vmis: readonly VirtualMachineInstance[],
+  opts: RowOptions,
+): string {
   const byKey = new Map(vmis.map((v) => [key(v), v]));
   const sorted = [...vms].sort((a, b) => byteOrder(key(a), key(b)));
-  return formatTable(vmHeaders(opts), sorted.map((vm) => vmRow(vm, byKey.get(key(vm)), opts)));
+  return formatTable(
+    vmHeaders(opts),
+    sorted.map((vm) => vmRow(vm, byKey.get(key(vm)), opts)),
+  );
 }
 
 export function vmiTable(vmis: readonly VirtualMachineInstance[], opts: RowOptions): string {
   const sorted = [...vmis].sort((a, b) => byteOrder(key(a), key(b)));
-  return formatTable(vmiHeaders(opts), sorted.map((v) => vmiRow(v, opts)));
+  return formatTable(
+    vmiHeaders(opts),
+    sorted.map((v) => vmiRow(v, opts)),
+  );
 }

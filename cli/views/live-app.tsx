@@ -32,7 +32,9 @@ export function useLiveState(client: LeanClient, list: ListOptions): { state: Li
       while (!stop.signal.aborted) {
         const src = await listForLive(client, VM_PLURAL, list);
         setState(src.state);
-        await watchForLive(client, { resource: VM_PLURAL, list, src, signal: stop.signal }, (e) => setState((s) => applyEvent(s, e)));
+        await watchForLive(client, { resource: VM_PLURAL, list, src, signal: stop.signal }, (e) =>
+          setState((s) => applyEvent(s, e)),
+        );
       }
     };
     // Failures end the loop and show on the status line; the user can quit and retry.
@@ -60,7 +62,9 @@ export function LiveApp({ client, list, act }: LiveAppProps): ReactElement {
   const runVerb = (verb: Verb, vm: VirtualMachine): void => {
     const name = vm.metadata.name ?? '';
     setMessage(`${verb}: ${name}…`);
-    act(verb, vm.metadata.namespace ?? list.namespace, name).then(setMessage, (err: unknown) => setMessage(err instanceof Error ? err.message : String(err)));
+    act(verb, vm.metadata.namespace ?? list.namespace, name).then(setMessage, (err: unknown) =>
+      setMessage(err instanceof Error ? err.message : String(err)),
+    );
   };
   useInput((input, key) => {
     if (input === 'q' || key.escape) exit();
@@ -72,7 +76,12 @@ export function LiveApp({ client, list, act }: LiveAppProps): ReactElement {
   });
   return (
     <Box flexDirection="column">
-      <VmTable headers={vmHeaders(opts)} rows={vms.map(([key, vm]) => vmRow(vm, state.vmis.get(key), opts))} statusColumn={opts.allNamespaces ? 3 : 2} selected={selected} />
+      <VmTable
+        headers={vmHeaders(opts)}
+        rows={vms.map(([key, vm]) => vmRow(vm, state.vmis.get(key), opts))}
+        statusColumn={opts.allNamespaces ? 3 : 2}
+        selected={selected}
+      />
       <StatusLine count={vms.length} message={error === '' ? message : `error: ${error}`} />
     </Box>
   );

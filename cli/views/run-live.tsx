@@ -11,7 +11,14 @@ import { LiveApp } from './live-app.js';
 export async function runLiveApp(client: LeanClient, list: ListOptions): Promise<void> {
   const act = async (verb: Verb, namespace: string, name: string): Promise<string> => {
     const lines: string[] = [];
-    await actOnEach(client, [name], { verb, namespace, wait: false, timeoutMs: 0, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    await actOnEach(client, [name], {
+      verb,
+      namespace,
+      wait: false,
+      timeoutMs: 0,
+      out: (l) => lines.push(l),
+      err: (l) => lines.push(l),
+    });
     return lines.join('; ');
   };
   const app = render(<LiveApp client={client} list={list} act={act} />);

@@ -29,13 +29,23 @@ export function columnWidths(headers: Row, rows: readonly Row[]): number[] {
   return headers.map((h, col) => Math.max(h.length, ...rows.map((r) => (r[col] ?? '').length)));
 }
 
-function Cells({ row, widths, statusColumn }: Readonly<{ row: Row; widths: readonly number[]; statusColumn: number }>): ReactElement {
+function Cells({
+  row,
+  widths,
+  statusColumn,
+}: Readonly<{ row: Row; widths: readonly number[]; statusColumn: number }>): ReactElement {
   return (
     <>
       {row.map((cell, col) => {
         const text = col === row.length - 1 ? cell : cell.padEnd((widths[col] ?? 0) + 3);
         const colour = col === statusColumn ? (COLOURS[cell] ?? 'yellow') : undefined;
-        return colour === undefined ? <Text key={col}>{text}</Text> : <Text key={col} color={colour}>{text}</Text>;
+        return colour === undefined ? (
+          <Text key={col}>{text}</Text>
+        ) : (
+          <Text key={col} color={colour}>
+            {text}
+          </Text>
+        );
       })}
     </>
   );
@@ -46,7 +56,9 @@ export function VmTable({ headers, rows, statusColumn, selected }: VmTableProps)
   return (
     <Box flexDirection="column">
       <Box>
-        <Text bold>{headers.map((h, col) => (col === headers.length - 1 ? h : h.padEnd((widths[col] ?? 0) + 3))).join('')}</Text>
+        <Text bold>
+          {headers.map((h, col) => (col === headers.length - 1 ? h : h.padEnd((widths[col] ?? 0) + 3))).join('')}
+        </Text>
       </Box>
       {rows.length === 0 ? <Text dimColor>No VMs yet.</Text> : null}
       {rows.map((row, i) => (
@@ -69,7 +81,9 @@ export interface StatusLineProps {
 export function StatusLine({ message, count }: StatusLineProps): ReactElement {
   return (
     <Box marginTop={1} flexDirection="column">
-      <Text dimColor>{`${count} VM${count === 1 ? '' : 's'} · ↑/↓ select · s start · x stop · r restart · q quit`}</Text>
+      <Text
+        dimColor
+      >{`${count} VM${count === 1 ? '' : 's'} · ↑/↓ select · s start · x stop · r restart · q quit`}</Text>
       {message === '' ? null : <Text>{message}</Text>}
     </Box>
   );

@@ -50,7 +50,17 @@ function parse(argv: readonly string[]): Record<string, string | undefined> {
   }
 }
 
-const FLAG_NAMES = ['kubeconfig', 'node-name', 'state-dir', 'cpu', 'memory', 'pods', 'handler-run-dir', 'log-level', 'node-status-report-seconds'];
+const FLAG_NAMES = [
+  'kubeconfig',
+  'node-name',
+  'state-dir',
+  'cpu',
+  'memory',
+  'pods',
+  'handler-run-dir',
+  'log-level',
+  'node-status-report-seconds',
+];
 
 function reportSeconds(value: string | undefined): number {
   const report = Number(value ?? '40');
@@ -65,7 +75,10 @@ function podCount(value: string | undefined): string {
 }
 
 /** Parses argv (without node and script). Throws {@link FlagError} on unknown flags or bad values. */
-export function parseAgentFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): AgentFlags {
+export function parseAgentFlags(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): AgentFlags {
   const values = parse(argv);
   const stateDir = required(values['state-dir'], 'state-dir');
   return {

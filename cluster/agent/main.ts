@@ -45,11 +45,16 @@ async function main(): Promise<void> {
 
   await mkdir(flags.stateDir, { recursive: true });
   await mkdir(flags.handlerRunDir, { recursive: true });
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), { userAgent: `${COMPONENTS.nodeAgent}/${flags.nodeName}` });
+  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+    userAgent: `${COMPONENTS.nodeAgent}/${flags.nodeName}`,
+  });
   // Process exits arrive only after recover() below, when `agent` exists.
   const processes = new PodProcesses(flags.stateDir, log, (uid) => agent.processChanged(uid));
   const agent = new PodAgent(clients, processes, { nodeName: flags.nodeName, handlerRunDir: flags.handlerRunDir, log });
-  const heartbeat = new NodeHeartbeat(clients, flags.nodeName, flags, { log, statusReportMs: flags.nodeStatusReportSeconds * 1000 });
+  const heartbeat = new NodeHeartbeat(clients, flags.nodeName, flags, {
+    log,
+    statusReportMs: flags.nodeStatusReportSeconds * 1000,
+  });
 
   await processes.recover();
   if (await registerWithRetry(heartbeat, log, stop.signal)) {

@@ -34,7 +34,10 @@ export class NodeHeartbeat {
       this.opts.log.info({}, 'Registered Node');
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
-      const patched = await this.nodes.patch({ name: this.nodeName }, { type: 'merge', patch: { metadata: { labels: nodeLabels(this.nodeName) } } });
+      const patched = await this.nodes.patch(
+        { name: this.nodeName },
+        { type: 'merge', patch: { metadata: { labels: nodeLabels(this.nodeName) } } },
+      );
       this.nodeUid = patched.metadata?.uid;
       await this.postStatus(patched);
       this.opts.log.info({}, 'Refreshed existing Node');
@@ -44,7 +47,10 @@ export class NodeHeartbeat {
 
   /** Starts the Lease and status loops. */
   start(): void {
-    this.loops = [this.every(LEASE_RENEW_MS, () => this.renewLease()), this.every(this.opts.statusReportMs, () => this.postStatus())];
+    this.loops = [
+      this.every(LEASE_RENEW_MS, () => this.renewLease()),
+      this.every(this.opts.statusReportMs, () => this.postStatus()),
+    ];
   }
 
   async stop(): Promise<void> {
@@ -67,7 +73,10 @@ export class NodeHeartbeat {
 
   private async postStatus(current?: Node): Promise<void> {
     const existing = current ?? (await this.nodes.get({ name: this.nodeName }));
-    await this.nodes.patchStatus({ name: this.nodeName }, { type: 'merge', patch: { status: nodeStatus(this.resources, existing, Date.now()) } });
+    await this.nodes.patchStatus(
+      { name: this.nodeName },
+      { type: 'merge', patch: { status: nodeStatus(this.resources, existing, Date.now()) } },
+    );
   }
 
   // The last Lease we wrote: renewals are one PUT on it; after any failure, read it fresh first.

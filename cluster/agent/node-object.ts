@@ -63,14 +63,36 @@ export function nodeStatus(res: NodeResources, existing: Node | undefined, now: 
 
 /** The Node to create on first registration (status included, as a kubelet registers). */
 export function newNode(nodeName: string, res: NodeResources, now: number): Node {
-  const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName, labels: nodeLabels(nodeName) }, spec: {} };
+  const node: Node = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: nodeName, labels: nodeLabels(nodeName) },
+    spec: {},
+  };
   const status = nodeStatus(res, node, now);
-  return { ...node, status: { ...status, addresses: [{ type: 'InternalIP', address: LOCAL_IP }, { type: 'Hostname', address: nodeName }] } };
+  return {
+    ...node,
+    status: {
+      ...status,
+      addresses: [
+        { type: 'InternalIP', address: LOCAL_IP },
+        { type: 'Hostname', address: nodeName },
+      ],
+    },
+  };
 }
 
 /** The node's heartbeat Lease, owned by its Node so it goes when the Node goes. */
-export function nodeLease(nodeName: string, nodeUid: string | undefined, existing: Lease | undefined, now: number): Lease {
-  const owner = nodeUid === undefined ? {} : { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] };
+export function nodeLease(
+  nodeName: string,
+  nodeUid: string | undefined,
+  existing: Lease | undefined,
+  now: number,
+): Lease {
+  const owner =
+    nodeUid === undefined
+      ? {}
+      : { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid }] };
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',

@@ -13,7 +13,15 @@ import { objectKey, type ResourceClient } from '../../kube/resources.js';
 import { WorkQueue, type QueueOutcome } from '../../kube/workqueue.js';
 import { PodSpecError, processSpecFor } from './pod-env.js';
 import type { PodProcesses } from './pod-processes.js';
-import { desiredPodStatus, isLauncherPod, isTerminal, statusDiffers, statusMergePatch, type PodStatus, type RuntimeState } from './pod-status.js';
+import {
+  desiredPodStatus,
+  isLauncherPod,
+  isTerminal,
+  statusDiffers,
+  statusMergePatch,
+  type PodStatus,
+  type RuntimeState,
+} from './pod-status.js';
 
 const DONE: QueueOutcome = { kind: 'done' };
 const DEFAULT_GRACE_SECONDS = 30;
@@ -132,7 +140,8 @@ export class PodAgent {
 
   private async writeStatus(pod: Pod, uid: string, state: RuntimeState): Promise<void> {
     const last = this.written.get(uid);
-    const current = last !== undefined && newer(last.resourceVersion, pod.metadata?.resourceVersion) ? last.status : pod.status;
+    const current =
+      last !== undefined && newer(last.resourceVersion, pod.metadata?.resourceVersion) ? last.status : pod.status;
     const desired = desiredPodStatus(current === undefined ? pod : { ...pod, status: current }, state, Date.now());
     if (!statusDiffers(current, desired)) return;
     const ref = { namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '' };
@@ -145,7 +154,8 @@ export class PodAgent {
     const state = this.processes.state(uid);
     if (state?.kind === 'running') return this.stopProcess(pod, uid);
     // The process ended: report how, as a kubelet does, then remove the Pod for good.
-    if (state !== undefined && isLauncherPod(pod)) await this.writeStatus(pod, uid, state).catch((e: unknown) => this.logWriteFailure(pod, e));
+    if (state !== undefined && isLauncherPod(pod))
+      await this.writeStatus(pod, uid, state).catch((e: unknown) => this.logWriteFailure(pod, e));
     const ref = { namespace: pod.metadata?.namespace, name: pod.metadata?.name ?? '' };
     await this.pods.delete(ref, { gracePeriodSeconds: 0, preconditions: { uid } });
     this.opts.log.info({ pod: objectKey(pod) }, 'Removed terminated Pod');
@@ -166,10 +176,13 @@ export class PodAgent {
       this.processes.signal(uid, 'SIGTERM');
       this.opts.log.info({ pod: objectKey(pod) }, 'Sent SIGTERM to launcher process');
     }
-    const grace = (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+    const grace =
+      (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) *
+      1000;
     const left = sentAt + grace - now;
     if (left > 0) return { kind: 'requeueAfter', ms: left };
-    if (this.processes.signal(uid, 'SIGKILL')) this.opts.log.info({ pod: objectKey(pod) }, 'Sent SIGKILL to launcher process after the grace period');
+    if (this.processes.signal(uid, 'SIGKILL'))
+      this.opts.log.info({ pod: objectKey(pod) }, 'Sent SIGKILL to launcher process after the grace period');
     return { kind: 'requeueAfter', ms: KILL_RECHECK_MS };
   }
 }

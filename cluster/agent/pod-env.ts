@@ -9,7 +9,11 @@ type Container = NonNullable<NonNullable<Pod['spec']>['containers']>[number];
 type EnvVar = NonNullable<Container['env']>[number];
 
 /** What to run: argv and the environment the Pod asks for (without the agent's own). */
-export type ProcessSpec = Readonly<{ argv: readonly string[]; env: Readonly<Record<string, string>>; workingDir: string | undefined }>;
+export type ProcessSpec = Readonly<{
+  argv: readonly string[];
+  env: Readonly<Record<string, string>>;
+  workingDir: string | undefined;
+}>;
 
 /** A Pod the agent cannot run as written; becomes the container's terminated message. */
 export class PodSpecError extends Error {
@@ -52,7 +56,8 @@ function envValue(pod: Pod, v: EnvVar, env: Readonly<Record<string, string>>): s
   if (v.value !== undefined) return expandVars(v.value, env);
   const fieldPath = v.valueFrom?.fieldRef?.fieldPath;
   if (fieldPath !== undefined) return fieldRefValue(pod, fieldPath);
-  if (v.valueFrom !== undefined) throw new PodSpecError(`env ${v.name}: only value and fieldRef are supported by the node agent`);
+  if (v.valueFrom !== undefined)
+    throw new PodSpecError(`env ${v.name}: only value and fieldRef are supported by the node agent`);
   return '';
 }
 

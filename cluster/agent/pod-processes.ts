@@ -12,7 +12,14 @@ import type { ProcessSpec } from './pod-env.js';
 import type { RuntimeState } from './pod-status.js';
 
 /** What record.json holds. */
-export type PodRecord = Readonly<{ namespace: string; name: string; uid: string; pid: number; procStart: string; startedAt: number }>;
+export type PodRecord = Readonly<{
+  namespace: string;
+  name: string;
+  uid: string;
+  pid: number;
+  procStart: string;
+  startedAt: number;
+}>;
 
 type Tracked = { record: PodRecord; state: RuntimeState; poll?: NodeJS.Timeout | undefined };
 
@@ -116,7 +123,10 @@ export class PodProcesses {
       if (isSameLiveProcess(record.pid, record.procStart)) {
         this.tracked.set(uid, { record, state: { kind: 'running', pid: record.pid, startedAt: record.startedAt } });
         this.watchAdopted(uid);
-        this.log.info({ pod: `${record.namespace}/${record.name}`, pid: record.pid }, 'Adopted running launcher process');
+        this.log.info(
+          { pod: `${record.namespace}/${record.name}`, pid: record.pid },
+          'Adopted running launcher process',
+        );
       } else {
         this.tracked.set(uid, { record, state: await this.endedState(record) });
       }
@@ -138,7 +148,14 @@ export class PodProcesses {
       const exitCode = Number(text.trim());
       if (!Number.isInteger(exitCode)) throw new Error(`bad exit file: ${text}`);
       const message = exitCode === 0 ? undefined : await logTail(join(this.podDir(record.uid), 'stderr.log'));
-      return { kind: 'exited', pid: record.pid, startedAt: record.startedAt, finishedAt: info.mtimeMs, exitCode, message };
+      return {
+        kind: 'exited',
+        pid: record.pid,
+        startedAt: record.startedAt,
+        finishedAt: info.mtimeMs,
+        exitCode,
+        message,
+      };
     } catch {
       return { kind: 'lost', pid: record.pid, startedAt: record.startedAt, finishedAt: Date.now() };
     }
@@ -180,7 +197,10 @@ export class PodProcesses {
       if (child.pid === undefined) {
         // spawn reports why (ENOENT of the working directory, ...) only through 'error', later.
         child.on('error', () => undefined);
-        return { kind: 'invalid', message: `Could not start the process (working directory ${spec.workingDir ?? dir})` };
+        return {
+          kind: 'invalid',
+          message: `Could not start the process (working directory ${spec.workingDir ?? dir})`,
+        };
       }
       const pid = child.pid;
       const record: PodRecord = { ...pod, pid, procStart: procStat(pid)?.start ?? '', startedAt };
@@ -188,7 +208,9 @@ export class PodProcesses {
       const state: RuntimeState = { kind: 'running', pid, startedAt };
       this.tracked.set(pod.uid, { record, state });
       child.on('exit', (code, signal) => void this.onChildExit(pod.uid, code ?? 128 + signalNumber(signal)));
-      child.on('error', (e) => this.log.error({ err: e, pod: `${pod.namespace}/${pod.name}` }, 'Could not start launcher process'));
+      child.on('error', (e) =>
+        this.log.error({ err: e, pod: `${pod.namespace}/${pod.name}` }, 'Could not start launcher process'),
+      );
       child.unref();
       return state;
     } finally {
@@ -208,7 +230,10 @@ export class PodProcesses {
       .catch(() => undefined);
     const message = exitCode === 0 ? undefined : await logTail(join(this.podDir(uid), 'stderr.log'));
     t.state = { kind: 'exited', pid: t.record.pid, startedAt: t.record.startedAt, finishedAt, exitCode, message };
-    this.log.info({ pod: `${t.record.namespace}/${t.record.name}`, pid: t.record.pid, exitCode }, 'Launcher process exited');
+    this.log.info(
+      { pod: `${t.record.namespace}/${t.record.name}`, pid: t.record.pid, exitCode },
+      'Launcher process exited',
+    );
     this.onChange(uid);
   }
 

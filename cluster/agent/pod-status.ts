@@ -15,7 +15,14 @@ export type RuntimeState = Readonly<
   | { kind: 'invalid'; message: string }
   | { kind: 'waiting' }
   | { kind: 'running'; pid: number; startedAt: number }
-  | { kind: 'exited'; pid: number; startedAt: number; finishedAt: number; exitCode: number; message?: string | undefined }
+  | {
+      kind: 'exited';
+      pid: number;
+      startedAt: number;
+      finishedAt: number;
+      exitCode: number;
+      message?: string | undefined;
+    }
   | { kind: 'lost'; pid: number; startedAt: number; finishedAt: number }
 >;
 
@@ -46,14 +53,32 @@ function phaseOf(state: RuntimeState): NonNullable<PodStatus['phase']> {
   }
 }
 
-function terminated(exitCode: number, reason: string, times: { startedAt: string; finishedAt: string }, message?: string): ContainerState {
-  return { terminated: { exitCode, reason, startedAt: times.startedAt, finishedAt: times.finishedAt, ...(message === undefined || message === '' ? {} : { message }) } };
+function terminated(
+  exitCode: number,
+  reason: string,
+  times: { startedAt: string; finishedAt: string },
+  message?: string,
+): ContainerState {
+  return {
+    terminated: {
+      exitCode,
+      reason,
+      startedAt: times.startedAt,
+      finishedAt: times.finishedAt,
+      ...(message === undefined || message === '' ? {} : { message }),
+    },
+  };
 }
 
 function containerState(state: RuntimeState, startTime: string): ContainerState {
   switch (state.kind) {
     case 'unsupported':
-      return terminated(128, UNSUPPORTED_IMAGE_REASON, { startedAt: startTime, finishedAt: startTime }, unsupportedMessage(state.image));
+      return terminated(
+        128,
+        UNSUPPORTED_IMAGE_REASON,
+        { startedAt: startTime, finishedAt: startTime },
+        unsupportedMessage(state.image),
+      );
     case 'invalid':
       return terminated(128, 'StartError', { startedAt: startTime, finishedAt: startTime }, state.message);
     case 'waiting':
@@ -65,7 +90,12 @@ function containerState(state: RuntimeState, startTime: string): ContainerState 
       return terminated(state.exitCode, state.exitCode === 0 ? 'Completed' : 'Error', times, state.message);
     }
     case 'lost':
-      return terminated(137, UNKNOWN_STATUS_REASON, { startedAt: apiTime(state.startedAt), finishedAt: apiTime(state.finishedAt) }, LOST_MESSAGE);
+      return terminated(
+        137,
+        UNKNOWN_STATUS_REASON,
+        { startedAt: apiTime(state.startedAt), finishedAt: apiTime(state.finishedAt) },
+        LOST_MESSAGE,
+      );
     default:
       return state satisfies never;
   }
@@ -81,14 +111,24 @@ type ConditionWant = Readonly<{ type: string; status: 'True' | 'False'; reason?:
 // lastTransitionTime moves only when the status flips, as the kubelet does.
 function condition(pod: Pod, want: ConditionWant, now: string): Condition {
   const old = pod.status?.conditions?.find((c) => c.type === want.type);
-  const since = old !== undefined && old.status === want.status && old.lastTransitionTime !== undefined ? old.lastTransitionTime : now;
-  return { type: want.type, status: want.status, lastTransitionTime: since, ...(want.reason === undefined ? {} : { reason: want.reason }) };
+  const since =
+    old !== undefined && old.status === want.status && old.lastTransitionTime !== undefined
+      ? old.lastTransitionTime
+      : now;
+  return {
+    type: want.type,
+    status: want.status,
+    lastTransitionTime: since,
+    ...(want.reason === undefined ? {} : { reason: want.reason }),
+  };
 }
 
 function conditions(pod: Pod, phase: string, now: string): Condition[] {
   const running = phase === 'Running';
   const notReady = phase === 'Succeeded' || phase === 'Failed' ? 'PodCompleted' : 'ContainersNotReady';
-  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ?? condition(pod, { type: 'PodScheduled', status: 'True' }, now);
+  const scheduled =
+    pod.status?.conditions?.find((c) => c.type === 'PodScheduled') ??
+    condition(pod, { type: 'PodScheduled', status: 'True' }, now);
   const ready = { status: running ? ('True' as const) : ('False' as const), reason: running ? undefined : notReady };
   return [
     condition(pod, { type: 'Initialized', status: 'True' }, now),
@@ -115,7 +155,9 @@ export function desiredPodStatus(pod: Pod, state: RuntimeState, now: number): Po
     podIPs: [{ ip: LOCAL_IP }],
     startTime,
     containerStatuses: [containerStatus(pod, state, startTime)],
-    ...(state.kind === 'unsupported' ? { reason: UNSUPPORTED_IMAGE_REASON, message: unsupportedMessage(state.image) } : {}),
+    ...(state.kind === 'unsupported'
+      ? { reason: UNSUPPORTED_IMAGE_REASON, message: unsupportedMessage(state.image) }
+      : {}),
   };
 }
 
@@ -150,7 +192,16 @@ export function projectStatus(s: PodStatus | undefined): unknown {
     containerID: c.containerID ?? '',
     state: c.state ?? {},
   }));
-  return { phase: s.phase, reason: s.reason ?? '', message: s.message ?? '', podIP: s.podIP, hostIP: s.hostIP, startTime: s.startTime, conds, containers };
+  return {
+    phase: s.phase,
+    reason: s.reason ?? '',
+    message: s.message ?? '',
+    podIP: s.podIP,
+    hostIP: s.hostIP,
+    startTime: s.startTime,
+    conds,
+    containers,
+  };
 }
 
 /** True when writing `desired` would change what the API server holds. */

@@ -73,7 +73,8 @@ function launcherPod(name: string, script: string): Record<string, unknown> {
 
 const getPod = (name: string): Promise<Pod> => kubectlJson<Pod>(['get', 'pod', name, '-n', ns]);
 const stateOf = (p: Pod): ContainerState | undefined => p.status?.containerStatuses?.[0]?.state;
-const pidOf = (p: Pod): number => Number((p.status?.containerStatuses?.[0]?.containerID ?? '').replace('tsvirt-agent://', ''));
+const pidOf = (p: Pod): number =>
+  Number((p.status?.containerStatuses?.[0]?.containerID ?? '').replace('tsvirt-agent://', ''));
 
 async function waitForPhase(name: string, phase: string): Promise<Pod> {
   return waitFor(
@@ -88,10 +89,14 @@ async function waitForPhase(name: string, phase: string): Promise<Pod> {
 
 async function deletePodAndWait(name: string): Promise<void> {
   await kubectl(['delete', 'pod', name, '-n', ns, '--wait=false', '--ignore-not-found']);
-  await waitFor(async () => (await kubectl(['get', 'pod', name, '-n', ns, '--ignore-not-found', '-o', 'name'])).stdout.trim() === '', {
-    timeoutMs: 30_000,
-    describe: `Pod ${name} to be removed by the agent`,
-  });
+  await waitFor(
+    async () =>
+      (await kubectl(['get', 'pod', name, '-n', ns, '--ignore-not-found', '-o', 'name'])).stdout.trim() === '',
+    {
+      timeoutMs: 30_000,
+      describe: `Pod ${name} to be removed by the agent`,
+    },
+  );
 }
 
 beforeAll(async () => {
@@ -113,12 +118,21 @@ afterAll(async () => {
 
 describe('the node agent', () => {
   it('registers its Node as Ready with the capacity it was given and keeps a Lease', async () => {
-    type Node = { metadata: { labels: Record<string, string> }; status: { capacity: Record<string, string>; conditions: { type: string; status: string }[] } };
+    type Node = {
+      metadata: { labels: Record<string, string> };
+      status: { capacity: Record<string, string>; conditions: { type: string; status: string }[] };
+    };
     const n = await kubectlJson<Node>(['get', 'node', node]);
     expect(n.status.capacity).toMatchObject({ cpu: '4', memory: '4Gi', pods: '20' });
     expect(n.metadata.labels).toMatchObject({ 'kubernetes.io/hostname': node, 'kubernetes.io/os': 'linux' });
     expect(n.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
-    const lease = await kubectlJson<{ spec: { holderIdentity: string } }>(['get', 'lease', node, '-n', 'kube-node-lease']);
+    const lease = await kubectlJson<{ spec: { holderIdentity: string } }>([
+      'get',
+      'lease',
+      node,
+      '-n',
+      'kube-node-lease',
+    ]);
     expect(lease.spec.holderIdentity).toBe(node);
   });
 
@@ -143,21 +157,31 @@ describe('the node agent', () => {
 
     await unlink(gate);
     const after = await waitForPhase('adopt', 'Succeeded');
-    expect(stateOf(after)?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed', startedAt: stateOf(before)?.running?.startedAt });
+    expect(stateOf(after)?.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+      startedAt: stateOf(before)?.running?.startedAt,
+    });
     await deletePodAndWait('adopt');
   });
 
   it('reports the exit code of a process that ended on its own while the agent was down', async () => {
     const gate = join(stateDir, 'hold-exit');
     await writeFile(gate, '');
-    await applyObjects([launcherPod('exit-while-down', `while [ -f '${gate}' ]; do sleep 0.1; done; echo 'disk on fire' >&2; exit 3`)], ns);
+    await applyObjects(
+      [launcherPod('exit-while-down', `while [ -f '${gate}' ]; do sleep 0.1; done; echo 'disk on fire' >&2; exit 3`)],
+      ns,
+    );
     const before = await waitForPhase('exit-while-down', 'Running');
     const pid = pidOf(before);
 
     await agent?.stop();
     agent = undefined;
     await unlink(gate);
-    await waitFor(() => !existsSync(`/proc/${pid}`) || undefined, { timeoutMs: 10_000, describe: `process ${pid} to exit` });
+    await waitFor(() => !existsSync(`/proc/${pid}`) || undefined, {
+      timeoutMs: 10_000,
+      describe: `process ${pid} to exit`,
+    });
 
     agent = await startAgent();
     const after = await waitForPhase('exit-while-down', 'Failed');
@@ -173,7 +197,10 @@ describe('the node agent', () => {
     await agent?.stop();
     agent = undefined;
     process.kill(-pid, 'SIGKILL'); // the wrapper goes too, so no exit code is recorded
-    await waitFor(() => !existsSync(`/proc/${pid}/cmdline`) || undefined, { timeoutMs: 10_000, describe: `process group ${pid} to die` });
+    await waitFor(() => !existsSync(`/proc/${pid}/cmdline`) || undefined, {
+      timeoutMs: 10_000,
+      describe: `process group ${pid} to die`,
+    });
 
     agent = await startAgent();
     const after = await waitForPhase('killed-while-down', 'Failed');
@@ -189,7 +216,12 @@ describe('the node agent', () => {
           apiVersion: 'v1',
           kind: 'Pod',
           metadata: { name: 'nginx' },
-          spec: { nodeName: node, restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          spec: {
+            nodeName: node,
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            containers: [{ name: 'web', image: 'nginx:1.27' }],
+          },
         },
       ],
       ns,

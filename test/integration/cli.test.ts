@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { API_VERSION, VM_KIND } from '../../api/names.js';
-import { clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, stopAllComponents, waitFor } from '../harness/index.js';
+import {
+  clusterFromEnv,
+  createTestNamespace,
+  deleteTestNamespace,
+  kubectl,
+  stopAllComponents,
+  waitFor,
+} from '../harness/index.js';
 import { startController, startHandler } from './handler-stack.js';
 
 type Run = Readonly<{ code: number; stdout: string; stderr: string }>;
@@ -33,7 +40,10 @@ function sh(line: string, input = ''): Promise<Run> {
 /** `kubectl virt <args> -n <test namespace>`. */
 const virt = (args: string, input = ''): Promise<Run> => sh(`kubectl virt ${args} -n ${ns}`, input);
 
-function vmYaml(name: string, over: Readonly<{ runStrategy?: string; memory?: string; labels?: Record<string, string> }> = {}): string {
+function vmYaml(
+  name: string,
+  over: Readonly<{ runStrategy?: string; memory?: string; labels?: Record<string, string> }> = {},
+): string {
   const node = clusterFromEnv().nodes[0] ?? 'node-1';
   const vm = {
     apiVersion: API_VERSION,
@@ -67,7 +77,12 @@ const ok = (r: Run): Run => {
 beforeAll(async () => {
   const cluster = clusterFromEnv();
   const binDir = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(cluster.repoRoot, 'dist', 'bin');
-  env = { ...process.env, KUBECONFIG: cluster.kubeconfig, PATH: [binDir, dirname(cluster.kubectl), process.env['PATH'] ?? ''].join(delimiter), NO_COLOR: '1' };
+  env = {
+    ...process.env,
+    KUBECONFIG: cluster.kubeconfig,
+    PATH: [binDir, dirname(cluster.kubectl), process.env['PATH'] ?? ''].join(delimiter),
+    NO_COLOR: '1',
+  };
   ns = await createTestNamespace('cli');
   scratch = await mkdtemp(join(tmpdir(), 'tsvirt-cli-test-'));
   await startController();
@@ -123,7 +138,9 @@ describe('the lifecycle, in every output format', () => {
     expect(one).toBe((await kubectl(['get', 'vm', name, '-n', ns, '-o', 'json'])).stdout);
     expect(parse(ok(await virt(`get vm ${name} -o yaml`)).stdout)).toEqual(JSON.parse(one));
     expect(ok(await virt('list -o name')).stdout).toBe(`virtualmachine.tsvirt.io/${name}\n`);
-    expect(ok(await virt('get vmi')).stdout).toMatch(new RegExp(`^NAME\\s+AGE\\s+PHASE\\s+READY\\s+NODE\\s+IP\\n${name}\\s+\\S+\\s+Running\\s+True`));
+    expect(ok(await virt('get vmi')).stdout).toMatch(
+      new RegExp(`^NAME\\s+AGE\\s+PHASE\\s+READY\\s+NODE\\s+IP\\n${name}\\s+\\S+\\s+Running\\s+True`),
+    );
   });
 
   it('describes it: VM, VMI, launcher Pod, domain and events', async () => {
@@ -141,16 +158,24 @@ describe('the lifecycle, in every output format', () => {
   });
 
   it('restarts it into a new VMI', async () => {
-    const before = JSON.parse((await kubectl(['get', 'vmi', name, '-n', ns, '-o', 'json'])).stdout) as { metadata: { uid: string } };
+    const before = JSON.parse((await kubectl(['get', 'vmi', name, '-n', ns, '-o', 'json'])).stdout) as {
+      metadata: { uid: string };
+    };
     ok(await virt(`restart ${name} --wait --timeout 60s`));
-    const after = JSON.parse((await kubectl(['get', 'vmi', name, '-n', ns, '-o', 'json'])).stdout) as { metadata: { uid: string } };
+    const after = JSON.parse((await kubectl(['get', 'vmi', name, '-n', ns, '-o', 'json'])).stdout) as {
+      metadata: { uid: string };
+    };
     expect(after.metadata.uid).not.toBe(before.metadata.uid);
   });
 
   it('stops it and waits until it is Stopped, then says why it is not running', async () => {
     expect(ok(await virt(`stop ${name} --wait --timeout 60s`)).stdout).toBe(`VM ${name} was scheduled to stop\n`);
-    expect(ok(await virt('list')).stdout).toMatch(new RegExp(`\\n${name}\\s+\\S+\\s+Stopped\\s+False\\s+<none>\\s+<none>\\n`));
-    expect(ok(await virt(`describe vm ${name}`)).stdout).toMatch(/^Not Running:\s+Stopped: runStrategy is Halted; start it with "kubectl virt start life"$/m);
+    expect(ok(await virt('list')).stdout).toMatch(
+      new RegExp(`\\n${name}\\s+\\S+\\s+Stopped\\s+False\\s+<none>\\s+<none>\\n`),
+    );
+    expect(ok(await virt(`describe vm ${name}`)).stdout).toMatch(
+      /^Not Running:\s+Stopped: runStrategy is Halted; start it with "kubectl virt start life"$/m,
+    );
   });
 
   it('refuses to stop it again, as virtctl says it', async () => {
@@ -159,7 +184,9 @@ describe('the lifecycle, in every output format', () => {
   });
 
   it('deletes it and waits until it is gone', async () => {
-    expect(ok(await virt(`delete ${name} --wait --timeout 60s`)).stdout).toBe(`virtualmachine.tsvirt.io "${name}" deleted\n`);
+    expect(ok(await virt(`delete ${name} --wait --timeout 60s`)).stdout).toBe(
+      `virtualmachine.tsvirt.io "${name}" deleted\n`,
+    );
     const r = await virt('list');
     expect([r.code, r.stdout, r.stderr]).toEqual([0, '', `No resources found in ${ns} namespace.\n`]);
   });
@@ -168,20 +195,32 @@ describe('the lifecycle, in every output format', () => {
 describe('scripts and CI', () => {
   it('creates from a file and starts what was created: create -o name | xargs start --wait', async () => {
     const file = await writeVm('ci.yaml', 'ci');
-    const r = ok(await sh(`kubectl virt create -n ${ns} -f ${file} -o name | xargs kubectl virt start -n ${ns} --wait --timeout 60s`));
+    const r = ok(
+      await sh(
+        `kubectl virt create -n ${ns} -f ${file} -o name | xargs kubectl virt start -n ${ns} --wait --timeout 60s`,
+      ),
+    );
     expect(r.stdout).toBe('VM ci was scheduled to start\n');
     ok(await virt('wait ci --for=jsonpath={.status.printableStatus}=Running --timeout 5s'));
   });
 
   it('reads stdin with -f -', async () => {
-    expect(ok(await virt('create -f - -o name', vmYaml('from-stdin'))).stdout).toBe('virtualmachine.tsvirt.io/from-stdin\n');
+    expect(ok(await virt('create -f - -o name', vmYaml('from-stdin'))).stdout).toBe(
+      'virtualmachine.tsvirt.io/from-stdin\n',
+    );
   });
 
   it('acts on every VM a label selects', async () => {
     for (const n of ['bulk-a', 'bulk-b']) ok(await virt('create -f -', vmYaml(n, { labels: { app: 'bulk' } })));
-    expect(ok(await virt('start -l app=bulk --wait --timeout 60s')).stdout).toBe('VM bulk-a was scheduled to start\nVM bulk-b was scheduled to start\n');
-    expect(ok(await virt('stop -l app=bulk --wait --timeout 60s')).stdout).toBe('VM bulk-a was scheduled to stop\nVM bulk-b was scheduled to stop\n');
-    expect(ok(await virt('delete -l app=bulk -o name --wait')).stdout).toBe('virtualmachine.tsvirt.io/bulk-a\nvirtualmachine.tsvirt.io/bulk-b\n');
+    expect(ok(await virt('start -l app=bulk --wait --timeout 60s')).stdout).toBe(
+      'VM bulk-a was scheduled to start\nVM bulk-b was scheduled to start\n',
+    );
+    expect(ok(await virt('stop -l app=bulk --wait --timeout 60s')).stdout).toBe(
+      'VM bulk-a was scheduled to stop\nVM bulk-b was scheduled to stop\n',
+    );
+    expect(ok(await virt('delete -l app=bulk -o name --wait')).stdout).toBe(
+      'virtualmachine.tsvirt.io/bulk-a\nvirtualmachine.tsvirt.io/bulk-b\n',
+    );
   });
 
   it('waits for a condition and for deletion', async () => {
@@ -192,13 +231,21 @@ describe('scripts and CI', () => {
 
   it('creates from flags, with a client-side dry run first', async () => {
     const dry = ok(await virt('create --name flagged --memory 32Mi --run-strategy Halted --dry-run=client -o yaml'));
-    expect(parse(dry.stdout)).toMatchObject({ kind: 'VirtualMachine', metadata: { name: 'flagged', namespace: ns }, spec: { runStrategy: 'Halted' } });
+    expect(parse(dry.stdout)).toMatchObject({
+      kind: 'VirtualMachine',
+      metadata: { name: 'flagged', namespace: ns },
+      spec: { runStrategy: 'Halted' },
+    });
     expect((await kubectl(['get', 'vm', 'flagged', '-n', ns, '--ignore-not-found', '-o', 'name'])).stdout).toBe('');
-    expect(ok(await virt('create --name flagged --memory 32Mi --run-strategy Halted --dry-run=server')).stdout).toBe('virtualmachine.tsvirt.io/flagged created (server dry run)\n');
-    expect(ok(await virt('create --name flagged --memory 32Mi --run-strategy Halted')).stdout).toBe('virtualmachine.tsvirt.io/flagged created\n');
+    expect(ok(await virt('create --name flagged --memory 32Mi --run-strategy Halted --dry-run=server')).stdout).toBe(
+      'virtualmachine.tsvirt.io/flagged created (server dry run)\n',
+    );
+    expect(ok(await virt('create --name flagged --memory 32Mi --run-strategy Halted')).stdout).toBe(
+      'virtualmachine.tsvirt.io/flagged created\n',
+    );
   });
 
-  it('completes VM names through kubectl\'s plugin completion', async () => {
+  it("completes VM names through kubectl's plugin completion", async () => {
     const r = ok(await sh(`kubectl __complete virt start -n ${ns} fl`));
     expect(r.stdout).toBe('flagged\n:4\n');
   });
@@ -207,48 +254,74 @@ describe('scripts and CI', () => {
 describe('errors a user understands, with their exit codes', () => {
   it('not found: exit 1, as kubectl says it', async () => {
     const r = await virt('get vm nope');
-    expect([r.code, r.stdout, r.stderr]).toEqual([1, '', 'Error from server (NotFound): virtualmachines.tsvirt.io "nope" not found\n']);
-    expect((await virt('start nope')).stderr).toBe('Error from server (NotFound): virtualmachines.tsvirt.io "nope" not found\n');
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      '',
+      'Error from server (NotFound): virtualmachines.tsvirt.io "nope" not found\n',
+    ]);
+    expect((await virt('start nope')).stderr).toBe(
+      'Error from server (NotFound): virtualmachines.tsvirt.io "nope" not found\n',
+    );
   });
 
   it('invalid spec: exit 1, one "field: problem" line per cause from the API server', async () => {
     const bad = vmYaml('bad', { runStrategy: 'Sometimes' });
     const r = await virt('create -f -', bad);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: VirtualMachine\.tsvirt\.io "bad" is invalid:\n {2}spec\.runStrategy: Unsupported value: "Sometimes": supported values: "Always", "RerunOnFailure", "Manual", "Halted", "Once"\n/);
+    expect(r.stderr).toMatch(
+      /^error: VirtualMachine\.tsvirt\.io "bad" is invalid:\n {2}spec\.runStrategy: Unsupported value: "Sometimes": supported values: "Always", "RerunOnFailure", "Manual", "Halted", "Once"\n/,
+    );
   });
 
   it('no cluster reachable: exit 1 with a hint', async () => {
     const dead = join(scratch, 'dead.kubeconfig');
     // The same credentials, aimed at a port nothing listens on (the kubeconfig may be YAML or JSON).
-    const cfg = parse(await readFile(clusterFromEnv().kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+    const cfg = parse(await readFile(clusterFromEnv().kubeconfig, 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
     for (const c of cfg.clusters) c.cluster.server = 'https://127.0.0.1:1';
     await writeFile(dead, JSON.stringify(cfg));
     const r = await sh(`kubectl virt list --kubeconfig ${dead}`);
-    expect([r.code, r.stderr]).toEqual([1, 'error: no cluster reachable: Could not reach the API server at https://127.0.0.1:1: ECONNREFUSED\nhint: is the cluster running? Check --kubeconfig, --context and KUBECONFIG\n']);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'error: no cluster reachable: Could not reach the API server at https://127.0.0.1:1: ECONNREFUSED\nhint: is the cluster running? Check --kubeconfig, --context and KUBECONFIG\n',
+    ]);
   });
 
-  it('forbidden: exit 1, with the API server\'s words', async () => {
+  it("forbidden: exit 1, with the API server's words", async () => {
     const scheduler = join(clusterFromEnv().stateDir, 'kubeconfigs', 'kube-scheduler.kubeconfig');
     const r = await sh(`kubectl virt list -n ${ns} --kubeconfig ${scheduler}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`Error from server (Forbidden): virtualmachines.tsvirt.io is forbidden: User "system:kube-scheduler" cannot list resource "virtualmachines" in API group "tsvirt.io" in the namespace "${ns}"\n`);
+    expect(r.stderr).toBe(
+      `Error from server (Forbidden): virtualmachines.tsvirt.io is forbidden: User "system:kube-scheduler" cannot list resource "virtualmachines" in API group "tsvirt.io" in the namespace "${ns}"\n`,
+    );
   });
 
   it('usage errors: exit 2, nothing sent', async () => {
     const unknown = await virt('list --bogus');
-    expect([unknown.code, unknown.stderr]).toEqual([2, 'error: Nonexistent flag: --bogus\nhint: see kubectl virt list --help\n']);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      'error: Nonexistent flag: --bogus\nhint: see kubectl virt list --help\n',
+    ]);
     const missing = await virt('stop');
-    expect([missing.code, missing.stderr]).toEqual([2, 'error: name the VMs to stop, or select them with -l\nhint: kubectl virt stop web\n']);
+    expect([missing.code, missing.stderr]).toEqual([
+      2,
+      'error: name the VMs to stop, or select them with -l\nhint: kubectl virt stop web\n',
+    ]);
     const badMemory = await virt('create --name x --memory 2Gb');
-    expect([badMemory.code, badMemory.stderr]).toEqual([2, 'error: --memory "2Gb" is not a quantity\nhint: Use a Kubernetes quantity such as 2Gi or 512Mi.\n']);
+    expect([badMemory.code, badMemory.stderr]).toEqual([
+      2,
+      'error: --memory "2Gb" is not a quantity\nhint: Use a Kubernetes quantity such as 2Gi or 512Mi.\n',
+    ]);
     expect((await sh('kubectl virt nosuch')).code).toBe(2);
   });
 
   it('a wait that times out: exit 1 and what was last seen', async () => {
     const r = await virt('wait flagged --for=condition=Paused --timeout 1s');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: timed out after 1s waiting for the condition on virtualmachine\.tsvirt\.io\/flagged; last seen: Paused=absent\n$/);
+    expect(r.stderr).toMatch(
+      /^error: timed out after 1s waiting for the condition on virtualmachine\.tsvirt\.io\/flagged; last seen: Paused=absent\n$/,
+    );
   });
 
   it('an unschedulable VM: start --wait times out (exit 1), describe says why', async () => {
@@ -256,11 +329,14 @@ describe('errors a user understands, with their exit codes', () => {
     const r = await virt('start huge --wait --timeout 5s');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: timed out after 5s waiting for VM huge to be Running; last seen: /m);
-    await waitFor(async (seen) => {
-      const d = ok(await virt('describe huge')).stdout;
-      seen(d);
-      return /^Not Running:\s+Unschedulable: 0\/\d+ nodes are available: .*Insufficient memory/m.test(d);
-    }, { timeoutMs: 30_000, describe: 'describe to say the VM is unschedulable' });
+    await waitFor(
+      async (seen) => {
+        const d = ok(await virt('describe huge')).stdout;
+        seen(d);
+        return /^Not Running:\s+Unschedulable: 0\/\d+ nodes are available: .*Insufficient memory/m.test(d);
+      },
+      { timeoutMs: 30_000, describe: 'describe to say the VM is unschedulable' },
+    );
     ok(await virt('stop huge'));
   });
 
@@ -276,15 +352,34 @@ describe('following changes', () => {
   it('prints the table, then a line per change, without a terminal (watch and get --watch)', async () => {
     ok(await virt('create -f -', vmYaml('followed')));
     for (const command of ['watch', 'get vm --watch']) {
-      const child = spawn('kubectl', ['virt', ...command.split(' '), '-n', ns], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('kubectl', ['virt', ...command.split(' '), '-n', ns], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       try {
-        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Stopped/m.test(out)), { timeoutMs: 30_000, describe: `${command} to print the table` });
+        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Stopped/m.test(out)), {
+          timeoutMs: 30_000,
+          describe: `${command} to print the table`,
+        });
         ok(await virt('start followed'));
-        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Running\s+True/m.test(out)), { timeoutMs: 60_000, describe: `${command} to print the Running line` });
+        await waitFor((seen) => (seen(out), /^followed\s+\S+\s+Running\s+True/m.test(out)), {
+          timeoutMs: 60_000,
+          describe: `${command} to print the Running line`,
+        });
         ok(await virt('stop followed --wait --timeout 60s'));
-        await waitFor((seen) => (seen(out), out.trimEnd().split('\n').at(-1)?.match(/^followed\s+\S+\s+Stopped/) !== null), { timeoutMs: 30_000, describe: `${command} to print the Stopped line` });
+        await waitFor(
+          (seen) => (
+            seen(out),
+            out
+              .trimEnd()
+              .split('\n')
+              .at(-1)
+              ?.match(/^followed\s+\S+\s+Stopped/) !== null
+          ),
+          { timeoutMs: 30_000, describe: `${command} to print the Stopped line` },
+        );
         expect(out.split('\n')[0]).toMatch(/^NAME\s+AGE\s+STATUS\s+READY\s+NODE\s+IP$/);
         expect(out).not.toContain('\u001b[');
       } finally {

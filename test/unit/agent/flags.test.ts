@@ -2,7 +2,15 @@ import { FlagError, parseAgentFlags } from '../../../cluster/agent/flags.js';
 
 describe('parseAgentFlags', () => {
   it('reads every flag and defaults the handler run dir under the state dir', () => {
-    const f = parseAgentFlags(['--kubeconfig=/k', '--node-name=node-1', '--state-dir=/s', '--cpu=4', '--memory=2Gi', '--pods=10', '--log-level=debug']);
+    const f = parseAgentFlags([
+      '--kubeconfig=/k',
+      '--node-name=node-1',
+      '--state-dir=/s',
+      '--cpu=4',
+      '--memory=2Gi',
+      '--pods=10',
+      '--log-level=debug',
+    ]);
     expect(f).toEqual({
       kubeconfig: '/k',
       nodeName: 'node-1',
@@ -17,8 +25,18 @@ describe('parseAgentFlags', () => {
   });
 
   it('defaults resources to 2 CPUs, 8Gi and 110 Pods, and takes KUBECONFIG and LOG_LEVEL from the environment', () => {
-    const f = parseAgentFlags(['--node-name', 'n', '--state-dir', '/s', '--handler-run-dir', '/h'], { KUBECONFIG: '/env', LOG_LEVEL: 'warn' });
-    expect(f).toMatchObject({ cpu: '2', memory: '8Gi', pods: '110', kubeconfig: '/env', handlerRunDir: '/h', logLevel: 'warn' });
+    const f = parseAgentFlags(['--node-name', 'n', '--state-dir', '/s', '--handler-run-dir', '/h'], {
+      KUBECONFIG: '/env',
+      LOG_LEVEL: 'warn',
+    });
+    expect(f).toMatchObject({
+      cpu: '2',
+      memory: '8Gi',
+      pods: '110',
+      kubeconfig: '/env',
+      handlerRunDir: '/h',
+      logLevel: 'warn',
+    });
   });
 
   it.each([

@@ -1,11 +1,15 @@
 import { expandVars, PodSpecError, processSpecFor } from '../../../cluster/agent/pod-env.js';
 import type { Pod } from '../../../kube/core.js';
 
-const pod = (container: Record<string, unknown>): Pod =>
-  ({
-    metadata: { name: 'virt-launcher-web-abcde', namespace: 'prod', uid: 'uid-1', labels: { 'tsvirt.io/vmi-name': 'web' } },
-    spec: { nodeName: 'node-1', containers: [{ name: 'compute', image: 'x', ...container }] },
-  });
+const pod = (container: Record<string, unknown>): Pod => ({
+  metadata: {
+    name: 'virt-launcher-web-abcde',
+    namespace: 'prod',
+    uid: 'uid-1',
+    labels: { 'tsvirt.io/vmi-name': 'web' },
+  },
+  spec: { nodeName: 'node-1', containers: [{ name: 'compute', image: 'x', ...container }] },
+});
 
 describe('processSpecFor', () => {
   it('runs command then args with values, downward-API fieldRefs and the extra env', () => {
@@ -43,12 +47,18 @@ describe('processSpecFor', () => {
   });
 
   it('refuses env sources it cannot resolve', () => {
-    expect(() => processSpecFor(pod({ command: ['x'], env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }), {})).toThrow(
-      'only value and fieldRef',
-    );
-    expect(() => processSpecFor(pod({ command: ['x'], env: [{ name: 'S', valueFrom: { fieldRef: { fieldPath: 'spec.hostname' } } }] }), {})).toThrow(
-      'spec.hostname is not supported',
-    );
+    expect(() =>
+      processSpecFor(
+        pod({ command: ['x'], env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }),
+        {},
+      ),
+    ).toThrow('only value and fieldRef');
+    expect(() =>
+      processSpecFor(
+        pod({ command: ['x'], env: [{ name: 'S', valueFrom: { fieldRef: { fieldPath: 'spec.hostname' } } }] }),
+        {},
+      ),
+    ).toThrow('spec.hostname is not supported');
   });
 });
 

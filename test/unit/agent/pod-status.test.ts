@@ -1,4 +1,11 @@
-import { apiTime, desiredPodStatus, isLauncherPod, statusDiffers, statusMergePatch, type RuntimeState } from '../../../cluster/agent/pod-status.js';
+import {
+  apiTime,
+  desiredPodStatus,
+  isLauncherPod,
+  statusDiffers,
+  statusMergePatch,
+  type RuntimeState,
+} from '../../../cluster/agent/pod-status.js';
 import { LAUNCHER_IMAGE } from '../../../api/names.js';
 import type { Pod } from '../../../kube/core.js';
 
@@ -13,7 +20,12 @@ const pod = (status?: Pod['status'], image = LAUNCHER_IMAGE): Pod => ({
 describe('desiredPodStatus', () => {
   it('reports a running process as Running and Ready with its start time and local IPs', () => {
     const s = desiredPodStatus(pod(), { kind: 'running', pid: 42, startedAt: T0 + 1500 }, T0 + 2000);
-    expect(s).toMatchObject({ phase: 'Running', podIP: '127.0.0.1', hostIP: '127.0.0.1', startTime: '2026-11-25T12:00:02Z' });
+    expect(s).toMatchObject({
+      phase: 'Running',
+      podIP: '127.0.0.1',
+      hostIP: '127.0.0.1',
+      startTime: '2026-11-25T12:00:02Z',
+    });
     expect(s.containerStatuses?.[0]).toMatchObject({
       name: 'compute',
       ready: true,
@@ -32,10 +44,30 @@ describe('desiredPodStatus', () => {
   });
 
   it.each<[string, RuntimeState, string, Record<string, unknown>]>([
-    ['exit 0', { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 5000, exitCode: 0 }, 'Succeeded', { exitCode: 0, reason: 'Completed' }],
-    ['exit 1', { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 5000, exitCode: 1, message: 'boom' }, 'Failed', { exitCode: 1, reason: 'Error', message: 'boom' }],
-    ['a lost process', { kind: 'lost', pid: 1, startedAt: T0, finishedAt: T0 + 5000 }, 'Failed', { exitCode: 137, reason: 'ContainerStatusUnknown' }],
-    ['an invalid spec', { kind: 'invalid', message: 'no command' }, 'Failed', { exitCode: 128, reason: 'StartError', message: 'no command' }],
+    [
+      'exit 0',
+      { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 5000, exitCode: 0 },
+      'Succeeded',
+      { exitCode: 0, reason: 'Completed' },
+    ],
+    [
+      'exit 1',
+      { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 5000, exitCode: 1, message: 'boom' },
+      'Failed',
+      { exitCode: 1, reason: 'Error', message: 'boom' },
+    ],
+    [
+      'a lost process',
+      { kind: 'lost', pid: 1, startedAt: T0, finishedAt: T0 + 5000 },
+      'Failed',
+      { exitCode: 137, reason: 'ContainerStatusUnknown' },
+    ],
+    [
+      'an invalid spec',
+      { kind: 'invalid', message: 'no command' },
+      'Failed',
+      { exitCode: 128, reason: 'StartError', message: 'no command' },
+    ],
   ])('reports %s as %s with the terminated state', (_, state, phase, terminated) => {
     const s = desiredPodStatus(pod(), state, T0 + 6000);
     expect(s.phase).toBe(phase);
@@ -55,7 +87,11 @@ describe('desiredPodStatus', () => {
     const first = desiredPodStatus(pod(), { kind: 'running', pid: 1, startedAt: T0 }, T0);
     const later = desiredPodStatus(pod(first), { kind: 'running', pid: 1, startedAt: T0 }, T0 + 60_000);
     expect(later.conditions).toEqual(first.conditions);
-    const done = desiredPodStatus(pod(first), { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 60_000, exitCode: 0 }, T0 + 60_000);
+    const done = desiredPodStatus(
+      pod(first),
+      { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 60_000, exitCode: 0 },
+      T0 + 60_000,
+    );
     expect(done.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime).toBe(apiTime(T0 + 60_000));
     expect(done.conditions?.find((c) => c.type === 'Initialized')?.lastTransitionTime).toBe(apiTime(T0));
   });
@@ -66,13 +102,21 @@ describe('statusDiffers', () => {
     const state: RuntimeState = { kind: 'running', pid: 1, startedAt: T0 };
     const written = desiredPodStatus(pod(), state, T0);
     // As the API server returns it: lastProbeTime null, qosClass added.
-    const stored = { ...written, qosClass: 'Guaranteed', conditions: written.conditions?.map((c) => ({ ...c, lastProbeTime: null })) } as unknown as Pod['status'];
+    const stored = {
+      ...written,
+      qosClass: 'Guaranteed',
+      conditions: written.conditions?.map((c) => ({ ...c, lastProbeTime: null })),
+    } as unknown as Pod['status'];
     expect(statusDiffers(stored, desiredPodStatus(pod(stored), state, T0 + 600_000))).toBe(false);
   });
 
   it('is true when the process ended', () => {
     const running = desiredPodStatus(pod(), { kind: 'running', pid: 1, startedAt: T0 }, T0);
-    const ended = desiredPodStatus(pod(running), { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 1000, exitCode: 0 }, T0 + 1000);
+    const ended = desiredPodStatus(
+      pod(running),
+      { kind: 'exited', pid: 1, startedAt: T0, finishedAt: T0 + 1000, exitCode: 0 },
+      T0 + 1000,
+    );
     expect(statusDiffers(running, ended)).toBe(true);
   });
 });

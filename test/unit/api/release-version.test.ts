@@ -4,7 +4,9 @@ import { customResourceDefinition } from '../../../api/crds/crd.js';
 
 describe('the release version', () => {
   it('is package.json version, so the CRDs and kubectl virt version agree', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(RELEASE_VERSION).toBe(`v${pkg.version}`);
   });
 

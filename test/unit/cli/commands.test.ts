@@ -24,35 +24,64 @@ describe('the command set', () => {
     expect(readFileSync(new URL('../../../docs/cli.md', import.meta.url), 'utf8')).toBe(renderReference(COMMANDS));
   });
 
-  it('gives every visible command a summary, examples and kubectl\'s connection flags', () => {
+  it("gives every visible command a summary, examples and kubectl's connection flags", () => {
     for (const [id, c] of Object.entries(COMMANDS)) {
       if (c.hidden || id.startsWith('autocomplete')) continue;
       expect([id, (c.summary ?? '').length > 0]).toEqual([id, true]);
       expect([id, (c.examples ?? []).length > 0]).toEqual([id, true]);
-      expect([id, Object.keys(c.flags ?? {})]).toEqual([id, expect.arrayContaining(['kubeconfig', 'context', 'namespace', 'request-timeout'])]);
+      expect([id, Object.keys(c.flags ?? {})]).toEqual([
+        id,
+        expect.arrayContaining(['kubeconfig', 'context', 'namespace', 'request-timeout']),
+      ]);
     }
   });
 });
 
 describe('flag parsing', () => {
   it('reads kubectl-style get flags in any order', async () => {
-    const { flags, argv } = await Parser.parse(['vm', '-n', 'prod', 'web', '-o', 'wide', '--context=lab', '-l', 'app=web'], { flags: Get.flags, args: Get.args, strict: false });
+    const { flags, argv } = await Parser.parse(
+      ['vm', '-n', 'prod', 'web', '-o', 'wide', '--context=lab', '-l', 'app=web'],
+      { flags: Get.flags, args: Get.args, strict: false },
+    );
     expect(argv).toEqual(['vm', 'web']);
-    expect(flags).toMatchObject({ namespace: 'prod', output: 'wide', context: 'lab', selector: 'app=web', 'all-namespaces': false, 'request-timeout': '0' });
+    expect(flags).toMatchObject({
+      namespace: 'prod',
+      output: 'wide',
+      context: 'lab',
+      selector: 'app=web',
+      'all-namespaces': false,
+      'request-timeout': '0',
+    });
   });
 
   it('rejects an unknown -o value', async () => {
-    await expect(Parser.parse(['-o', 'table'], { flags: Get.flags, args: Get.args, strict: false })).rejects.toThrow(/Expected --output=table to be one of: json, yaml, name, wide/);
+    await expect(Parser.parse(['-o', 'table'], { flags: Get.flags, args: Get.args, strict: false })).rejects.toThrow(
+      /Expected --output=table to be one of: json, yaml, name, wide/,
+    );
   });
 
   it('takes -f several times and defaults create to Always, 1 CPU, 128Mi', async () => {
     const { flags } = await Parser.parse(['-f', 'a.yaml', '-f', '-'], { flags: Create.flags, strict: true });
-    expect(flags).toMatchObject({ filename: ['a.yaml', '-'], 'run-strategy': 'Always', cpu: 1, memory: '128Mi', 'dry-run': 'none', wait: false, timeout: '5m' });
+    expect(flags).toMatchObject({
+      filename: ['a.yaml', '-'],
+      'run-strategy': 'Always',
+      cpu: 1,
+      memory: '128Mi',
+      'dry-run': 'none',
+      wait: false,
+      timeout: '5m',
+    });
   });
 
   it('reads stop --force --grace-period as a whole number', async () => {
-    const { flags } = await Parser.parse(['web', '--force', '--grace-period=0'], { flags: Stop.flags, args: Stop.args, strict: false });
+    const { flags } = await Parser.parse(['web', '--force', '--grace-period=0'], {
+      flags: Stop.flags,
+      args: Stop.args,
+      strict: false,
+    });
     expect(flags).toMatchObject({ force: true, 'grace-period': 0 });
-    await expect(Parser.parse(['--grace-period=-1'], { flags: Stop.flags, args: Stop.args, strict: false })).rejects.toThrow();
+    await expect(
+      Parser.parse(['--grace-period=-1'], { flags: Stop.flags, args: Stop.args, strict: false }),
+    ).rejects.toThrow();
   });
 });

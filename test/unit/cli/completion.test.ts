@@ -1,8 +1,18 @@
 import { complete, connectionFrom, formatCompletion, type CommandInfo } from '../../../cli/completion.js';
 
 const commands: CommandInfo[] = [
-  { id: 'start', summary: 'Start VMs.', takesVmNames: true, flags: { namespace: { char: 'n', type: 'option' }, wait: { type: 'boolean' } } },
-  { id: 'get', summary: 'Show VMs.', takesVmNames: true, flags: { output: { char: 'o', type: 'option', options: ['json', 'yaml', 'name', 'wide'] } } },
+  {
+    id: 'start',
+    summary: 'Start VMs.',
+    takesVmNames: true,
+    flags: { namespace: { char: 'n', type: 'option' }, wait: { type: 'boolean' } },
+  },
+  {
+    id: 'get',
+    summary: 'Show VMs.',
+    takesVmNames: true,
+    flags: { output: { char: 'o', type: 'option', options: ['json', 'yaml', 'name', 'wide'] } },
+  },
   { id: 'version', summary: 'Versions.', takesVmNames: false, flags: { client: { type: 'boolean' } } },
 ];
 
@@ -17,13 +27,27 @@ describe('complete', () => {
   });
 
   it('asks for VM names where a verb takes them, in the namespace typed so far', () => {
-    expect(complete(['start', '-n', 'prod', 'w'], commands)).toEqual({ kind: 'vmNames', prefix: 'w', connection: { namespace: 'prod' }, extra: [] });
-    expect(complete(['get', ''], commands)).toEqual({ kind: 'vmNames', prefix: '', connection: {}, extra: ['vm', 'vmi'] });
+    expect(complete(['start', '-n', 'prod', 'w'], commands)).toEqual({
+      kind: 'vmNames',
+      prefix: 'w',
+      connection: { namespace: 'prod' },
+      extra: [],
+    });
+    expect(complete(['get', ''], commands)).toEqual({
+      kind: 'vmNames',
+      prefix: '',
+      connection: {},
+      extra: ['vm', 'vmi'],
+    });
     expect(complete(['version', ''], commands)).toEqual({ kind: 'candidates', candidates: [] });
   });
 
   it('reads -n x, --namespace=x, --context and --kubeconfig', () => {
-    expect(connectionFrom(['get', '--namespace=dev', '--context', 'c', '--kubeconfig=/k'])).toEqual({ namespace: 'dev', context: 'c', kubeconfig: '/k' });
+    expect(connectionFrom(['get', '--namespace=dev', '--context', 'c', '--kubeconfig=/k'])).toEqual({
+      namespace: 'dev',
+      context: 'c',
+      kubeconfig: '/k',
+    });
   });
 
   it("ends the answer with cobra's directive line", () => {

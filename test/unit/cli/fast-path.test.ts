@@ -28,7 +28,10 @@ describe('the fast path', () => {
   });
 
   it('puts the resource and names of get, and VMs for list', () => {
-    expect(parseFast(['get', 'vmi', 'a', 'b'])).toMatchObject({ resource: 'virtualmachineinstances', names: ['a', 'b'] });
+    expect(parseFast(['get', 'vmi', 'a', 'b'])).toMatchObject({
+      resource: 'virtualmachineinstances',
+      names: ['a', 'b'],
+    });
     expect(parseFast(['list'])).toMatchObject({ resource: 'virtualmachines', names: [] });
   });
 

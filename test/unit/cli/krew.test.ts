@@ -9,9 +9,17 @@ describe('the krew manifest', () => {
       apiVersion: string;
       kind: string;
       metadata: { name: string };
-      spec: { version: string; shortDescription: string; platforms: { uri: string; sha256: string; bin: string; files: { from: string; to: string }[] }[] };
+      spec: {
+        version: string;
+        shortDescription: string;
+        platforms: { uri: string; sha256: string; bin: string; files: { from: string; to: string }[] }[];
+      };
     };
-    expect([m.apiVersion, m.kind, m.metadata.name]).toEqual(['krew.googlecontainertools.github.com/v1alpha2', 'Plugin', 'virt']);
+    expect([m.apiVersion, m.kind, m.metadata.name]).toEqual([
+      'krew.googlecontainertools.github.com/v1alpha2',
+      'Plugin',
+      'virt',
+    ]);
     expect(m.spec.version).toMatch(/^v\d+\.\d+\.\d+$/);
     expect(m.spec.shortDescription.length).toBeLessThanOrEqual(60);
     const [platform] = m.spec.platforms;

@@ -3,14 +3,22 @@ import { corePath, tsvirtPath } from '../../../kube/lean-resources.js';
 
 describe('lean client paths', () => {
   it('builds tsvirt and core paths, namespaced or across namespaces', () => {
-    expect(tsvirtPath('virtualmachines', { namespace: 'dev' })).toBe('/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines');
-    expect(tsvirtPath('virtualmachines', { namespace: 'dev', allNamespaces: true })).toBe('/apis/tsvirt.io/v1alpha1/virtualmachines');
-    expect(tsvirtPath('virtualmachines', { namespace: 'dev', allNamespaces: true }, 'web', 'status')).toBe('/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines/web/status');
+    expect(tsvirtPath('virtualmachines', { namespace: 'dev' })).toBe(
+      '/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines',
+    );
+    expect(tsvirtPath('virtualmachines', { namespace: 'dev', allNamespaces: true })).toBe(
+      '/apis/tsvirt.io/v1alpha1/virtualmachines',
+    );
+    expect(tsvirtPath('virtualmachines', { namespace: 'dev', allNamespaces: true }, 'web', 'status')).toBe(
+      '/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines/web/status',
+    );
     expect(corePath('events', 'dev')).toBe('/api/v1/namespaces/dev/events');
   });
 
   it('leaves empty query values out', () => {
-    expect(buildPath('/x', { labelSelector: 'app=web', fieldSelector: undefined, watch: '' })).toBe('/x?labelSelector=app%3Dweb');
+    expect(buildPath('/x', { labelSelector: 'app=web', fieldSelector: undefined, watch: '' })).toBe(
+      '/x?labelSelector=app%3Dweb',
+    );
     expect(buildPath('/x', undefined)).toBe('/x');
   });
 });

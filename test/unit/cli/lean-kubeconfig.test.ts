@@ -1,11 +1,29 @@
-import { kubeconfigPaths, KubeconfigError, mergeKubeconfigs, resolveKubeconfig } from '../../../kube/lean-kubeconfig.js';
+import {
+  kubeconfigPaths,
+  KubeconfigError,
+  mergeKubeconfigs,
+  resolveKubeconfig,
+} from '../../../kube/lean-kubeconfig.js';
 
 const doc = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   apiVersion: 'v1',
   kind: 'Config',
   'current-context': 'dev',
-  clusters: [{ name: 'c1', cluster: { server: 'https://127.0.0.1:6443/', 'certificate-authority-data': Buffer.from('CA').toString('base64') } }],
-  users: [{ name: 'u1', user: { 'client-certificate': 'certs/u1.crt', 'client-key-data': Buffer.from('KEY').toString('base64') } }],
+  clusters: [
+    {
+      name: 'c1',
+      cluster: {
+        server: 'https://127.0.0.1:6443/',
+        'certificate-authority-data': Buffer.from('CA').toString('base64'),
+      },
+    },
+  ],
+  users: [
+    {
+      name: 'u1',
+      user: { 'client-certificate': 'certs/u1.crt', 'client-key-data': Buffer.from('KEY').toString('base64') },
+    },
+  ],
   contexts: [
     { name: 'dev', context: { cluster: 'c1', user: 'u1', namespace: 'team' } },
     { name: 'bare', context: { cluster: 'c1', user: 'u1' } },
@@ -29,8 +47,18 @@ describe('kubeconfigPaths', () => {
 
 describe('resolveKubeconfig', () => {
   it('resolves the current context with its namespace, CA, cert (relative to the file) and key', () => {
-    const r = resolveKubeconfig(mergeKubeconfigs([{ file: '/cfg/config', doc: doc() }]), { env: {} }, ['/cfg/config'], read);
-    expect(r).toMatchObject({ server: 'https://127.0.0.1:6443', contextName: 'dev', namespace: 'team', insecureSkipTlsVerify: false });
+    const r = resolveKubeconfig(
+      mergeKubeconfigs([{ file: '/cfg/config', doc: doc() }]),
+      { env: {} },
+      ['/cfg/config'],
+      read,
+    );
+    expect(r).toMatchObject({
+      server: 'https://127.0.0.1:6443',
+      contextName: 'dev',
+      namespace: 'team',
+      insecureSkipTlsVerify: false,
+    });
     expect(r.ca?.toString()).toBe('CA');
     expect(r.key?.toString()).toBe('KEY');
     expect(r.cert?.toString()).toBe('file:/cfg/certs/u1.crt');
@@ -43,7 +71,10 @@ describe('resolveKubeconfig', () => {
   });
 
   it('merges files as client-go does: the first to define a name or current-context wins', () => {
-    const second = doc({ 'current-context': 'other', clusters: [{ name: 'c1', cluster: { server: 'https://elsewhere' } }] });
+    const second = doc({
+      'current-context': 'other',
+      clusters: [{ name: 'c1', cluster: { server: 'https://elsewhere' } }],
+    });
     const merged = mergeKubeconfigs([
       { file: '/a', doc: { contexts: [], clusters: [] } },
       { file: '/b', doc: doc() },
@@ -54,23 +85,42 @@ describe('resolveKubeconfig', () => {
   });
 
   it('reads a bearer token and an exec plugin', () => {
-    const users = [{ name: 'u1', user: { token: 'abc', exec: { command: 'get-token', args: ['--x'], apiVersion: 'client.authentication.k8s.io/v1' } } }];
+    const users = [
+      {
+        name: 'u1',
+        user: {
+          token: 'abc',
+          exec: { command: 'get-token', args: ['--x'], apiVersion: 'client.authentication.k8s.io/v1' },
+        },
+      },
+    ];
     const r = resolveKubeconfig(mergeKubeconfigs([{ file: '/c', doc: doc({ users }) }]), { env: {} }, ['/c'], read);
     expect(r.token).toBe('abc');
-    expect(r.exec).toEqual({ command: 'get-token', args: ['--x'], env: [], apiVersion: 'client.authentication.k8s.io/v1' });
+    expect(r.exec).toEqual({
+      command: 'get-token',
+      args: ['--x'],
+      env: [],
+      apiVersion: 'client.authentication.k8s.io/v1',
+    });
   });
 
   it('says which context or cluster is missing', () => {
     const merged = mergeKubeconfigs([{ file: '/c', doc: doc() }]);
-    expect(() => resolveKubeconfig(merged, { context: 'nope', env: {} }, ['/c'], read)).toThrow(new KubeconfigError('context "nope" does not exist in /c'));
+    expect(() => resolveKubeconfig(merged, { context: 'nope', env: {} }, ['/c'], read)).toThrow(
+      new KubeconfigError('context "nope" does not exist in /c'),
+    );
     const noCurrent = mergeKubeconfigs([{ file: '/c', doc: doc({ 'current-context': '' }) }]);
     expect(() => resolveKubeconfig(noCurrent, { env: {} }, ['/c'], read)).toThrow(/no current context/);
     const noCluster = mergeKubeconfigs([{ file: '/c', doc: doc({ clusters: [] }) }]);
-    expect(() => resolveKubeconfig(noCluster, { env: {} }, ['/c'], read)).toThrow('context "dev": cluster "c1" does not exist');
+    expect(() => resolveKubeconfig(noCluster, { env: {} }, ['/c'], read)).toThrow(
+      'context "dev": cluster "c1" does not exist',
+    );
   });
 
   it('refuses auth-provider users instead of sending no credentials', () => {
     const users = [{ name: 'u1', user: { 'auth-provider': { name: 'gcp' } } }];
-    expect(() => resolveKubeconfig(mergeKubeconfigs([{ file: '/c', doc: doc({ users }) }]), { env: {} }, ['/c'], read)).toThrow(/auth-provider is not supported/);
+    expect(() =>
+      resolveKubeconfig(mergeKubeconfigs([{ file: '/c', doc: doc({ users }) }]), { env: {} }, ['/c'], read),
+    ).toThrow(/auth-provider is not supported/);
   });
 });

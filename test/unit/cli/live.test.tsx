@@ -11,15 +11,38 @@ const opts = { wide: false, allNamespaces: false, now: NOW };
 describe('VmTable', () => {
   it('shows a status change on rerender', () => {
     const starting = vm('web', { status: { printableStatus: 'Starting' } });
-    const { lastFrame, rerender } = render(<VmTable headers={vmHeaders(opts)} rows={[vmRow(starting, undefined, opts)]} statusColumn={2} selected={-1} />);
+    const { lastFrame, rerender } = render(
+      <VmTable headers={vmHeaders(opts)} rows={[vmRow(starting, undefined, opts)]} statusColumn={2} selected={-1} />,
+    );
     expect(stripAnsi(lastFrame() ?? '')).toMatch(/web\s+5m\s+Starting/);
-    rerender(<VmTable headers={vmHeaders(opts)} rows={[vmRow(running('web'), vmi('web', { node: 'node-1' }), opts)]} statusColumn={2} selected={0} />);
+    rerender(
+      <VmTable
+        headers={vmHeaders(opts)}
+        rows={[vmRow(running('web'), vmi('web', { node: 'node-1' }), opts)]}
+        statusColumn={2}
+        selected={0}
+      />,
+    );
     expect(stripAnsi(lastFrame() ?? '')).toMatch(/web\s+5m\s+Running\s+True\s+node-1/);
   });
 
   it('aligns columns as the list printer does', () => {
-    const { lastFrame } = render(<VmTable headers={['NAME', 'STATUS']} rows={[['a', 'Running'], ['longer', 'Stopped']]} statusColumn={1} selected={-1} />);
-    expect(stripAnsi(lastFrame() ?? '').split('\n')).toEqual(['NAME     STATUS', 'a        Running', 'longer   Stopped']);
+    const { lastFrame } = render(
+      <VmTable
+        headers={['NAME', 'STATUS']}
+        rows={[
+          ['a', 'Running'],
+          ['longer', 'Stopped'],
+        ]}
+        statusColumn={1}
+        selected={-1}
+      />,
+    );
+    expect(stripAnsi(lastFrame() ?? '').split('\n')).toEqual([
+      'NAME     STATUS',
+      'a        Running',
+      'longer   Stopped',
+    ]);
     expect(columnWidths(['NAME', 'STATUS'], [['longer', 'x']])).toEqual([6, 6]);
   });
 
@@ -50,7 +73,11 @@ describe('live state', () => {
   });
 
   it('ignores objects that are not ours, and keys a VMI event to its VM row', () => {
-    expect(applyEvent(EMPTY_STATE, { resource: 'virtualmachines', type: 'ADDED', object: { kind: 'Status' } })).toBe(EMPTY_STATE);
-    expect(affectedKey({ resource: 'virtualmachineinstances', type: 'ADDED', object: vmi('web', { namespace: 'prod' }) })).toBe('prod/web');
+    expect(applyEvent(EMPTY_STATE, { resource: 'virtualmachines', type: 'ADDED', object: { kind: 'Status' } })).toBe(
+      EMPTY_STATE,
+    );
+    expect(
+      affectedKey({ resource: 'virtualmachineinstances', type: 'ADDED', object: vmi('web', { namespace: 'prod' }) }),
+    ).toBe('prod/web');
   });
 });

@@ -35,7 +35,15 @@ describe('humanDuration', () => {
 
 describe('formatTable', () => {
   it('pads every column but the last to its widest cell plus three spaces', () => {
-    expect(formatTable(['NAME', 'AGE'], [['a', '1s'], ['longer', '10m']])).toBe('NAME     AGE\na        1s\nlonger   10m\n');
+    expect(
+      formatTable(
+        ['NAME', 'AGE'],
+        [
+          ['a', '1s'],
+          ['longer', '10m'],
+        ],
+      ),
+    ).toBe('NAME     AGE\na        1s\nlonger   10m\n');
   });
 
   it('does not count colour codes as width', () => {
@@ -55,20 +63,37 @@ describe('VM and VMI tables', () => {
 
   it('list -A puts NAMESPACE first', () => {
     const other = vm('api', { namespace: 'prod', status: { printableStatus: 'Starting' } });
-    expectGolden('list-all-namespaces.txt', vmTable([...vms, other], vmis, { wide: false, allNamespaces: true, now: NOW }));
+    expectGolden(
+      'list-all-namespaces.txt',
+      vmTable([...vms, other], vmis, { wide: false, allNamespaces: true, now: NOW }),
+    );
   });
 
   it('list -o wide adds RUNSTRATEGY, CPU and MEMORY', () => {
-    expectGolden('list-wide.txt', vmTable([...vms, vm('old', { running: true })], vmis, { wide: true, allNamespaces: false, now: NOW }));
+    expectGolden(
+      'list-wide.txt',
+      vmTable([...vms, vm('old', { running: true })], vmis, { wide: true, allNamespaces: false, now: NOW }),
+    );
   });
 
-  it('hides a finished VMI\'s node and IP', () => {
-    const table = vmTable([running('web')], [vmi('web', { phase: 'Succeeded', node: 'node-1', ip: '10.0.0.5' })], { wide: false, allNamespaces: false, now: NOW });
+  it("hides a finished VMI's node and IP", () => {
+    const table = vmTable([running('web')], [vmi('web', { phase: 'Succeeded', node: 'node-1', ip: '10.0.0.5' })], {
+      wide: false,
+      allNamespaces: false,
+      now: NOW,
+    });
     expect(table).toMatch(/web\s+5m\s+Running\s+True\s+<none>\s+<none>/);
   });
 
   it('get vmi: PHASE instead of STATUS', () => {
-    expectGolden('get-vmi.txt', vmiTable([vmi('web', { node: 'node-1', ip: '10.0.0.5' }), vmi('db', { phase: 'Scheduling', ready: false })], { wide: false, allNamespaces: false, now: NOW }));
+    expectGolden(
+      'get-vmi.txt',
+      vmiTable([vmi('web', { node: 'node-1', ip: '10.0.0.5' }), vmi('db', { phase: 'Scheduling', ready: false })], {
+        wide: false,
+        allNamespaces: false,
+        now: NOW,
+      }),
+    );
   });
 });
 
@@ -83,11 +108,19 @@ describe('-o json, yaml and name', () => {
   });
 
   it('prints an empty List when nothing matched, as kubectl does', async () => {
-    expect(JSON.parse(await renderObjects([], 'json', false))).toEqual({ apiVersion: 'v1', items: [], kind: 'List', metadata: { resourceVersion: '' } });
+    expect(JSON.parse(await renderObjects([], 'json', false))).toEqual({
+      apiVersion: 'v1',
+      items: [],
+      kind: 'List',
+      metadata: { resourceVersion: '' },
+    });
   });
 
   it('hides managedFields as kubectl does by default', async () => {
-    const withFields = { ...running('web'), metadata: { ...running('web').metadata, managedFields: [{ manager: 'x' }] } };
+    const withFields = {
+      ...running('web'),
+      metadata: { ...running('web').metadata, managedFields: [{ manager: 'x' }] },
+    };
     expect(await renderObjects([withFields], 'json', true)).not.toContain('managedFields');
   });
 
@@ -96,12 +129,16 @@ describe('-o json, yaml and name', () => {
   });
 
   it('names objects as kind.group/name', async () => {
-    expect(await renderObjects([running('web'), vmi('web')], 'name', false)).toBe('virtualmachine.tsvirt.io/web\nvirtualmachineinstance.tsvirt.io/web\n');
+    expect(await renderObjects([running('web'), vmi('web')], 'name', false)).toBe(
+      'virtualmachine.tsvirt.io/web\nvirtualmachineinstance.tsvirt.io/web\n',
+    );
     expect(resourceName({ kind: 'Pod', metadata: { name: 'p' } })).toBe('pod/p');
   });
 
   it('sorts keys at every depth', () => {
-    expect(toJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 3 } })).toBe('{\n    "a": {\n        "c": 3,\n        "d": [\n            {\n                "y": 2,\n                "z": 1\n            }\n        ]\n    },\n    "b": 1\n}\n');
+    expect(toJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 3 } })).toBe(
+      '{\n    "a": {\n        "c": 3,\n        "d": [\n            {\n                "y": 2,\n                "z": 1\n            }\n        ]\n    },\n    "b": 1\n}\n',
+    );
     expect(asList([])).toEqual({ apiVersion: 'v1', items: [], kind: 'List', metadata: { resourceVersion: '' } });
   });
 });

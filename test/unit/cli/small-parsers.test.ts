@@ -24,18 +24,30 @@ describe('durations', () => {
   });
 
   it('prints durations for messages', () => {
-    expect([formatDuration(500), formatDuration(30_000), formatDuration(90_000), formatDuration(300_000)]).toEqual(['500ms', '30s', '1m30s', '5m']);
+    expect([formatDuration(500), formatDuration(30_000), formatDuration(90_000), formatDuration(300_000)]).toEqual([
+      '500ms',
+      '30s',
+      '1m30s',
+      '5m',
+    ]);
   });
 });
 
 describe('names', () => {
   it('accepts web, vm/web and what -o name prints', () => {
-    expect(vmNames(['web', 'vm/db', 'virtualmachine.tsvirt.io/api', 'virtualmachines/x'])).toEqual(['web', 'db', 'api', 'x']);
+    expect(vmNames(['web', 'vm/db', 'virtualmachine.tsvirt.io/api', 'virtualmachines/x'])).toEqual([
+      'web',
+      'db',
+      'api',
+      'x',
+    ]);
   });
 
   it('refuses a VMI where a VM is meant, and unknown kinds', () => {
     expect(() => vmNames(['vmi/web'])).toThrow(UsageError);
-    expect(() => parseTarget('pod/web', 'virtualmachines')).toThrow(/is not a VirtualMachine or VirtualMachineInstance/);
+    expect(() => parseTarget('pod/web', 'virtualmachines')).toThrow(
+      /is not a VirtualMachine or VirtualMachineInstance/,
+    );
   });
 
   it('reads get arguments as kubectl does', () => {
@@ -90,7 +102,12 @@ describe('--wait goals', () => {
   });
 
   it('says what it saw, with the failure message', () => {
-    const failing = vm('x', { status: { printableStatus: 'CrashLoopBackOff', conditions: [{ type: 'Failure', status: 'True', message: 'launcher exited 1' }] } });
+    const failing = vm('x', {
+      status: {
+        printableStatus: 'CrashLoopBackOff',
+        conditions: [{ type: 'Failure', status: 'True', message: 'launcher exited 1' }],
+      },
+    });
     expect(checkVmGoal({ kind: 'running' }, failing, undefined).seen).toBe('CrashLoopBackOff: launcher exited 1');
     expect(checkVmGoal({ kind: 'running' }, undefined, undefined)).toEqual({ met: false, seen: 'VM not found' });
   });

@@ -9,7 +9,16 @@ const base = { name: 'web', cpu: 1, memory: '128Mi', disks: [], runStrategy: 'Al
 describe('vmFromFlags', () => {
   it('builds the VM create --name ... describes', async () => {
     const vm = vmFromFlags(
-      { name: 'web', cpu: 2, memory: '512Mi', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img', kernelArgs: 'console=ttyS0', disks: ['/var/lib/images/web.img', 'data=/var/lib/images/data.img', 'size=1Gi'], runStrategy: 'Halted' },
+      {
+        name: 'web',
+        cpu: 2,
+        memory: '512Mi',
+        kernel: '/boot/vmlinuz',
+        initrd: '/boot/initrd.img',
+        kernelArgs: 'console=ttyS0',
+        disks: ['/var/lib/images/web.img', 'data=/var/lib/images/data.img', 'size=1Gi'],
+        runStrategy: 'Halted',
+      },
       'prod',
     );
     expectGolden('create-from-flags.yaml', await toYaml(vm));
@@ -17,7 +26,11 @@ describe('vmFromFlags', () => {
 
   it('leaves out what was not asked for', () => {
     const vm = vmFromFlags(base, 'default');
-    expect(vm.spec.template.spec.domain).toEqual({ cpu: { cores: 1 }, memory: { guest: '128Mi' }, devices: { disks: [] } });
+    expect(vm.spec.template.spec.domain).toEqual({
+      cpu: { cores: 1 },
+      memory: { guest: '128Mi' },
+      devices: { disks: [] },
+    });
     expect(vm.spec.template.spec).not.toHaveProperty('volumes');
   });
 
@@ -58,16 +71,25 @@ describe('vmsFromText', () => {
   });
 
   it('reads JSON and a v1 List', () => {
-    const vms = vmsFromText(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [vm('a'), vm('b')] }), 'vms.json', 'default', false);
+    const vms = vmsFromText(
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [vm('a'), vm('b')] }),
+      'vms.json',
+      'default',
+      false,
+    );
     expect(vms).toHaveLength(2);
   });
 
   it('refuses a namespace in the file that contradicts -n, as kubectl does', () => {
-    expect(() => vmsFromText(stringify(vm('a', 'prod')), 'vm.yaml', 'dev', true)).toThrow('the namespace from the provided object "prod" does not match the namespace "dev"');
+    expect(() => vmsFromText(stringify(vm('a', 'prod')), 'vm.yaml', 'dev', true)).toThrow(
+      'the namespace from the provided object "prod" does not match the namespace "dev"',
+    );
   });
 
   it('refuses other kinds, broken YAML and empty input', () => {
-    expect(() => vmsFromText('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n', 'pod.yaml', 'default', false)).toThrow(/is not a tsvirt.io\/v1alpha1 VirtualMachine/);
+    expect(() => vmsFromText('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n', 'pod.yaml', 'default', false)).toThrow(
+      /is not a tsvirt.io\/v1alpha1 VirtualMachine/,
+    );
     expect(() => vmsFromText('a: [1, 2', 'bad.yaml', 'default', false)).toThrow(UsageError);
     expect(() => vmsFromText('', 'empty.yaml', 'default', false)).toThrow('empty.yaml: no objects');
   });

@@ -26,13 +26,26 @@ describe('parseWaitFor', () => {
     expect(parseWaitFor('delete')).toEqual({ kind: 'delete' });
   });
 
-  it.each(['ready', 'condition=', 'jsonpath=.status.phase=Running', 'jsonpath={.status.phase}Running', 'jsonpath={.status..phase}'])('rejects %s as a usage error', (s) => {
+  it.each([
+    'ready',
+    'condition=',
+    'jsonpath=.status.phase=Running',
+    'jsonpath={.status.phase}Running',
+    'jsonpath={.status..phase}',
+  ])('rejects %s as a usage error', (s) => {
     expect(() => parseWaitFor(s)).toThrow(UsageError);
   });
 });
 
 describe('JSONPath subset', () => {
-  const o = { status: { conditions: [{ type: 'Paused', status: 'False' }, { type: 'Ready', status: 'True' }] } };
+  const o = {
+    status: {
+      conditions: [
+        { type: 'Paused', status: 'False' },
+        { type: 'Ready', status: 'True' },
+      ],
+    },
+  };
 
   it('follows fields, indexes and filters', () => {
     expect(readPath(o, parseJsonPath('{.status.conditions[1].type}'))).toBe('Ready');
@@ -42,11 +55,19 @@ describe('JSONPath subset', () => {
 });
 
 describe('evaluate', () => {
-  const ready = vm('w', { status: { printableStatus: 'Running', observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] } });
+  const ready = vm('w', {
+    status: { printableStatus: 'Running', observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
 
   it('meets a condition, case-insensitively, and says what it saw', () => {
-    expect(evaluate({ kind: 'condition', type: 'Ready', status: 'true' }, ready)).toEqual({ met: true, seen: 'Ready=True' });
-    expect(evaluate({ kind: 'condition', type: 'Paused', status: 'True' }, ready)).toEqual({ met: false, seen: 'Paused=absent' });
+    expect(evaluate({ kind: 'condition', type: 'Ready', status: 'true' }, ready)).toEqual({
+      met: true,
+      seen: 'Ready=True',
+    });
+    expect(evaluate({ kind: 'condition', type: 'Paused', status: 'True' }, ready)).toEqual({
+      met: false,
+      seen: 'Paused=absent',
+    });
   });
 
   it('does not believe a condition older than the spec', () => {
@@ -56,14 +77,23 @@ describe('evaluate', () => {
   });
 
   it('compares a JSONPath value as text', () => {
-    expect(evaluate(parseWaitFor('jsonpath={.status.printableStatus}=Running'), running('w'))).toEqual({ met: true, seen: '{.status.printableStatus}=Running' });
+    expect(evaluate(parseWaitFor('jsonpath={.status.printableStatus}=Running'), running('w'))).toEqual({
+      met: true,
+      seen: '{.status.printableStatus}=Running',
+    });
     expect(evaluate(parseWaitFor('jsonpath={.status.ready}=true'), running('w')).met).toBe(true);
-    expect(evaluate(parseWaitFor('jsonpath={.status.nodeName}'), running('w'))).toEqual({ met: false, seen: '{.status.nodeName}=<none>' });
+    expect(evaluate(parseWaitFor('jsonpath={.status.nodeName}'), running('w'))).toEqual({
+      met: false,
+      seen: '{.status.nodeName}=<none>',
+    });
   });
 
   it('meets delete only when the object is gone', () => {
     expect(evaluate({ kind: 'delete' }, undefined).met).toBe(true);
     expect(evaluate({ kind: 'delete' }, running('w')).met).toBe(false);
-    expect(evaluate({ kind: 'condition', type: 'Ready', status: 'True' }, undefined)).toEqual({ met: false, seen: 'not found' });
+    expect(evaluate({ kind: 'condition', type: 'Ready', status: 'True' }, undefined)).toEqual({
+      met: false,
+      seen: 'not found',
+    });
   });
 });

@@ -6,11 +6,20 @@ import { NODE_RESOURCE, POD_RESOURCE } from '../../../kube/core.js';
 
 describe('parseApiPath', () => {
   it.each([
-    ['/api/v1/namespaces/ns/pods/p/status', { group: '', namespace: 'ns', resource: 'pods', name: 'p', subresource: 'status' }],
+    [
+      '/api/v1/namespaces/ns/pods/p/status',
+      { group: '', namespace: 'ns', resource: 'pods', name: 'p', subresource: 'status' },
+    ],
     ['/api/v1/nodes/n1', { group: '', namespace: '', resource: 'nodes', name: 'n1', subresource: '' }],
     ['/api/v1/namespaces/ns', { group: '', namespace: '', resource: 'namespaces', name: 'ns', subresource: '' }],
-    ['/apis/tsvirt.io/v1alpha1/namespaces/ns/virtualmachines', { group: 'tsvirt.io', namespace: 'ns', resource: 'virtualmachines', name: '', subresource: '' }],
-    ['/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1?x=1', { group: 'coordination.k8s.io', namespace: 'kube-node-lease', resource: 'leases', name: 'n1', subresource: '' }],
+    [
+      '/apis/tsvirt.io/v1alpha1/namespaces/ns/virtualmachines',
+      { group: 'tsvirt.io', namespace: 'ns', resource: 'virtualmachines', name: '', subresource: '' },
+    ],
+    [
+      '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1?x=1',
+      { group: 'coordination.k8s.io', namespace: 'kube-node-lease', resource: 'leases', name: 'n1', subresource: '' },
+    ],
   ])('splits %s', (path, parts) => {
     expect(parseApiPath(path)).toEqual(parts);
   });
@@ -35,10 +44,14 @@ describe('classifyWrite', () => {
 
 describe('resourcePath', () => {
   it('builds core, group, cluster-scoped and subresource paths', () => {
-    expect(resourcePath(POD_RESOURCE, { namespace: 'ns', name: 'p' }, 'status')).toBe('/api/v1/namespaces/ns/pods/p/status');
+    expect(resourcePath(POD_RESOURCE, { namespace: 'ns', name: 'p' }, 'status')).toBe(
+      '/api/v1/namespaces/ns/pods/p/status',
+    );
     expect(resourcePath(POD_RESOURCE, {})).toBe('/api/v1/pods');
     expect(resourcePath(NODE_RESOURCE, { namespace: 'ignored', name: 'n1' })).toBe('/api/v1/nodes/n1');
-    expect(resourcePath(VM_RESOURCE, { namespace: 'ns' })).toBe('/apis/tsvirt.io/v1alpha1/namespaces/ns/virtualmachines');
+    expect(resourcePath(VM_RESOURCE, { namespace: 'ns' })).toBe(
+      '/apis/tsvirt.io/v1alpha1/namespaces/ns/virtualmachines',
+    );
   });
 
   it('round-trips object keys', () => {
@@ -50,12 +63,19 @@ describe('resourcePath', () => {
 });
 
 describe('kubeConfigSource', () => {
-  const env = (e: Record<string, string>, existing: string[] = []) => ({ env: e, home: '/home/u', exists: (p: string) => existing.includes(p) });
+  const env = (e: Record<string, string>, existing: string[] = []) => ({
+    env: e,
+    home: '/home/u',
+    exists: (p: string) => existing.includes(p),
+  });
 
   it('prefers --kubeconfig, then KUBECONFIG (a path list), then ~/.kube/config, then in-cluster', () => {
     expect(kubeConfigSource({ kubeconfig: '/a' }, env({ KUBECONFIG: '/b' }))).toEqual({ kind: 'files', paths: ['/a'] });
     expect(kubeConfigSource({}, env({ KUBECONFIG: '/b::/c' }))).toEqual({ kind: 'files', paths: ['/b', '/c'] });
-    expect(kubeConfigSource({}, env({}, ['/home/u/.kube/config']))).toEqual({ kind: 'files', paths: ['/home/u/.kube/config'] });
+    expect(kubeConfigSource({}, env({}, ['/home/u/.kube/config']))).toEqual({
+      kind: 'files',
+      paths: ['/home/u/.kube/config'],
+    });
     expect(kubeConfigSource({}, env({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }))).toEqual({ kind: 'in-cluster' });
     expect(kubeConfigSource({}, env({}))).toEqual({ kind: 'none' });
   });

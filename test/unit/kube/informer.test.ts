@@ -1,7 +1,9 @@
 import { applyWatchEvent, relistDiff, withoutManagedFields } from '../../../kube/informer.js';
 
 type Obj = { metadata: { namespace?: string; name: string; resourceVersion: string } };
-const obj = (name: string, rv: string, namespace = 'ns'): Obj => ({ metadata: { namespace, name, resourceVersion: rv } });
+const obj = (name: string, rv: string, namespace = 'ns'): Obj => ({
+  metadata: { namespace, name, resourceVersion: rv },
+});
 const cacheOf = (...objs: Obj[]) => new Map(objs.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
 
 describe('relistDiff', () => {
@@ -58,7 +60,13 @@ describe('withoutManagedFields', () => {
   it('drops metadata.managedFields and keeps everything else, without changing the input', () => {
     const full = {
       kind: 'Pod',
-      metadata: { name: 'p', namespace: 'ns', resourceVersion: '7', labels: { a: 'b' }, managedFields: [{ manager: 'kubectl' }] },
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        resourceVersion: '7',
+        labels: { a: 'b' },
+        managedFields: [{ manager: 'kubectl' }],
+      },
       spec: { nodeName: 'n1' },
     };
     expect(withoutManagedFields(full)).toEqual({

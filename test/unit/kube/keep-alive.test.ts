@@ -14,7 +14,9 @@ function kubeConfig(user: Record<string, string>): KubeConfig {
   return kc;
 }
 
-async function applied(auth: { applySecurityAuthentication(c: RequestContext): Promise<void> }): Promise<RequestContext> {
+async function applied(auth: {
+  applySecurityAuthentication(c: RequestContext): Promise<void>;
+}): Promise<RequestContext> {
   const ctx = new RequestContext('https://127.0.0.1:6443/api/v1/pods', 'GET');
   await auth.applySecurityAuthentication(ctx);
   return ctx;
@@ -38,7 +40,10 @@ describe('KeepAliveAuthentication', () => {
   });
 
   it('keeps client-certificate users on one dispatcher and builds a new one when the certificate changes', async () => {
-    const kc = kubeConfig({ certData: Buffer.from('cert-1').toString('base64'), keyData: Buffer.from('key-1').toString('base64') });
+    const kc = kubeConfig({
+      certData: Buffer.from('cert-1').toString('base64'),
+      keyData: Buffer.from('key-1').toString('base64'),
+    });
     const auth = new KeepAliveAuthentication(kc);
     const first = (await applied(auth)).getDispatcher();
     expect((await applied(auth)).getDispatcher()).toBe(first);
@@ -64,7 +69,11 @@ describe('dispatcherKey', () => {
     const a = dispatcherKey(cluster, { ca: Buffer.from('x'), cert: Buffer.from('c') });
     expect(dispatcherKey({ ...cluster }, { ca: Buffer.from('x'), cert: Buffer.from('c') })).toBe(a);
     expect(dispatcherKey(cluster, { ca: Buffer.from('x'), cert: Buffer.from('d') })).not.toBe(a);
-    expect(dispatcherKey(cluster, { ca: Buffer.from('x'), cert: Buffer.from('c'), rejectUnauthorized: false })).not.toBe(a);
-    expect(dispatcherKey({ server: 'https://127.0.0.1:6444' }, { ca: Buffer.from('x'), cert: Buffer.from('c') })).not.toBe(a);
+    expect(
+      dispatcherKey(cluster, { ca: Buffer.from('x'), cert: Buffer.from('c'), rejectUnauthorized: false }),
+    ).not.toBe(a);
+    expect(
+      dispatcherKey({ server: 'https://127.0.0.1:6444' }, { ca: Buffer.from('x'), cert: Buffer.from('c') }),
+    ).not.toBe(a);
   });
 });

@@ -113,7 +113,13 @@ describe('WorkQueue', () => {
 
   it('backs a failing key off exponentially from 5 ms and resets after a success', async () => {
     const clock = manualClock();
-    const outcomes: QueueOutcome[] = [{ kind: 'retry' }, { kind: 'retry' }, { kind: 'retry' }, { kind: 'done' }, { kind: 'retry' }];
+    const outcomes: QueueOutcome[] = [
+      { kind: 'retry' },
+      { kind: 'retry' },
+      { kind: 'retry' },
+      { kind: 'done' },
+      { kind: 'retry' },
+    ];
     const runsAt: number[] = [];
     const q = new WorkQueue(
       () => {
