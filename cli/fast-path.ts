@@ -62,14 +62,12 @@ function parseFlags(command: keyof typeof SPECS, rest: readonly string[]): Parse
   try {
     // getBuiltinModule: an ESM import of node:util would build a facade reading every export.
     // No flag here has multiple: true, so every value is a string or a boolean.
-    return process
-      .getBuiltinModule('node:util')
-      .parseArgs({
-        args: [...rest],
-        options: parseArgsOptions(SPECS[command]),
-        allowPositionals: true,
-        strict: true,
-      }) as Parsed;
+    return process.getBuiltinModule('node:util').parseArgs({
+      args: [...rest],
+      options: parseArgsOptions(SPECS[command]),
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed;
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ hack/install-deps.sh
 npm run --silent build
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent format:check >/dev/null
 
 IFS=',' read -r -a tiers <<<"${TIERS:-unit,integration,e2e}"
 results=$(mktemp -d)
