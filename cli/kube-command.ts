@@ -38,10 +38,7 @@ export abstract class KubeCommand extends Command {
     // oclif's own parse errors (unknown flag, missing argument, bad option) are usage errors.
     const mapped =
       err instanceof Errors.CLIError && !(err instanceof UsageError)
-        ? new UsageError(
-            err.message.split('\n')[0] ?? err.message,
-            `see kubectl virt ${this.id ?? ''} --help`.replace('  ', ' '),
-          )
+        ? new UsageError(usageMessage(err.message), `see kubectl virt ${this.id ?? ''} --help`.replace('  ', ' '))
         : err;
     const report = reportError(mapped, this.argv.includes('--verbose'));
     process.stderr.write(report.lines.join('\n') + '\n');
@@ -53,4 +50,16 @@ export abstract class KubeCommand extends Command {
     for (const c of this.clients) c.close();
     await super.finally(err);
   }
+}
+
+/**
+ * oclif's flag errors span lines ("Parsing --cpu \n\tExpected an integer but received: x\nSee more
+ * help with --help"); the reason is on the second. One line keeps both, and our hint replaces the last.
+ */
+export function usageMessage(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('See more help'));
+  return lines.join(': ').replace(/^Parsing (--[\w-]+):/, '$1:');
 }
