@@ -12,11 +12,12 @@ import type {
   Interface,
   KernelBoot,
   Network,
+  Quantity,
   VirtualMachineInstance,
   Volume,
 } from '../../api/types.js';
 import { type HostFacts, domainName, emptyDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
-import { parseQuantity } from './quantity.js';
+import { isQuantity, parseQuantity } from '../../api/quantity.js';
 import { el, renderXml, type XmlElement } from './xml.js';
 
 /** The XML namespace of the tsvirt element in a domain's <metadata>. */
@@ -113,10 +114,15 @@ function cpuRequestTopology(vmi: VirtualMachineInstance): Topology {
   const found = candidates.find(([, v]) => v !== undefined);
   if (found === undefined) return { sockets: 1, cores: 1, threads: 1 };
   const [field, request = ''] = found;
-  const cores = parseQuantity(request);
+  // Rounded up, as KubeVirt rounds a fractional request to whole vCPUs.
+  const cores = quantityValue(request);
   if (cores === undefined || cores <= 0) throw new DomainSpecError(field, `"${String(request)}" is not a CPU quantity`);
-  // KubeVirt rounds a fractional request up to whole vCPUs.
-  return { sockets: 1, cores: Math.ceil(cores), threads: 1 };
+  return { sockets: 1, cores, threads: 1 };
+}
+
+/** The quantity rounded up to an integer (api/quantity.ts, exact), or undefined when it is not one. */
+function quantityValue(q: Quantity): number | undefined {
+  return isQuantity(q) ? Number(parseQuantity(q)) : undefined;
 }
 
 function topologyOf(vmi: VirtualMachineInstance): Topology {
@@ -140,7 +146,7 @@ function memoryKiB(vmi: VirtualMachineInstance): number {
   // The controller sizes the launcher Pod with the same default (controllers/vmi/launcher-pod.ts).
   if (found === undefined) return DEFAULT_GUEST_MEMORY_KIB;
   const [field, value] = found;
-  const bytes = value === undefined ? undefined : parseQuantity(value);
+  const bytes = value === undefined ? undefined : quantityValue(value);
   if (bytes === undefined || bytes < 1024 * 1024)
     throw new DomainSpecError(field, `"${String(value)}" is not a memory size of at least 1Mi`);
   return Math.ceil(bytes / 1024);
@@ -210,7 +216,7 @@ function volumeFile(volume: Volume, index: number, id: Identity, host: HostFacts
   }
   if (volume.hostDisk !== undefined) return hostDiskFile(volume.name, volume.hostDisk, `${field}.hostDisk`);
   if (volume.emptyDisk !== undefined) {
-    const bytes = parseQuantity(volume.emptyDisk.capacity);
+    const bytes = quantityValue(volume.emptyDisk.capacity);
     if (bytes === undefined || bytes <= 0)
       throw new DomainSpecError(`${field}.emptyDisk.capacity`, `"${String(volume.emptyDisk.capacity)}" is not a size`);
     return {
@@ -226,7 +232,7 @@ function volumeFile(volume: Volume, index: number, id: Identity, host: HostFacts
 function hostDiskFile(volume: string, hd: HostDisk, field: string): HostFile {
   requireAbsolute(hd.path, `${field}.path`);
   if (hd.type === 'Disk') return { path: hd.path, volume, mode: 'exist' };
-  const bytes = hd.capacity === undefined ? undefined : parseQuantity(hd.capacity);
+  const bytes = hd.capacity === undefined ? undefined : quantityValue(hd.capacity);
   if (bytes === undefined || bytes <= 0)
     throw new DomainSpecError(`${field}.capacity`, 'is required when type is DiskOrCreate');
   return { path: hd.path, volume, mode: 'create', bytes: Math.ceil(bytes) };
