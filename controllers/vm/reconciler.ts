@@ -13,7 +13,7 @@ import { formatApiError, isAlreadyExists, isNotFound, toApiError } from '../../k
 import type { Informer } from '../../kube/informer.js';
 import { objectKey, type ResourceClient } from '../../kube/resources.js';
 import type { WorkQueue } from '../../kube/workqueue.js';
-import { findCondition } from '../conditions.js';
+import { findCondition } from '../../api/conditions.js';
 import { EVENT_REASONS, type EventSink, type EventType } from '../events.js';
 import { Expectations } from '../expectations.js';
 import { DONE, fromApiFailure, requeueAfter, type Result } from '../result.js';

@@ -7,7 +7,7 @@
  * so the schedule is predictable and testable. Pure.
  */
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance, VirtualMachineStatus } from '../../api/types.js';
-import { rfc3339 } from '../conditions.js';
+import { rfc3339 } from '../../api/conditions.js';
 import { defined } from '../defined.js';
 import { runStrategyOf, wasRunning } from './run-strategy.js';
 

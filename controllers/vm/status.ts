@@ -15,7 +15,7 @@ import type {
   VirtualMachineStatus,
 } from '../../api/types.js';
 import { GUEST_NOT_RUNNING } from '../vmi/status.js';
-import { findCondition, removeCondition, setCondition, type ConditionInput } from '../conditions.js';
+import { findCondition, removeCondition, setCondition, type ConditionInput } from '../../api/conditions.js';
 import { defined } from '../defined.js';
 import { printableStatus } from './printable-status.js';
 import { isBeingDeleted, runStrategyOf } from './run-strategy.js';

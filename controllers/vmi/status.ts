@@ -8,7 +8,7 @@
 import { CONDITION_TYPES, LABELS, REASONS } from '../../api/names.js';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
-import { rfc3339, setCondition, type ConditionInput } from '../conditions.js';
+import { rfc3339, setCondition, type ConditionInput } from '../../api/conditions.js';
 import { defined } from '../defined.js';
 import { podBoundNode, podEnded, vmiPhaseFromPod, type PhaseDecision } from './phase.js';
 

@@ -7,38 +7,10 @@
  * shell writes only changes.
  */
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
-import type {
-  Condition,
-  ConditionStatus,
-  VirtualMachineInstance,
-  VirtualMachineInstanceStatus,
-  VmiPhase,
-} from '../../api/types.js';
+import type { Condition, VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
+import { type ConditionInput, removeCondition, rfc3339, setCondition } from '../../api/conditions.js';
 import type { DomainType } from '../domain/host-facts.js';
 import type { PhaseVerdict } from '../domain/state.js';
-
-type ConditionInput = Readonly<{ type: string; status: ConditionStatus; reason: string; message: string }>;
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export function rfc3339(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}
-
-function setCondition(list: ReadonlyArray<Condition>, input: ConditionInput, now: Date): ReadonlyArray<Condition> {
-  const old = list.find((c) => c.type === input.type);
-  // lastTransitionTime moves only when the status flips.
-  const time =
-    old !== undefined && old.status === input.status && old.lastTransitionTime !== undefined
-      ? old.lastTransitionTime
-      : rfc3339(now);
-  const next: Condition = { ...input, lastTransitionTime: time };
-  if (old === undefined) return [...list, next];
-  return list.map((c) => (c.type === input.type ? next : c));
-}
-
-function withoutCondition(list: ReadonlyArray<Condition>, type: string): ReadonlyArray<Condition> {
-  return list.filter((c) => c.type !== type);
-}
 
 export function isFinalPhase(phase: VmiPhase | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
@@ -79,10 +51,10 @@ function conditionsFor(
           { type: CONDITION_TYPES.paused, status: 'True', reason: 'PausedByUser', message: 'The domain is paused' },
           now,
         )
-      : withoutCondition(conditions, CONDITION_TYPES.paused);
+      : removeCondition(conditions, CONDITION_TYPES.paused);
     return conditions;
   }
-  conditions = withoutCondition(conditions, CONDITION_TYPES.paused);
+  conditions = removeCondition(conditions, CONDITION_TYPES.paused);
   return setCondition(
     conditions,
     { type: CONDITION_TYPES.ready, status: 'False', reason: verdict.reason, message: verdict.message },

@@ -3,7 +3,7 @@
  * status flips (a reason or message change alone keeps it), so "Ready since" means what it says.
  * Pure: the caller hands in `now`.
  */
-import type { Condition, ConditionStatus } from '../api/types.js';
+import type { Condition, ConditionStatus } from './types.js';
 
 /** What a caller decides about a condition; the times are filled in by {@link setCondition}. */
 export type ConditionInput = Readonly<{ type: string; status: ConditionStatus; reason?: string; message?: string }>;
