@@ -95,3 +95,27 @@ export class Expectations {
     this.pending.set(key, [...(this.pending.get(key) ?? []), e]);
   }
 }
+
+/** The part of an informer {@link enqueueFrom} needs. */
+export type HandlerSource<T> = Readonly<{
+  addHandlers(h: Readonly<{ add: (o: T) => void; update: (old: T, o: T) => void; delete: (o: T) => void }>): void;
+}>;
+
+/**
+ * Feeds `queue` with the key each object of `source` belongs to (undefined: none of ours), and shows
+ * `expectations` every add, update and delete first, so the key runs with what it waited for met.
+ */
+export function enqueueFrom<T extends Observed>(
+  source: HandlerSource<T>,
+  queue: Readonly<{ add(key: string): void }>,
+  keyOf: (o: T) => string | undefined,
+  expectations: Expectations,
+): void {
+  const on = (o: T, deleted: boolean): void => {
+    const key = keyOf(o);
+    if (key === undefined) return;
+    expectations.observe(key, o, deleted);
+    queue.add(key);
+  };
+  source.addHandlers({ add: (o) => on(o, false), update: (_old, o) => on(o, false), delete: (o) => on(o, true) });
+}

@@ -15,7 +15,7 @@ import { objectKey, type ResourceClient } from '../../kube/resources.js';
 import type { WorkQueue } from '../../kube/workqueue.js';
 import { findCondition } from '../../api/conditions.js';
 import { EVENT_REASONS, type EventSink, type EventType } from '../events.js';
-import { Expectations } from '../expectations.js';
+import { Expectations, enqueueFrom } from '../expectations.js';
 import { DONE, fromApiFailure, requeueAfter, type Result } from '../result.js';
 import { sameJson } from '../same-json.js';
 import { nextVmStep, type VmStep } from './next-step.js';
@@ -59,27 +59,8 @@ export class VmReconciler {
 
   /** Feeds the queue from both informers: a VM's own changes and its VMI's. */
   connect(queue: WorkQueue): void {
-    const onVm = (vm: VirtualMachine, deleted: boolean): void => {
-      const key = objectKey(vm);
-      this.vmExpectations.observe(key, vm, deleted);
-      queue.add(key);
-    };
-    this.deps.vmCache.addHandlers({
-      add: (o) => onVm(o, false),
-      update: (_old, o) => onVm(o, false),
-      delete: (o) => onVm(o, true),
-    });
-    const onVmi = (vmi: VirtualMachineInstance, deleted: boolean): void => {
-      const key = ownerVmKey(vmi);
-      if (key === undefined) return;
-      this.vmiExpectations.observe(key, vmi, deleted);
-      queue.add(key);
-    };
-    this.deps.vmiCache.addHandlers({
-      add: (o) => onVmi(o, false),
-      update: (_old, o) => onVmi(o, false),
-      delete: (o) => onVmi(o, true),
-    });
+    enqueueFrom(this.deps.vmCache, queue, objectKey, this.vmExpectations);
+    enqueueFrom(this.deps.vmiCache, queue, ownerVmKey, this.vmiExpectations);
   }
 
   async reconcile(key: string, log: Logger): Promise<Result> {

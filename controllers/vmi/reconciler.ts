@@ -19,7 +19,7 @@ import type { Informer } from '../../kube/informer.js';
 import { objectKey, type ResourceClient } from '../../kube/resources.js';
 import type { WorkQueue } from '../../kube/workqueue.js';
 import { EVENT_REASONS, type EventSink } from '../events.js';
-import { Expectations } from '../expectations.js';
+import { Expectations, enqueueFrom } from '../expectations.js';
 import { DONE, fromApiFailure, requeueAfter, type Result } from '../result.js';
 import { sameJson } from '../same-json.js';
 import { isBeingDeleted, isFinalPhase } from '../vm/run-strategy.js';
@@ -61,27 +61,8 @@ export class VmiReconciler {
   }
 
   connect(queue: WorkQueue): void {
-    const onVmi = (vmi: VirtualMachineInstance, deleted: boolean): void => {
-      const key = objectKey(vmi);
-      this.vmiExpectations.observe(key, vmi, deleted);
-      queue.add(key);
-    };
-    this.deps.vmiCache.addHandlers({
-      add: (o) => onVmi(o, false),
-      update: (_old, o) => onVmi(o, false),
-      delete: (o) => onVmi(o, true),
-    });
-    const onPod = (pod: Pod, deleted: boolean): void => {
-      const key = ownerVmiKey(pod);
-      if (key === undefined) return;
-      this.podExpectations.observe(key, pod, deleted);
-      queue.add(key);
-    };
-    this.deps.podCache.addHandlers({
-      add: (o) => onPod(o, false),
-      update: (_old, o) => onPod(o, false),
-      delete: (o) => onPod(o, true),
-    });
+    enqueueFrom(this.deps.vmiCache, queue, objectKey, this.vmiExpectations);
+    enqueueFrom(this.deps.podCache, queue, ownerVmiKey, this.podExpectations);
   }
 
   async reconcile(key: string, log: Logger): Promise<Result> {
