@@ -4,7 +4,6 @@
 // virt-handler per node, all from dist/; everything is stopped at the end.
 // Usage: npx tsx bench/handler/create-to-running.ts [--sequential 20] [--burst 100] [--nodes 3] [--poll-interval 500]
 // Writes bench/handler/results.json.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,8 @@ import { loadKubeConfig } from '../../kube/config.js';
 import { namespaces, pods, type Pod } from '../../kube/core.js';
 import { Informer } from '../../kube/informer.js';
 import { virtualMachineInstances, virtualMachines } from '../../kube/tsvirt.js';
+import { NODE_BIN, REPO, percentile as pct, run, startBundle, stopProc, until, type Proc } from '../bench-processes.js';
 
-const REPO = join(import.meta.dirname, '..', '..');
-const NODE_BIN = join(REPO, 'node_modules/.bin/node');
 const { values } = parseArgs({
   options: {
     sequential: { type: 'string', default: '20' },
@@ -30,55 +28,6 @@ const { values } = parseArgs({
     logs: { type: 'string' },
   },
 });
-
-function run(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE_BIN, [...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}:\n${out}`)),
-    );
-  });
-}
-
-type Proc = { child: ChildProcess; output: () => string };
-function start(bundle: string, args: readonly string[]): Proc {
-  const child = spawn(NODE_BIN, [join(REPO, 'dist', `${bundle}.js`), ...args], {
-    cwd: REPO,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
-}
-
-async function stopProc(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.pid === undefined) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  process.kill(-p.child.pid, 'SIGTERM');
-  const t = setTimeout(() => process.kill(-(p.child.pid ?? 0), 'SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
-
-async function until<T>(what: string, timeoutMs: number, f: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const pct = (xs: readonly number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN);
-};
 
 function vm(name: string, node: string): VirtualMachine {
   return {
@@ -129,11 +78,11 @@ async function main(): Promise<void> {
   const state = await mkdtemp(join(tmpdir(), 'tsvirt-bench-handler-'));
   const procs: Proc[] = [];
   try {
-    await run([join(REPO, 'dist/local-cluster.js'), 'up', `--state-dir=${state}`, `--nodes=${values.nodes}`]);
+    await run(NODE_BIN, [join(REPO, 'dist/local-cluster.js'), 'up', `--state-dir=${state}`, `--nodes=${values.nodes}`]);
     const info = JSON.parse(await readFile(join(state, 'cluster.json'), 'utf8')) as ClusterInfo;
     const launcher = JSON.stringify([NODE_BIN, join(REPO, 'dist/virt-launcher.cjs')]);
     procs.push(
-      start('virt-controller', [
+      startBundle('virt-controller.js', [
         `--kubeconfig=${info.kubeconfig}`,
         '--leader-elect=false',
         '--metrics-port=0',
@@ -142,7 +91,7 @@ async function main(): Promise<void> {
       ]),
     );
     const handlers = info.nodes.map((n) =>
-      start('virt-handler', [
+      startBundle('virt-handler.js', [
         `--kubeconfig=${info.kubeconfig}`,
         `--node-name=${n.name}`,
         '--libvirt-uri=test:///default',
@@ -277,7 +226,7 @@ async function main(): Promise<void> {
       await Promise.all(procs.map((p, i) => writeFile(join(logDir, `${i}.log`), p.output())));
       await cp(join(state, 'logs'), join(logDir, 'cluster'), { recursive: true }).catch(() => undefined);
     }
-    await run([join(REPO, 'dist/local-cluster.js'), 'down', `--state-dir=${state}`]).catch((e: unknown) =>
+    await run(NODE_BIN, [join(REPO, 'dist/local-cluster.js'), 'down', `--state-dir=${state}`]).catch((e: unknown) =>
       process.stderr.write(`${String(e)}\n`),
     );
     await rm(state, { recursive: true, force: true });
