@@ -129,44 +129,27 @@ export async function createVm(client: LeanClient, namespace: string, vm: unknow
   });
 }
 
-/** A JSON merge patch on the object, or on its status subresource. */
-export async function mergePatch(
-  client: LeanClient,
-  target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>,
-  patch: unknown,
-): Promise<unknown> {
+type PatchTarget = Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>;
+
+function patch(client: LeanClient, target: PatchTarget, contentType: string, body: unknown): Promise<unknown> {
+  const subresource = target.status === true ? 'status' : undefined;
   return client.request({
     method: 'PATCH',
-    path: tsvirtPath(
-      target.plural,
-      { namespace: target.namespace },
-      target.name,
-      target.status === true ? 'status' : undefined,
-    ),
+    path: tsvirtPath(target.plural, { namespace: target.namespace }, target.name, subresource),
     query: { fieldManager: 'kubectl-virt' },
-    contentType: PATCH_TYPES.merge,
-    body: patch,
+    contentType,
+    body,
   });
 }
 
+/** A JSON merge patch on the object, or on its status subresource. */
+export async function mergePatch(client: LeanClient, target: PatchTarget, body: unknown): Promise<unknown> {
+  return patch(client, target, PATCH_TYPES.merge, body);
+}
+
 /** A JSON patch (RFC 6902) on the object or its status subresource: `test` ops make it conflict-safe. */
-export async function jsonPatch(
-  client: LeanClient,
-  target: Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>,
-  ops: readonly unknown[],
-): Promise<unknown> {
-  return client.request({
-    method: 'PATCH',
-    path: tsvirtPath(
-      target.plural,
-      { namespace: target.namespace },
-      target.name,
-      target.status === true ? 'status' : undefined,
-    ),
-    query: { fieldManager: 'kubectl-virt' },
-    contentType: PATCH_TYPES.json,
-    body: ops,
-  });
+export async function jsonPatch(client: LeanClient, target: PatchTarget, ops: readonly unknown[]): Promise<unknown> {
+  return patch(client, target, PATCH_TYPES.json, ops);
 }
 
 export interface DeleteOptions {
