@@ -1,7 +1,7 @@
 // One esbuild bundle per entry point: each process loads only its own code, and a bundle starts
 // faster than a tree of node_modules (FACTS.md: 160-210 ms bundled vs 350-470 ms unbundled).
 import { build } from 'esbuild';
-import { buildCli } from './cli-wrapper.js';
+import { ESM_REQUIRE_BANNER, buildCli } from './cli-wrapper.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 
 // virt-launcher runs once per VM, so its RSS counts N times: as CommonJS it holds 43.9 MiB
@@ -20,12 +20,6 @@ const ENTRIES: readonly Entry[] = [
 // Native addons cannot be bundled; they load from node_modules at run time.
 const EXTERNAL = ['@unraid/libvirt'];
 
-// ESM bundles of CommonJS dependencies need a require() of their own.
-const BANNER = [
-  "import { createRequire as __tsvirtCreateRequire } from 'node:module';",
-  'const require = __tsvirtCreateRequire(import.meta.url);',
-].join('\n');
-
 async function bundle(entry: Entry): Promise<void> {
   const format = entry.format ?? 'esm';
   await build({
@@ -40,7 +34,9 @@ async function bundle(entry: Entry): Promise<void> {
     legalComments: 'none',
     external: EXTERNAL,
     jsx: 'automatic',
-    ...(format === 'esm' ? { banner: { js: BANNER } } : {}),
+    ...(format === 'esm' // ESM bundles of CommonJS dependencies need a require() of their own.
+      ? { banner: { js: ESM_REQUIRE_BANNER } }
+      : {}),
     logLevel: 'warning',
   });
 }

@@ -37,7 +37,8 @@ exec "\${self%/*}/kubectl-virt" __complete "$@"
 
 // ESM bundles of CommonJS dependencies need a require() of their own. getBuiltinModule, not an
 // import: an ESM import of a builtin builds a facade of all its exports, in every chunk's start-up.
-const BANNER = "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
 
 /**
  * Builds <out>/cli/ (main.js, commands.js and shared chunks) and the two executables in <out>/bin/.
@@ -64,7 +65,7 @@ export async function buildCli(out = 'dist'): Promise<void> {
     legalComments: 'none',
     jsx: 'automatic',
     define: { __TSVIRT_VERSION__: JSON.stringify(`v${pkg.version}`), 'process.env.NODE_ENV': '"production"' },
-    banner: { js: BANNER },
+    banner: { js: ESM_REQUIRE_BANNER },
     // oclif requires typescript (3.5 MB) only to read a tsconfig in development; a bundle never does.
     // ink imports react-devtools-core only when DEV=true; it is not installed, so leave it out.
     external: ['typescript', 'react-devtools-core'],
