@@ -67,29 +67,40 @@ function launcherCommand(values: readonly string[], fallback: readonly string[])
   return values;
 }
 
+/** node:util's parseArgs throws on an unknown flag or a missing value: a usage error (exit 2). */
+function parseOrFlagError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw new FlagError(e instanceof Error ? e.message : String(e));
+  }
+}
+
 /** `--leader-elect` alone means true; parseArgs wants a value for a string option. */
 function normalise(argv: readonly string[]): string[] {
   return argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
 }
 
 export function parseControllerFlags(argv: readonly string[], defaults: FlagDefaults): ControllerFlags {
-  const { values } = parseArgs({
-    args: normalise(argv),
-    options: {
-      kubeconfig: { type: 'string' },
-      'leader-elect': { type: 'string', default: 'true' },
-      'lease-namespace': { type: 'string', default: defaults.leaseNamespace },
-      'lease-name': { type: 'string', default: defaults.leaseName },
-      workers: { type: 'string', default: '10' },
-      'metrics-port': { type: 'string', default: '0' },
-      'health-port': { type: 'string', default: '0' },
-      'launcher-command': { type: 'string', multiple: true, default: [] },
-      'launcher-image': { type: 'string' },
-      'log-level': { type: 'string', default: defaults.logLevel },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values } = parseOrFlagError(() =>
+    parseArgs({
+      args: normalise(argv),
+      options: {
+        kubeconfig: { type: 'string' },
+        'leader-elect': { type: 'string', default: 'true' },
+        'lease-namespace': { type: 'string', default: defaults.leaseNamespace },
+        'lease-name': { type: 'string', default: defaults.leaseName },
+        workers: { type: 'string', default: '10' },
+        'metrics-port': { type: 'string', default: '0' },
+        'health-port': { type: 'string', default: '0' },
+        'launcher-command': { type: 'string', multiple: true, default: [] },
+        'launcher-image': { type: 'string' },
+        'log-level': { type: 'string', default: defaults.logLevel },
+      },
+      strict: true,
+      allowPositionals: false,
+    }),
+  );
   return {
     kubeconfig: values.kubeconfig,
     leaderElect: bool(values['leader-elect'], '--leader-elect'),

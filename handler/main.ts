@@ -58,22 +58,33 @@ function defaultLogDir(uri: string): string | undefined {
   return uri === 'qemu:///system' ? '/var/log/libvirt/qemu' : undefined;
 }
 
+/** node:util's parseArgs throws on an unknown flag or a missing value: a usage error, not a crash. */
+function parseOrUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    return usage(e instanceof Error ? e.message : String(e));
+  }
+}
+
 function parseFlags(argv: readonly string[]): Flags {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      kubeconfig: { type: 'string' },
-      'node-name': { type: 'string' },
-      'libvirt-uri': { type: 'string', default: 'qemu:///system' },
-      'run-dir': { type: 'string', default: '/run/tsvirt' },
-      emulation: { type: 'string', default: 'auto' },
-      'metrics-port': { type: 'string', default: '0' },
-      'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
-      'libvirt-log-dir': { type: 'string' },
-      workers: { type: 'string', default: '16' },
-    },
-    strict: true,
-  });
+  const { values } = parseOrUsage(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        kubeconfig: { type: 'string' },
+        'node-name': { type: 'string' },
+        'libvirt-uri': { type: 'string', default: 'qemu:///system' },
+        'run-dir': { type: 'string', default: '/run/tsvirt' },
+        emulation: { type: 'string', default: 'auto' },
+        'metrics-port': { type: 'string', default: '0' },
+        'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
+        'libvirt-log-dir': { type: 'string' },
+        workers: { type: 'string', default: '16' },
+      },
+      strict: true,
+    }),
+  );
   const nodeName = values['node-name'] ?? process.env['NODE_NAME'];
   if (nodeName === undefined || nodeName === '') usage('--node-name (or $NODE_NAME) is required');
   const emulation = values.emulation;

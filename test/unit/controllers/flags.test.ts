@@ -47,6 +47,8 @@ describe('parseControllerFlags', () => {
     [['--leader-elect=maybe']],
     [['--launcher-command=[1]']],
     [['--launcher-command=[oops']],
+    [['--bogus']],
+    [['--workers']],
   ])('rejects %j with a FlagError', (argv) => {
     expect(() => parseControllerFlags(argv, DEFAULTS)).toThrow(FlagError);
   });
