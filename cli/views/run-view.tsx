@@ -1,0 +1,94 @@
+/**
+ * Mounts `kubectl virt view` with ink (loaded only here: ink and react cost ~240 ms to import,
+ * so no other command pays for them), on the terminal's alternate screen, and wires its actions
+ * to the CLI's own lifecycle and delete code (lifecycle.ts, delete-vms.ts): the same one API
+ * write per action as the commands send. Whatever ends the view (q, Ctrl-C, SIGTERM, a crash)
+ * leaves the alternate screen and shows the cursor again.
+ */
+import { render } from 'ink';
+import { VM_PLURAL } from '../../api/names.js';
+import type { LeanClient } from '../../kube/lean-client.js';
+import type { ListOptions } from '../../kube/lean-resources.js';
+import { deleteEach } from '../delete-vms.js';
+import { fetchDescribe } from '../describe/fetch.js';
+import { reportError } from '../errors.js';
+import { actOnEach } from '../lifecycle.js';
+import { followLive } from '../live/reconnect.js';
+import type { ActionId, ActionSpec, Target } from './view-keys.js';
+import { ViewApp } from './view-app.js';
+
+type Executor = (client: LeanClient, t: Target, out: (line: string) => void) => Promise<boolean>;
+
+const lifecycle =
+  (verb: 'start' | 'stop' | 'restart'): Executor =>
+  (client, t, out) =>
+    actOnEach(client, [t.name], { verb, namespace: t.namespace, wait: false, timeoutMs: 0, out, err: out });
+
+/** What each key's action runs: the commands' own code, never a copy. */
+const EXECUTORS: Readonly<Record<ActionId, Executor>> = {
+  start: lifecycle('start'),
+  stop: lifecycle('stop'),
+  restart: lifecycle('restart'),
+  delete: (client, t, out) =>
+    deleteEach(client, [t.name], {
+      plural: VM_PLURAL,
+      namespace: t.namespace,
+      ignoreNotFound: false,
+      wait: false,
+      timeoutMs: 0,
+      nameOnly: false,
+      out,
+      err: out,
+    }),
+};
+
+/** One action on one VM: its output lines, or the API's error as the commands print it. */
+export async function runAction(client: LeanClient, action: ActionSpec, t: Target): Promise<string> {
+  const lines: string[] = [];
+  try {
+    await EXECUTORS[action.id](client, t, (l) => lines.push(l));
+  } catch (err) {
+    lines.push(...reportError(err, false).lines);
+  }
+  return lines.join('; ');
+}
+
+const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
+const LEAVE_ALT_SCREEN = '\u001b[?25h\u001b[?1049l';
+
+export interface ViewOptions {
+  readonly list: ListOptions;
+  readonly colour: boolean;
+}
+
+export async function runView(client: LeanClient, opts: ViewOptions): Promise<void> {
+  const out = process.stdout;
+  let restored = false;
+  const restore = (): void => {
+    if (restored) return;
+    restored = true;
+    out.write(LEAVE_ALT_SCREEN);
+  };
+  out.write(ENTER_ALT_SCREEN);
+  process.once('exit', restore);
+  const app = render(
+    <ViewApp
+      follow={(sink, signal) => followLive(client, opts.list, sink, { signal })}
+      describe={(t) => fetchDescribe(client, t.namespace, t.name, Date.now)}
+      act={(action, t) => runAction(client, action, t)}
+      scope={{ namespace: opts.list.namespace, allNamespaces: opts.list.allNamespaces === true }}
+      colour={opts.colour}
+    />,
+    { exitOnCtrlC: false, maxFps: 10, patchConsole: false },
+  );
+  const onSignal = (): void => app.unmount();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  try {
+    await app.waitUntilExit();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    restore();
+  }
+}
