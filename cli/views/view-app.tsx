@@ -14,6 +14,7 @@ import { EMPTY_STATE, type LiveState } from '../live/state.js';
 import type { DetailView } from './detail-pane.js';
 import {
   INITIAL_VIEW,
+  keyPresses,
   onKey,
   selectedIndex,
   type ActionSpec,
@@ -60,13 +61,20 @@ export function useLive(follow: ViewAppProps['follow'], frameMs: number): { stat
   return { state, link };
 }
 
+const CLEAR_SCREEN = '\u001b[2J\u001b[H';
+
 /** The terminal's size, following resizes. */
 export function useScreenSize(): ScreenSize {
   const { stdout } = useStdout();
   const read = (): ScreenSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState<ScreenSize>(read);
   useEffect(() => {
-    const onResize = (): void => setSize(read());
+    const onResize = (): void => {
+      // ink redraws in place from where it thinks its last frame was; after a resize the terminal
+      // may have moved or cut those lines, so start from a clear screen and draw the whole frame.
+      stdout.write(CLEAR_SCREEN);
+      setSize(read());
+    };
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);
@@ -145,10 +153,12 @@ export function ViewApp(props: ViewAppProps): ReactElement {
   const keyContext = useRef({ rows, page: height });
   keyContext.current = { rows, page: height };
   useInput((input, key) => {
-    const step = onKey(viewNow.current, input, key, keyContext.current);
-    viewNow.current = step.state;
-    setView(step.state);
-    if (step.effect !== undefined) run(step.effect);
+    for (const [ch, press] of keyPresses(input, key)) {
+      const step = onKey(viewNow.current, ch, press, keyContext.current);
+      viewNow.current = step.state;
+      setView(step.state);
+      if (step.effect !== undefined) run(step.effect);
+    }
   });
   return (
     <ViewScreen

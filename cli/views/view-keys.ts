@@ -174,6 +174,27 @@ export function onKey(s: ViewState, input: string, k: KeyPress, ctx: KeyContext)
   }
 }
 
+const CHUNK_KEYS: Readonly<Record<string, KeyPress>> = {
+  '\r': { return: true },
+  '\n': { return: true },
+  '\u007f': { backspace: true },
+  '\b': { backspace: true },
+};
+
+/**
+ * A terminal may hand several keys over as one chunk (a paste, a fast typist, tmux send-keys):
+ * ink then reports "/web\r" as one input. Split such a chunk into one press per character, so
+ * each is read as if typed alone; escape sequences (arrows) reach here already decoded.
+ */
+export function keyPresses(input: string, k: KeyPress): Array<readonly [string, KeyPress]> {
+  const chars = [...input];
+  if (chars.length <= 1) return [[input, k]];
+  return chars.map((ch) => {
+    const special = CHUNK_KEYS[ch];
+    return special === undefined ? [ch, {}] : ['', special];
+  });
+}
+
 /** The footer's key list, from the same table the keys are read from. */
 export function footerKeys(): string {
   const actions = ACTIONS.map((a) => `${a.key} ${a.label}`).join(' · ');

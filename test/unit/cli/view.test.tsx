@@ -11,6 +11,7 @@ import { ViewApp } from '../../../cli/views/view-app.js';
 import {
   ACTIONS,
   INITIAL_VIEW,
+  keyPresses,
   onKey,
   selectedIndex,
   type ActionSpec,
@@ -199,6 +200,22 @@ describe('view keys', () => {
     expect(onKey(press(INITIAL_VIEW, '/'), 'c', { ctrl: true }, ctx).effect).toEqual({ kind: 'quit' });
     expect(onKey(press(INITIAL_VIEW, 'S'), 'c', { ctrl: true }, ctx).effect).toEqual({ kind: 'quit' });
     expect(onKey(press(INITIAL_VIEW, '/'), 'q', {}, ctx).effect).toBeUndefined();
+  });
+
+  it('reads a chunk of keys (a paste, tmux send-keys) as one press per key', () => {
+    expect(keyPresses('/web\r', {})).toEqual([
+      ['/', {}],
+      ['w', {}],
+      ['e', {}],
+      ['b', {}],
+      ['', { return: true }],
+    ]);
+    expect(keyPresses('j', { shift: false } as never)).toEqual([['j', { shift: false }]]);
+    const typed = keyPresses('/web\u007fb\r', {}).reduce<ViewState>(
+      (st, [i, k]) => onKey(st, i, k, ctx).state,
+      INITIAL_VIEW,
+    );
+    expect([typed.mode, typed.filter]).toEqual(['table', 'web']);
   });
 
   it('does nothing to an empty table', () => {
