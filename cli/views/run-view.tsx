@@ -15,7 +15,7 @@ import { reportError } from '../errors.js';
 import { actOnEach } from '../lifecycle.js';
 import { followLive } from '../live/reconnect.js';
 import type { ActionId, ActionSpec, Target } from './view-keys.js';
-import { ViewApp } from './view-app.js';
+import { ViewApp, type FrameStart, type ViewAppProps } from './view-app.js';
 
 type Executor = (client: LeanClient, t: Target, out: (line: string) => void) => Promise<boolean>;
 
@@ -56,6 +56,34 @@ export async function runAction(client: LeanClient, action: ActionSpec, t: Targe
 const ENTER_ALT_SCREEN = '\u001b[?1049h\u001b[H';
 const LEAVE_ALT_SCREEN = '\u001b[?25h\u001b[?1049l';
 
+/**
+ * With TSVIRT_VIEW_TRACE=FILE, one line per frame of live data goes to FILE: when it was handed
+ * to React (ms since the process started), how long until ink had written it to the terminal,
+ * how many VMs it held, and how long ink's own part (layout and output) took. bench/view reads it.
+ */
+function frameTrace(file: string | undefined): {
+  props: Pick<ViewAppProps, 'onFrame'>;
+  ink: { onRender?: (m: Readonly<{ renderTime: number }>) => void };
+} {
+  if (file === undefined || file === '') return { props: {}, ink: {} };
+  const { appendFileSync } = process.getBuiltinModule('node:fs');
+  let pending: FrameStart | undefined;
+  return {
+    props: { onFrame: (f) => (pending ??= f) },
+    ink: {
+      onRender: ({ renderTime }) => {
+        if (pending === undefined) return;
+        const ms = performance.now() - pending.at;
+        appendFileSync(
+          file,
+          `frame ${pending.at.toFixed(1)} ${ms.toFixed(2)} ${pending.vms} ${renderTime.toFixed(2)}\n`,
+        );
+        pending = undefined;
+      },
+    },
+  };
+}
+
 export interface ViewOptions {
   readonly list: ListOptions;
   readonly colour: boolean;
@@ -69,6 +97,7 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
     restored = true;
     out.write(LEAVE_ALT_SCREEN);
   };
+  const trace = frameTrace(process.env['TSVIRT_VIEW_TRACE']);
   out.write(ENTER_ALT_SCREEN);
   process.once('exit', restore);
   const app = render(
@@ -78,8 +107,11 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
       act={(action, t) => runAction(client, action, t)}
       scope={{ namespace: opts.list.namespace, allNamespaces: opts.list.allNamespaces === true }}
       colour={opts.colour}
+      {...trace.props}
     />,
-    { exitOnCtrlC: false, maxFps: 10, patchConsole: false },
+    // Live data is already held to 10 frames a second (view-app.tsx); a second throttle of 100 ms
+    // here would phase-lock with it and halve that, so ink only caps bursts of keys.
+    { exitOnCtrlC: false, maxFps: 30, patchConsole: false, ...trace.ink },
   );
   const onSignal = (): void => app.unmount();
   process.once('SIGTERM', onSignal);

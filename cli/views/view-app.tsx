@@ -35,7 +35,11 @@ export interface ViewAppProps {
   /** At most one frame per this many ms; 100 unless told. */
   readonly frameMs?: number;
   readonly initial?: ViewState;
+  /** Told when a frame of live data is handed to React (bench/view times it to ink's output). */
+  readonly onFrame?: (f: FrameStart) => void;
 }
+
+export type FrameStart = Readonly<{ at: number; vms: number }>;
 
 const targetOf = (r: ViewRow | undefined): Target | undefined =>
   r === undefined ? undefined : { key: r.key, name: r.name, namespace: r.namespace };
@@ -43,12 +47,23 @@ const targetOf = (r: ViewRow | undefined): Target | undefined =>
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The live state and the link's health, delivered at most once per `frameMs`. */
-export function useLive(follow: ViewAppProps['follow'], frameMs: number): { state: LiveState; link: LinkStatus } {
+export function useLive(
+  follow: ViewAppProps['follow'],
+  frameMs: number,
+  onFrame?: ViewAppProps['onFrame'],
+): { state: LiveState; link: LinkStatus } {
   const [state, setState] = useState<LiveState>(EMPTY_STATE);
   const [link, setLink] = useState<LinkStatus>({ kind: 'connecting' });
   useEffect(() => {
     const stop = new AbortController();
-    const frames = coalesce(setState, frameMs);
+    const draw =
+      onFrame === undefined
+        ? setState
+        : (s: LiveState): void => {
+            onFrame({ at: performance.now(), vms: s.vms.size });
+            setState(s);
+          };
+    const frames = coalesce(draw, frameMs);
     // followLive retries every failure itself; what still escapes is a bug, shown on the title line.
     follow({ state: (s) => frames.push(s), status: setLink }, stop.signal).catch((err: unknown) =>
       setLink({ kind: 'reconnecting', attempt: 0, retryInMs: 0, error: messageOf(err) }),
@@ -57,7 +72,7 @@ export function useLive(follow: ViewAppProps['follow'], frameMs: number): { stat
       stop.abort();
       frames.stop();
     };
-  }, [follow, frameMs]);
+  }, [follow, frameMs, onFrame]);
   return { state, link };
 }
 
@@ -121,7 +136,7 @@ function useDetail(
 
 export function ViewApp(props: ViewAppProps): ReactElement {
   const { exit } = useApp();
-  const { state, link } = useLive(props.follow, props.frameMs ?? 100);
+  const { state, link } = useLive(props.follow, props.frameMs ?? 100, props.onFrame);
   const size = useScreenSize();
   const now = useNow(1000);
   const [view, setView] = useState<ViewState>(props.initial ?? INITIAL_VIEW);
