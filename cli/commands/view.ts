@@ -41,7 +41,12 @@ export default class View extends KubeCommand {
       else this.out(viewTable(state, { allNamespaces: list.allNamespaces, now: Date.now() }));
       return;
     }
+    // The first list goes out while ink and react load (~240 ms): the first frame needs both.
+    const { listForLive } = await import('../live/follow.js');
+    const first = listForLive(conn.client, VM_PLURAL, list);
+    // Its failure is handled where it is awaited (followLive: "reconnecting…"), not here.
+    first.catch(() => undefined);
     const { runView } = await import('../views/run-view.js');
-    await runView(conn.client, { list, colour: colorLevel(process.stdout.isTTY, process.env) === 1 });
+    await runView(conn.client, { list, colour: colorLevel(process.stdout.isTTY, process.env) === 1, first });
   }
 }

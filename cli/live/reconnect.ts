@@ -9,7 +9,7 @@ import { VM_PLURAL } from '../../api/names.js';
 import { Backoff, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from '../../kube/backoff.js';
 import type { LeanClient } from '../../kube/lean-client.js';
 import type { ListOptions } from '../../kube/lean-resources.js';
-import { listForLive, watchForLive } from './follow.js';
+import { listForLive, watchForLive, type LiveSource } from './follow.js';
 import { applyEvent, type LiveState } from './state.js';
 
 export type LinkStatus = Readonly<
@@ -30,13 +30,16 @@ export async function followLive(
   client: LeanClient,
   list: ListOptions,
   sink: LiveSink,
-  opts: Readonly<{ signal: AbortSignal; policy?: BackoffPolicy }>,
+  opts: Readonly<{ signal: AbortSignal; policy?: BackoffPolicy; first?: Promise<LiveSource> }>,
 ): Promise<void> {
   const { signal } = opts;
   const backoff = new Backoff(opts.policy ?? RECONNECT_BACKOFF);
+  // A list the caller started early (while ink loaded) stands for the first one.
+  let first = opts.first;
   while (!signal.aborted) {
     try {
-      const src = await listForLive(client, VM_PLURAL, list);
+      const src = await (first ?? listForLive(client, VM_PLURAL, list));
+      first = undefined;
       backoff.reset();
       let state = src.state;
       sink.state(state);
@@ -47,6 +50,7 @@ export async function followLive(
       });
       // A watch the server ended (it does every few minutes) is followed by a fresh list at once.
     } catch (err) {
+      first = undefined;
       if (signal.aborted) return;
       const retryInMs = backoff.next();
       sink.status({ kind: 'reconnecting', attempt: backoff.attempts, retryInMs, error: messageOf(err) });

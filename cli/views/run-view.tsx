@@ -13,6 +13,7 @@ import { deleteEach } from '../delete-vms.js';
 import { fetchDescribe } from '../describe/fetch.js';
 import { reportError } from '../errors.js';
 import { actOnEach } from '../lifecycle.js';
+import type { LiveSource } from '../live/follow.js';
 import { followLive } from '../live/reconnect.js';
 import type { ActionId, ActionSpec, Target } from './view-keys.js';
 import { ViewApp, type FrameStart, type ViewAppProps } from './view-app.js';
@@ -87,6 +88,8 @@ function frameTrace(file: string | undefined): {
 export interface ViewOptions {
   readonly list: ListOptions;
   readonly colour: boolean;
+  /** The first list, started before ink was imported so both go on at once. */
+  readonly first?: Promise<LiveSource>;
 }
 
 export async function runView(client: LeanClient, opts: ViewOptions): Promise<void> {
@@ -102,7 +105,9 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
   process.once('exit', restore);
   const app = render(
     <ViewApp
-      follow={(sink, signal) => followLive(client, opts.list, sink, { signal })}
+      follow={(sink, signal) =>
+        followLive(client, opts.list, sink, { signal, ...(opts.first === undefined ? {} : { first: opts.first }) })
+      }
       describe={(t) => fetchDescribe(client, t.namespace, t.name, Date.now)}
       act={(action, t) => runAction(client, action, t)}
       scope={{ namespace: opts.list.namespace, allNamespaces: opts.list.allNamespaces === true }}
