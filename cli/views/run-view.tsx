@@ -15,7 +15,7 @@ import { reportError } from '../errors.js';
 import { actOnEach } from '../lifecycle.js';
 import type { LiveSource } from '../live/follow.js';
 import { followLive } from '../live/reconnect.js';
-import type { ActionId, ActionSpec, Target } from './view-keys.js';
+import type { ActionId, ActionSpec, Target, ViewState } from './view-keys.js';
 import { ViewApp, type FrameStart, type ViewAppProps } from './view-app.js';
 
 type Executor = (client: LeanClient, t: Target, out: (line: string) => void) => Promise<boolean>;
@@ -92,13 +92,50 @@ export interface ViewOptions {
   readonly first?: Promise<LiveSource>;
 }
 
+type Left = Readonly<{ action: ActionSpec; target: Target; state: ViewState }>;
+type Resume = Readonly<{ state: ViewState; message: string }>;
+
+/**
+ * The commands of actions that take the terminal (ActionSpec.leaves), run with the terminal
+ * handed over. Console joins here once virt-api serves it: kubectl virt console NAME -n NS.
+ */
+const TERMINAL_COMMANDS: Partial<Record<ActionId, (t: Target) => readonly string[]>> = {};
+
+/** Runs a leaving action's command in the terminal; resolves to the line the view shows after. */
+function runInTerminal(left: Left): Promise<string> {
+  const argv = TERMINAL_COMMANDS[left.action.id]?.(left.target) ?? [];
+  const [command, ...args] = argv;
+  if (command === undefined) return Promise.resolve(`error: ${left.action.label} cannot run from the view`);
+  const { spawn } = process.getBuiltinModule('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit' });
+    child.on('error', (err) => resolve(`error: ${argv.join(' ')}: ${err.message}`));
+    child.on('exit', (code, signal) => resolve(`${argv.join(' ')} exited with ${code ?? signal ?? 'no code'}`));
+  });
+}
+
+/**
+ * The view until q or Ctrl-C. An action that takes the terminal ends one session: the terminal
+ * is restored, its command runs, and a new session starts with the selection, sort and filter kept.
+ */
 export async function runView(client: LeanClient, opts: ViewOptions): Promise<void> {
+  let resume: Resume | undefined;
+  for (let first = opts.first; ; first = undefined) {
+    const left = await session(client, { ...opts, ...(first === undefined ? {} : { first }) }, resume);
+    if (left === undefined) return;
+    resume = { state: left.state, message: await runInTerminal(left) };
+  }
+}
+
+async function session(client: LeanClient, opts: ViewOptions, resume: Resume | undefined): Promise<Left | undefined> {
+  let left: Left | undefined;
   const out = process.stdout;
   let restored = false;
   const restore = (): void => {
     if (restored) return;
     restored = true;
     out.write(LEAVE_ALT_SCREEN);
+    process.off('exit', restore);
   };
   const trace = frameTrace(process.env['TSVIRT_VIEW_TRACE']);
   out.write(ENTER_ALT_SCREEN);
@@ -112,6 +149,8 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
       act={(action, t) => runAction(client, action, t)}
       scope={{ namespace: opts.list.namespace, allNamespaces: opts.list.allNamespaces === true }}
       colour={opts.colour}
+      leave={(action, target, state) => (left = { action, target, state })}
+      {...(resume === undefined ? {} : { initial: resume.state, message: resume.message })}
       {...trace.props}
     />,
     // Live data is already held to 10 frames a second (view-app.tsx); a second throttle of 100 ms
@@ -128,4 +167,5 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
     process.off('SIGHUP', onSignal);
     restore();
   }
+  return left;
 }

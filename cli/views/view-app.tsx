@@ -35,6 +35,10 @@ export interface ViewAppProps {
   /** At most one frame per this many ms; 100 unless told. */
   readonly frameMs?: number;
   readonly initial?: ViewState;
+  /** Called for an action that takes the terminal, just before the view exits for it. */
+  readonly leave?: (action: ActionSpec, t: Target, state: ViewState) => void;
+  /** The line shown under the table at first: what the command run outside ended with. */
+  readonly message?: string;
   /** Told when a frame of live data is handed to React (bench/view times it to ink's output). */
   readonly onFrame?: (f: FrameStart) => void;
 }
@@ -134,6 +138,27 @@ function useDetail(
   return detail;
 }
 
+/** The last action's outcome and the runner of effects: an API action, leaving, or quitting. */
+function useActions(
+  props: ViewAppProps,
+  exit: () => void,
+  viewNow: Readonly<{ current: ViewState }>,
+): { message: string; run: (e: Effect) => void } {
+  const [message, setMessage] = useState(props.message ?? '');
+  const run = (effect: Effect): void => {
+    if (effect.kind === 'quit') return exit();
+    const { action, target: t } = effect;
+    if (action.leaves === true) {
+      props.leave?.(action, t, viewNow.current);
+      return exit();
+    }
+    setMessage(`${action.label}: VM ${t.name}…`);
+    // act's failure is the API's answer: it is shown, and the view goes on.
+    props.act(action, t).then(setMessage, (err: unknown) => setMessage(`error: ${messageOf(err)}`));
+  };
+  return { message, run };
+}
+
 export function ViewApp(props: ViewAppProps): ReactElement {
   const { exit } = useApp();
   const { state, link } = useLive(props.follow, props.frameMs ?? 100, props.onFrame);
@@ -143,7 +168,7 @@ export function ViewApp(props: ViewAppProps): ReactElement {
   // Keys typed in one burst (a paste, tmux send-keys) arrive before React renders again: each
   // must see the state the previous one left, not the last rendered one.
   const viewNow = useRef(view);
-  const [message, setMessage] = useState('');
+  const { message, run } = useActions(props, exit, viewNow);
   const offset = useRef(0);
   const scope = { allNamespaces: props.scope.allNamespaces, now };
   const rows = useMemo(
@@ -157,13 +182,6 @@ export function ViewApp(props: ViewAppProps): ReactElement {
   offset.current = windowStart(selected, rows.length, height, offset.current);
   const target = view.detail ? targetOf(selectedRow) : undefined;
   const detail = useDetail(props.describe, target, state.vms.get(target?.key ?? '')?.metadata.resourceVersion ?? '');
-  const run = (effect: Effect): void => {
-    if (effect.kind === 'quit') return exit();
-    const { action, target: t } = effect;
-    setMessage(`${action.label}: VM ${t.name}…`);
-    // act's failure is the API's answer: it is shown, and the view goes on.
-    props.act(action, t).then(setMessage, (err: unknown) => setMessage(`error: ${messageOf(err)}`));
-  };
   // Read when a key arrives, which may be before ink has taken this render's handler.
   const keyContext = useRef({ rows, page: height });
   keyContext.current = { rows, page: height };

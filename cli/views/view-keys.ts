@@ -15,6 +15,11 @@ export interface ActionSpec {
   readonly label: string;
   /** Asks "<label> VM <name>? y/n" first: one stray key must not stop a production VM. */
   readonly confirm: boolean;
+  /**
+   * Takes the terminal while it runs (console): the view steps aside, the command runs in the
+   * terminal, and the view comes back as it was (run-view.tsx TERMINAL_COMMANDS).
+   */
+  readonly leaves?: boolean;
 }
 
 export const ACTIONS: readonly ActionSpec[] = [

@@ -74,7 +74,8 @@ function messageText(link: LinkStatus, message: string): string {
 
 function titleText(p: ViewScreenProps, sort: SortKey): string {
   const where = p.scope.allNamespaces ? 'all namespaces' : `namespace ${p.scope.namespace}`;
-  const count = p.rows.length === p.total ? `${p.total} VMs` : `${p.rows.length} of ${p.total} VMs`;
+  const vms = `VM${p.total === 1 ? '' : 's'}`;
+  const count = p.rows.length === p.total ? `${p.total} ${vms}` : `${p.rows.length} of ${p.total} ${vms}`;
   const filter = p.view.filter === '' ? '' : ` · filter "${p.view.filter}"`;
   return `kubectl virt view · ${where} · ${count} · sort ${sort}${filter} · `;
 }

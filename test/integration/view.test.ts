@@ -174,9 +174,12 @@ describe('kubectl virt view in tmux', () => {
     expect(await paneFlags()).toBe('0 1 0');
   });
 
-  it('starts the selected VM with s and shows it Running', async () => {
+  it('starts the selected VM with s and shows it Running; the API refusal of a second start shows in the view', async () => {
     await send('s');
     await untilScreen((t) => statusOf(t, 'alpha') === 'Running', 'alpha Running');
+    await send('s');
+    await untilScreen((t) => t.includes('error: starting VM alpha: VM is already running'), 'the refusal');
+    expect(statusOf(await screen(), 'alpha')).toBe('Running');
   });
 
   it('asks before stopping: n leaves it running, y stops it', async () => {
@@ -225,6 +228,15 @@ describe('kubectl virt view in tmux', () => {
     expect(back.split('\n').filter((l) => rowOf(l, 'beta') !== undefined)).toHaveLength(1);
     await send('s');
     await untilScreen((t) => statusOf(t, 'alpha') === 'Running', 'alpha Running after the reconnect');
+  });
+
+  it('deletes the selected VM after d and y', async () => {
+    await send('j', 'd');
+    await untilScreen((t) => t.includes(`Delete VM beta in namespace ${ns}? y/n`), 'the delete prompt');
+    await send('y');
+    await untilScreen((t) => rowOf(t, 'beta') === undefined && t.includes('· 1 VM ·'), 'beta gone');
+    const left = await kubectl(['get', 'vm', '-n', ns, '-o', 'name']);
+    expect(left.stdout.trim()).toBe('virtualmachine.tsvirt.io/alpha');
   });
 
   it('quits on q and leaves the terminal as it found it: no alternate screen, cursor visible', async () => {
