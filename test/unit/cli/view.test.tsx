@@ -1,5 +1,6 @@
 // kubectl virt view: its pure parts (rows, keys, window, coalescing) and its frames, rendered by
 // ink-testing-library and compared whole with golden text (UPDATE_GOLDEN=1 rewrites them).
+import chalk from 'chalk';
 import { render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
 import type { VirtualMachine } from '../../../api/types.js';
@@ -322,6 +323,20 @@ describe('view frames (golden)', () => {
     ['narrow', { size: { columns: 40, rows: 8 } }],
   ])('%s', (name, over) => {
     expectGolden(`view-${name}.txt`, frame(screen(over)));
+  });
+
+  it('colours STATUS only when colour is on (NO_COLOR turns it off)', () => {
+    // eslint-disable-next-line no-control-regex -- SGR foreground colours 30-37 and 90-97.
+    const colours = /\u001b\[(3[0-7]|9[0-7])m/;
+    // ink's chalk would print colour on a terminal; jest's output is none, so lift it here.
+    const level = chalk.level;
+    chalk.level = 1;
+    try {
+      expect(render(screen({ colour: true })).lastFrame()).toMatch(colours);
+      expect(render(screen({ colour: false })).lastFrame()).not.toMatch(colours);
+    } finally {
+      chalk.level = level;
+    }
   });
 
   it('shows only the rows that fit, and the selected one among them', () => {
