@@ -2,7 +2,7 @@
  * Mounts `kubectl virt view` with ink (loaded only here: ink and react cost ~240 ms to import,
  * so no other command pays for them), on the terminal's alternate screen, and wires its actions
  * to the CLI's own lifecycle and delete code (lifecycle.ts, delete-vms.ts): the same one API
- * write per action as the commands send. Whatever ends the view (q, Ctrl-C, SIGTERM, a crash)
+ * write per action as the commands send. Whatever ends the view (q, Ctrl-C, SIGTERM/SIGHUP/SIGINT, a crash)
  * leaves the alternate screen and shows the cursor again.
  */
 import { render } from 'ink';
@@ -158,13 +158,13 @@ async function session(client: LeanClient, opts: ViewOptions, resume: Resume | u
     { exitOnCtrlC: false, maxFps: 30, patchConsole: false, ...trace.ink },
   );
   const onSignal = (): void => app.unmount();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
+  // In raw mode Ctrl-C is a key (view-keys.ts); these come from elsewhere (kill, a closed terminal).
+  const signals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
+  for (const s of signals) process.once(s, onSignal);
   try {
     await app.waitUntilExit();
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    for (const s of signals) process.off(s, onSignal);
     restore();
   }
   return left;

@@ -27,6 +27,7 @@ let ns: string;
 let scratch: string;
 let socket: string;
 let relay: Relay;
+let viewEnv: string[];
 
 /** A loopback TCP relay to the API server that can be cut and restored on the same port. */
 class Relay {
@@ -70,16 +71,21 @@ class Relay {
 }
 
 const tmux = async (...args: string[]): Promise<string> => (await run('tmux', ['-S', socket, ...args])).stdout;
-const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'view');
+const screen = (target = 'view'): Promise<string> => tmux('capture-pane', '-p', '-t', target);
 const send = (...keys: string[]): Promise<string> => tmux('send-keys', '-t', 'view', ...keys);
 const paneFlags = async (): Promise<string> =>
   (await tmux('display-message', '-p', '-t', 'view', '#{alternate_on} #{cursor_flag}')).trim();
 
 /** Waits until the screen matches; fails with the last screen. */
-function untilScreen(test: (text: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+function untilScreen(
+  test: (text: string) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+  target = 'view',
+): Promise<string> {
   return waitFor(
     async (seen) => {
-      const text = await screen();
+      const text = await screen(target);
       seen(text);
       return test(text) ? text : false;
     },
@@ -130,11 +136,11 @@ beforeAll(async () => {
   await startController();
   await startHandler({ node: c.nodes[0] ?? 'node-1' });
   for (const name of ['alpha', 'beta']) await kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
-  const env = [
+  const env = (viewEnv = [
     `KUBECONFIG=${await relayKubeconfig()}`,
     `PATH=${[join(c.repoRoot, 'dist', 'bin'), dirname(c.kubectl), process.env['PATH'] ?? ''].join(delimiter)}`,
     'TERM=xterm-256color',
-  ];
+  ]);
   // A private tmux server (its own socket, no user config), 100x30, whose pane stays after the
   // view exits so the test can read how it left the terminal.
   // After the view, the shell says how it ended and the pane stays open (cat reads the terminal
@@ -265,5 +271,19 @@ describe('kubectl virt view in tmux', () => {
     expect(after).not.toContain('kubectl virt view ·');
     // alternate_on 0: back on the main screen; cursor_flag 1: the cursor is shown.
     expect(await paneFlags()).toBe('0 1');
+  });
+
+  it('restores the terminal when it is ended with SIGTERM', async () => {
+    const line = `kubectl virt view -n ${ns}; echo "view exited with $?"; exec cat`;
+    await tmux('new-window', '-d', '-t', 'view', '-n', 'term', 'env', ...viewEnv, 'sh', '-c', line);
+    await untilScreen((t) => rowOf(t, 'alpha') !== undefined, 'the second view', 30_000, 'view:term');
+    const shell = (await tmux('display-message', '-p', '-t', 'view:term', '#{pane_pid}')).trim();
+    // kubectl execs the plugin in its own process, so the shell's one child is the view.
+    const child = (await run('pgrep', ['-P', shell])).stdout.trim();
+    process.kill(Number(child), 'SIGTERM');
+    await untilScreen((t) => t.includes('view exited with 0'), 'the shell after the view', 30_000, 'view:term');
+    expect((await tmux('display-message', '-p', '-t', 'view:term', '#{alternate_on} #{cursor_flag}')).trim()).toBe(
+      '0 1',
+    );
   });
 });
