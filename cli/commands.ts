@@ -16,6 +16,7 @@ import Restart from './commands/restart.js';
 import Start from './commands/start.js';
 import Stop from './commands/stop.js';
 import Version from './commands/version.js';
+import View from './commands/view.js';
 import Wait from './commands/wait.js';
 import Watch from './commands/watch.js';
 
@@ -32,6 +33,7 @@ export const COMMANDS = {
   start: Start,
   stop: Stop,
   version: Version,
+  view: View,
   wait: Wait,
   watch: Watch,
 };

@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 
 # libvirt-dev and pkg-config: @unraid/libvirt compiles at npm ci. The rest: the real libvirt node,
-# QEMU for the guest, HAProxy for --ha, busybox/cpio for the guest's initramfs, openssl for the PKI.
+# QEMU for the guest, HAProxy for --ha, busybox/cpio for the guest's initramfs, openssl for the PKI,
+# tmux for the real-terminal test of kubectl virt view.
 APT_PACKAGES=(libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 haproxy busybox-static cpio openssl ca-certificates make g++ python3 socat)
+  qemu-system-x86 haproxy busybox-static cpio openssl ca-certificates make g++ python3 socat tmux)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -65,9 +65,13 @@ export async function watchForLive(client: LeanClient, w: LiveWatch, onEvent: (e
           onEvent({ resource: r, type: e.type, object: e.object });
       },
     );
-  // When one watch ends, end the other too, so the caller relists both from one point in time.
-  await Promise.race(resources.map((r) => watchOne(r)));
-  inner.abort();
+  // When one watch ends or fails, end the other too, so the caller relists both from one point in
+  // time and no watch of an older list goes on feeding events into a newer state.
+  try {
+    await Promise.race(resources.map((r) => watchOne(r)));
+  } finally {
+    inner.abort();
+  }
 }
 
 export function rowLines(resource: Resource, state: LiveState, key: string, opts: RowOptions): string | undefined {

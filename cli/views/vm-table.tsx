@@ -1,6 +1,8 @@
 /**
- * The live view's table: headers and rows in, a frame out (STYLE.md §5: small and dumb). Columns
- * line up as in `kubectl virt list`; the STATUS cell is coloured; the selected row is inverse.
+ * The view's table: headers and the rows on screen in, a frame out (STYLE.md §5: small and dumb).
+ * Columns line up as in `kubectl virt list`, sized from every row (not only those on screen) so
+ * they do not jump while scrolling; the STATUS cell is coloured unless colour is off (NO_COLOR);
+ * the selected row is inverse. Each line is cut to the terminal's width.
  */
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
@@ -8,11 +10,17 @@ import type { Row } from '../printers/table.js';
 
 export interface VmTableProps {
   readonly headers: Row;
+  /** The rows on screen. */
   readonly rows: readonly Row[];
-  /** Index of the STATUS (or PHASE) column, whose cells are coloured. */
+  /** The rows the column widths are measured over; `rows` unless told. */
+  readonly widthRows?: readonly Row[];
+  /** Index of the STATUS column, whose cells are coloured. */
   readonly statusColumn: number;
-  /** Index of the selected row, or -1 for none. */
+  /** Index in `rows` of the selected row, or -1 for none. */
   readonly selected: number;
+  readonly width?: number;
+  readonly colour?: boolean;
+  readonly empty?: string;
 }
 
 const COLOURS: Readonly<Record<string, string>> = {
@@ -26,65 +34,56 @@ const COLOURS: Readonly<Record<string, string>> = {
 };
 
 export function columnWidths(headers: Row, rows: readonly Row[]): number[] {
-  return headers.map((h, col) => Math.max(h.length, ...rows.map((r) => (r[col] ?? '').length)));
+  const widths = headers.map((h) => h.length);
+  for (const r of rows)
+    for (let col = 0; col < widths.length; col++) widths[col] = Math.max(widths[col] ?? 0, (r[col] ?? '').length);
+  return widths;
 }
 
-function Cells({
-  row,
-  widths,
-  statusColumn,
-}: Readonly<{ row: Row; widths: readonly number[]; statusColumn: number }>): ReactElement {
+const pad = (cells: Row, widths: readonly number[]): string[] =>
+  cells.map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd((widths[col] ?? 0) + 3)));
+
+function RowLine(
+  p: Readonly<{ row: Row; widths: readonly number[]; statusColumn: number; inverse: boolean; colour: boolean }>,
+): ReactElement {
+  const cells = pad(p.row, p.widths);
+  const colour = p.colour ? (COLOURS[p.row[p.statusColumn] ?? ''] ?? 'yellow') : undefined;
+  if (colour === undefined)
+    return (
+      <Text wrap="truncate" inverse={p.inverse}>
+        {cells.join('')}
+      </Text>
+    );
   return (
-    <>
-      {row.map((cell, col) => {
-        const text = col === row.length - 1 ? cell : cell.padEnd((widths[col] ?? 0) + 3);
-        const colour = col === statusColumn ? (COLOURS[cell] ?? 'yellow') : undefined;
-        return colour === undefined ? (
-          <Text key={col}>{text}</Text>
-        ) : (
-          <Text key={col} color={colour}>
-            {text}
-          </Text>
-        );
-      })}
-    </>
+    <Text wrap="truncate" inverse={p.inverse}>
+      {cells.slice(0, p.statusColumn).join('')}
+      <Text color={colour}>{cells[p.statusColumn] ?? ''}</Text>
+      {cells.slice(p.statusColumn + 1).join('')}
+    </Text>
   );
 }
 
-export function VmTable({ headers, rows, statusColumn, selected }: VmTableProps): ReactElement {
-  const widths = columnWidths(headers, rows);
+export function VmTable(p: VmTableProps): ReactElement {
+  const widths = columnWidths(p.headers, p.widthRows ?? p.rows);
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" {...(p.width === undefined ? {} : { width: p.width })}>
       <Box>
-        <Text bold>
-          {headers.map((h, col) => (col === headers.length - 1 ? h : h.padEnd((widths[col] ?? 0) + 3))).join('')}
+        <Text bold wrap="truncate">
+          {pad(p.headers, widths).join('')}
         </Text>
       </Box>
-      {rows.length === 0 ? <Text dimColor>No VMs yet.</Text> : null}
-      {rows.map((row, i) => (
-        <Box key={row.join('\u0000')}>
-          <Text inverse={i === selected}>
-            <Cells row={row} widths={widths} statusColumn={statusColumn} />
-          </Text>
+      {p.rows.length === 0 ? <Text dimColor>{p.empty ?? 'No VMs yet.'}</Text> : null}
+      {p.rows.map((row, i) => (
+        <Box key={i}>
+          <RowLine
+            row={row}
+            widths={widths}
+            statusColumn={p.statusColumn}
+            inverse={i === p.selected}
+            colour={p.colour ?? true}
+          />
         </Box>
       ))}
-    </Box>
-  );
-}
-
-export interface StatusLineProps {
-  readonly message: string;
-  readonly count: number;
-}
-
-/** The line under the table: how many, which keys do what, and the last action's outcome. */
-export function StatusLine({ message, count }: StatusLineProps): ReactElement {
-  return (
-    <Box marginTop={1} flexDirection="column">
-      <Text
-        dimColor
-      >{`${count} VM${count === 1 ? '' : 's'} · ↑/↓ select · s start · x stop · r restart · q quit`}</Text>
-      {message === '' ? null : <Text>{message}</Text>}
     </Box>
   );
 }

@@ -1,5 +1,5 @@
 import { render } from 'ink-testing-library';
-import { VmTable, StatusLine, columnWidths } from '../../../cli/views/vm-table.js';
+import { VmTable, columnWidths } from '../../../cli/views/vm-table.js';
 import { affectedKey, applyEvent, EMPTY_STATE } from '../../../cli/live/state.js';
 import { vmHeaders, vmRow } from '../../../cli/printers/vm-rows.js';
 import { NOW, running, vm, vmi } from './fixtures.js';
@@ -49,15 +49,6 @@ describe('VmTable', () => {
   it('says when there are no VMs', () => {
     const { lastFrame } = render(<VmTable headers={['NAME']} rows={[]} statusColumn={0} selected={-1} />);
     expect(stripAnsi(lastFrame() ?? '')).toContain('No VMs yet.');
-  });
-});
-
-describe('StatusLine', () => {
-  it('counts VMs, lists the keys and shows the last outcome', () => {
-    const { lastFrame } = render(<StatusLine count={2} message="VM web was scheduled to stop" />);
-    const frame = stripAnsi(lastFrame() ?? '');
-    expect(frame).toContain('2 VMs · ↑/↓ select · s start · x stop · r restart · q quit');
-    expect(frame).toContain('VM web was scheduled to stop');
   });
 });
 
