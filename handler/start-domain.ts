@@ -87,7 +87,16 @@ async function planWithHostPaths(
   host: HostFacts,
   opts: StartOptions,
 ): Promise<{ vmi: VirtualMachineInstance; plan: DomainPlan } | StartResult> {
-  const admitted = await admitHostPaths(vmi, await opts.hostPaths(), opts.node);
+  const admitted = await admitHostPaths(vmi, await opts.hostPaths(), opts.node).catch((e: unknown) => {
+    // The handler's own folders or a link across file systems (EXDEV): the VMI cannot start as is.
+    if (typeof e === 'object' && e !== null && 'code' in e && e instanceof Object && 'message' in e)
+      return {
+        kind: 'refused' as const,
+        reason: REASONS.failedDefine,
+        message: `Could not pin the host files: ${String(e.message)}`,
+      };
+    throw e;
+  });
   if (admitted.kind === 'refused') return failed(admitted.reason, admitted.message);
   const plan = planOrFailure(admitted.vmi, host);
   return 'kind' in plan ? plan : { vmi: admitted.vmi, plan };

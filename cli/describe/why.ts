@@ -83,9 +83,20 @@ const crashLoop: Rule = (i) => {
   return `Crash loop:${count ?? ''} the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}${retry ?? ''}`;
 };
 
+/** The message of the VMI's Ready=False condition that carries the VMI's reason (the handler's why). */
+function failureMessage(vmi: VirtualMachineInstance): string | undefined {
+  const reason = vmi.status?.reason;
+  if (reason === undefined) return undefined;
+  return vmi.status?.conditions?.find(
+    (c) => c.type === CONDITION_TYPES.ready && c.status !== 'True' && c.reason === reason,
+  )?.message;
+}
+
 const vmiFailed: Rule = (i) => {
   if (i.vmi?.status?.phase !== 'Failed') return undefined;
   const exit = lastExit(i.pod?.containers[0]);
+  const message = failureMessage(i.vmi);
+  if (message !== undefined && message !== '') return `The VMI failed (${i.vmi.status.reason ?? ''}): ${message}`;
   return `The VMI failed${i.vmi.status.reason === undefined ? '' : ` (${i.vmi.status.reason})`}${exit === undefined ? '' : `: the launcher exited with ${exitText(exit)}`}`;
 };
 

@@ -29,8 +29,9 @@ import {
 } from './policy.js';
 import { type HostPathRequest, hostPathRequests, withHostPaths } from './requests.js';
 
+// Not `instanceof Error`: an error from another realm (a jest VM context, a worker) is one too.
 const errCode = (e: unknown): string =>
-  e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : 'EUNKNOWN';
+  typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : 'EUNKNOWN';
 
 function fileType(st: Stats): FileType {
   if (st.isFile()) return 'file';
