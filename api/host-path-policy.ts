@@ -96,6 +96,16 @@ export const hostPathPolicy: Obj = {
         },
       ],
     },
+    // Only what brings a host path in: a create, or a VM's new template. Metadata writes (the
+    // controller's and handler's finalizers and labels) and runStrategy changes pass, so turning
+    // the gate off or narrowing a root never strands an existing VM that must still be stopped
+    // and deleted; its node refuses to start it (handler/host-paths/).
+    matchConditions: [
+      {
+        name: 'new-host-paths',
+        expression: `request.operation == 'CREATE' || (object.kind == '${VM_KIND}' && object.spec.template != oldObject.spec.template)`,
+      },
+    ],
     variables,
     validations,
   },

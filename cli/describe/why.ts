@@ -76,13 +76,6 @@ function backoffText(i: WhyInput): string {
   return `${count}|${retry}`;
 }
 
-const crashLoop: Rule = (i) => {
-  if (i.vm.status?.printableStatus !== 'CrashLoopBackOff') return undefined;
-  const exit = lastExit(i.pod?.containers[0]);
-  const [count, retry] = backoffText(i).split('|');
-  return `Crash loop:${count ?? ''} the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}${retry ?? ''}`;
-};
-
 /** The message of the VMI's Ready=False condition that carries the VMI's reason (the handler's why). */
 function failureMessage(vmi: VirtualMachineInstance): string | undefined {
   const reason = vmi.status?.reason;
@@ -91,6 +84,18 @@ function failureMessage(vmi: VirtualMachineInstance): string | undefined {
     (c) => c.type === CONDITION_TYPES.ready && c.status !== 'True' && c.reason === reason,
   )?.message;
 }
+
+const crashLoop: Rule = (i) => {
+  if (i.vm.status?.printableStatus !== 'CrashLoopBackOff') return undefined;
+  const exit = lastExit(i.pod?.containers[0]);
+  const [count, retry] = backoffText(i).split('|');
+  const message = i.vmi === undefined ? undefined : failureMessage(i.vmi);
+  const cause =
+    message === undefined || message === ''
+      ? `the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}`
+      : `the VMI failed (${i.vmi?.status?.reason ?? ''}): ${message}`;
+  return `Crash loop:${count ?? ''} ${cause}${retry ?? ''}`;
+};
 
 const vmiFailed: Rule = (i) => {
   if (i.vmi?.status?.phase !== 'Failed') return undefined;
