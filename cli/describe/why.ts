@@ -85,16 +85,18 @@ function failureMessage(vmi: VirtualMachineInstance): string | undefined {
   )?.message;
 }
 
+/** Why the last start failed: the handler's message when the VMI still has one, else the launcher's exit. */
+function lastFailure(i: WhyInput): string {
+  const message = i.vmi === undefined ? undefined : failureMessage(i.vmi);
+  if (message !== undefined && message !== '') return `the VMI failed (${i.vmi?.status?.reason ?? ''}): ${message}`;
+  const exit = lastExit(i.pod?.containers[0]);
+  return `the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}`;
+}
+
 const crashLoop: Rule = (i) => {
   if (i.vm.status?.printableStatus !== 'CrashLoopBackOff') return undefined;
-  const exit = lastExit(i.pod?.containers[0]);
   const [count, retry] = backoffText(i).split('|');
-  const message = i.vmi === undefined ? undefined : failureMessage(i.vmi);
-  const cause =
-    message === undefined || message === ''
-      ? `the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}`
-      : `the VMI failed (${i.vmi?.status?.reason ?? ''}): ${message}`;
-  return `Crash loop:${count ?? ''} ${cause}${retry ?? ''}`;
+  return `Crash loop:${count ?? ''} ${lastFailure(i)}${retry ?? ''}`;
 };
 
 const vmiFailed: Rule = (i) => {
