@@ -59,8 +59,9 @@ export default class Create extends KubeCommand {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Create);
-    const files = checkSource(flags.filename ?? [], flags.name);
+    const { flags, metadata } = await this.parse(Create);
+    const given = CREATION_FLAGS.filter((f) => flags[f] !== undefined && metadata.flags[f]?.setFromDefault !== true);
+    const files = checkSource(flags.filename ?? [], given);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const dryRun = flags['dry-run'];
     const { loadVms, createAll, renderCreated, vmFlagsFrom } = await import('../create-vms.js');
@@ -102,9 +103,16 @@ function namespaceFor(conn: Connection | undefined, flag: string | undefined): s
   return conn?.namespace ?? flag ?? 'default';
 }
 
-function checkSource(files: readonly string[], name: string | undefined): readonly string[] {
-  if (files.length > 0 && name !== undefined) throw new UsageError('use -f or --name, not both');
-  if (files.length === 0 && name === undefined)
+/** The flags that describe a VM (without -f); a file already does, so -f takes none of them. */
+const CREATION_FLAGS = ['name', 'cpu', 'memory', 'kernel', 'initrd', 'kernel-args', 'disk', 'run-strategy'] as const;
+
+function checkSource(files: readonly string[], given: readonly string[]): readonly string[] {
+  if (files.length > 0 && given.length > 0)
+    throw new UsageError(
+      `-f takes the VMs as the file describes them; ${given.map((f) => `--${f}`).join(', ')} would be ignored`,
+      'Change the file, or drop -f and describe the VM with --name and the other flags.',
+    );
+  if (files.length === 0 && !given.includes('name'))
     throw new UsageError(
       'nothing to create: pass -f FILE (- for stdin) or --name',
       'kubectl virt create --name web --memory 256Mi',
