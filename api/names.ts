@@ -75,6 +75,8 @@ export const REASONS = {
   failedCreate: 'FailedCreate',
   failedDefine: 'FailedDefine',
   invalidSpec: 'InvalidSpec',
+  /** A host path the node's policy refuses (outside its roots, not a regular file, gate off...). */
+  hostPathNotAllowed: 'HostPathNotAllowed',
   kvmUnavailable: 'KVMUnavailable',
   crashLoopBackOff: 'CrashLoopBackOff',
   handlerUnresponsive: 'HandlerUnresponsive',

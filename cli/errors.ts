@@ -37,14 +37,30 @@ export function apiErrorLines(e: ApiError): string[] {
     ];
   }
   if (e.code === 422 && e.causes.length > 0) {
-    const head = e.message.split(': ')[0] ?? e.message;
-    return [`error: ${head}:`, ...e.causes.map((c) => `  ${causeField(c)}: ${c.message}`)];
+    return [`error: ${invalidHead(e)}:`, ...e.causes.map(causeLine)];
   }
   // With fieldValidation=Strict the API server refuses an unknown field as a 400 without causes.
   const unknown = /strict decoding error: (unknown field "([^"]+)".*)$/.exec(e.message);
   if (e.code === 400 && unknown !== null)
     return [`error: ${e.message.split(': ')[0] ?? e.message}:`, `  ${unknown[2]}: ${unknown[1]}`];
   return [`Error from server (${e.reason}): ${e.message}`];
+}
+
+/** The prefix the API server puts before a ValidatingAdmissionPolicy's message (api/host-path-policy.ts). */
+const POLICY_DENIAL = /^ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request: /;
+
+/** `<resource> "name" is invalid`; a policy's denial says "is forbidden", which reads like RBAC: name the policy. */
+function invalidHead(e: ApiError): string {
+  const head = e.message.split(': ')[0] ?? e.message;
+  const policy = /^ValidatingAdmissionPolicy '([^']*)'/.exec(e.causes[0]?.message ?? '')?.[1];
+  return policy === undefined ? head : `${head.replace(/ is forbidden$/, ' is invalid')} (admission policy ${policy})`;
+}
+
+/** One `  field: problem` line; a policy's message names its field first (`spec.x: problem`). */
+function causeLine(c: ApiError['causes'][number]): string {
+  const message = c.message.replace(POLICY_DENIAL, '');
+  const named = message === c.message ? null : /^((?:metadata|spec)[\w.[\]]*): (.*)$/s.exec(message);
+  return named === null ? `  ${causeField(c)}: ${c.message}` : `  ${named[1]}: ${named[2]}`;
 }
 
 /**

@@ -59,6 +59,8 @@ const SPECS: Readonly<Record<'list' | 'get' | 'version', Record<string, Spec>>> 
 type Parsed = { values: Values; positionals: string[] };
 
 function parseFlags(command: keyof typeof SPECS, rest: readonly string[]): Parsed | undefined {
+  // `--` is oclif's to refuse (kube-command.ts), with the usage message.
+  if (rest.includes('--')) return undefined;
   try {
     // getBuiltinModule: an ESM import of node:util would build a facade reading every export.
     // No flag here has multiple: true, so every value is a string or a boolean.

@@ -15,6 +15,22 @@ export type { Connection, ConnectionFlagValues } from './connection.js';
 export abstract class KubeCommand extends Command {
   private readonly clients: LeanClient[] = [];
 
+  /**
+   * `--` would make whatever follows a name or an argument, flags included (`delete -- --all`): no
+   * command here passes words through, so it is a usage error before anything is parsed or sent.
+   */
+  /** Commands that read raw words (shell completion) take `--` as one of them. */
+  static rawWords = false;
+
+  override async init(): Promise<void> {
+    if (!(this.constructor as typeof KubeCommand).rawWords && this.argv.includes('--'))
+      throw new UsageError(
+        `kubectl virt ${this.id ?? ''} takes no "--": every word after it would be taken as a name`,
+        'Drop the --; VM names never start with -.',
+      );
+    await super.init();
+  }
+
   protected async connect(flags: ConnectionFlagValues): Promise<Connection> {
     mark('command parsed its flags');
     const conn = await connect(flags);

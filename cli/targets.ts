@@ -12,6 +12,7 @@ import {
   VMI_SHORT_NAMES,
   VMI_SINGULAR,
 } from '../api/names.js';
+import { isDnsLabel } from '../api/object-names.js';
 import { UsageError } from './errors.js';
 
 export type Resource = typeof VM_PLURAL | typeof VMI_PLURAL;
@@ -40,7 +41,7 @@ export interface Target {
 /** `web` or `type/web`; `fallback` is the resource of a bare name. */
 export function parseTarget(arg: string, fallback: Resource): Target {
   const slash = arg.indexOf('/');
-  if (slash < 0) return { resource: fallback, name: arg };
+  if (slash < 0) return { resource: fallback, name: checkedName(arg) };
   const word = arg.slice(0, slash);
   const resource = resourceOf(word);
   if (resource === undefined)
@@ -50,7 +51,21 @@ export function parseTarget(arg: string, fallback: Resource): Target {
     );
   const name = arg.slice(slash + 1);
   if (name === '') throw new UsageError(`"${arg}" has no name after the slash`);
-  return { resource, name };
+  return { resource, name: checkedName(name, arg) };
+}
+
+/**
+ * A name as the API server would accept it, or a usage error: a mistyped flag value or a stray
+ * word (`--`, `-x`, `Web`) never reaches the API server as a name.
+ */
+export function checkedName(name: string, arg = name): string {
+  if (isDnsLabel(name)) return name;
+  throw new UsageError(
+    `"${arg}" is not a VM name: names are DNS labels (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)`,
+    name.startsWith('-')
+      ? 'Flags go before or after the names, spelled as --help lists them.'
+      : 'Check the spelling: kubectl virt list shows the names.',
+  );
 }
 
 /** VM names for the verbs that act on VMs only (start, stop, restart, delete, describe). */
@@ -74,7 +89,7 @@ export function parseGetArgs(args: readonly string[]): { resource: Resource; nam
   const [first, ...rest] = args;
   if (first === undefined) return { resource: VM_PLURAL, names: [] };
   const word = resourceOf(first);
-  if (word !== undefined) return { resource: word, names: rest };
+  if (word !== undefined) return { resource: word, names: rest.map((n) => parseTarget(n, word).name) };
   const targets = args.map((a) => parseTarget(a, VM_PLURAL));
   const resources = new Set(targets.map((t) => t.resource));
   if (resources.size > 1)

@@ -8,6 +8,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYSTEM_NAMESPACE } from '../api/names.js';
+import { localClusterConfig } from './cluster-config.js';
 import {
   adminAccess,
   kubectlOrThrow,
@@ -245,19 +246,26 @@ async function startApiServers(launcher: Launcher, layout: Layout, access: Admin
 
 const systemNamespace = JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } });
 
-/** Applies the tsvirt-system namespace and the CRDs, and waits until every CRD is Established. */
+/**
+ * Applies the tsvirt-system namespace, the cluster configuration (HostDisk on: the local cluster's
+ * tests and examples use host disks), the host-path admission policy and the CRDs, and waits until
+ * every CRD is Established.
+ */
 async function applyManifests(access: AdminAccess, crdDir: string): Promise<number> {
   const crds = existsSync(crdDir)
     ? (await readdir(crdDir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(crdDir, f))
     : [];
-  const files = crds.flatMap((f) => ['-f', f]);
+  const policy = join(dirname(crdDir), 'host-path-policy.yaml');
+  const files = [...crds, ...(existsSync(policy) ? [policy] : [])].flatMap((f) => ['-f', f]);
   // Server-side apply: large CRDs overflow the last-applied annotation of client-side apply.
   await kubectlOrThrow(
     access,
     ['apply', '--server-side', '--force-conflicts', '--field-manager=tsvirt-local-cluster', '-f', '-', ...files],
-    systemNamespace,
+    `${systemNamespace}\n${JSON.stringify(localClusterConfig())}`,
   );
-  if (crds.length > 0) await kubectlOrThrow(access, ['wait', '--for=condition=Established', '--timeout=60s', ...files]);
+  const crdFiles = crds.flatMap((f) => ['-f', f]);
+  if (crds.length > 0)
+    await kubectlOrThrow(access, ['wait', '--for=condition=Established', '--timeout=60s', ...crdFiles]);
   return crds.length;
 }
 

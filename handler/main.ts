@@ -4,23 +4,31 @@
  *   node dist/virt-handler.js --node-name node-1 [--kubeconfig F] [--libvirt-uri qemu:///system]
  *     [--run-dir /run/tsvirt] [--emulation auto|kvm|tcg] [--metrics-port 0] [--poll-interval 500]
  *     [--libvirt-log-dir DIR] [--workers 16]
+ *     [--host-disk-root /var/lib/tsvirt/disks]... [--boot-root /var/lib/tsvirt/guest]...
  *
  * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
+import {
+  CLUSTER_CONFIG_NAME,
+  CLUSTER_CONFIG_NAMESPACE,
+  DEFAULT_BOOT_ROOT,
+  DEFAULT_HOST_DISK_ROOT,
+} from '../api/cluster-config.js';
 import { COMPONENTS, LABELS } from '../api/names.js';
 import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { coreEvents, leases, nodes } from '../kube/core.js';
+import { type ConfigMap, configMaps, coreEvents, leases, nodes } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances } from '../kube/tsvirt.js';
 import type { HostFacts } from './domain/host-facts.js';
 import { Heartbeat } from './heartbeat.js';
+import { hostDiskGate, nodePathPolicy, type NodeRoots } from './host-paths/node-config.js';
 import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulation, probeKvm } from './kvm-probe.js';
 import { LibvirtConnection } from './libvirt/connection.js';
 import { HandlerMetrics } from './metrics.js';
@@ -40,6 +48,7 @@ interface Flags {
   readonly pollIntervalMs: number;
   readonly libvirtLogDir: string | undefined;
   readonly workers: number;
+  readonly roots: NodeRoots;
 }
 
 function usage(message: string): never {
@@ -51,6 +60,11 @@ function intFlag(value: string, name: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) usage(`--${name} must be a whole number >= ${min}, got "${value}"`);
   return n;
+}
+
+function rootsFlag(values: readonly string[], name: string): readonly string[] {
+  for (const v of values) if (!v.startsWith('/')) usage(`--${name} must be an absolute folder, got "${v}"`);
+  return values.map((v) => (v.length > 1 ? v.replace(/\/+$/, '') : v));
 }
 
 /** The system libvirtd's QEMU log folder; a libvirtd on another socket keeps its own (say --libvirt-log-dir). */
@@ -81,6 +95,8 @@ function parseFlags(argv: readonly string[]): Flags {
         'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
         'libvirt-log-dir': { type: 'string' },
         workers: { type: 'string', default: '16' },
+        'host-disk-root': { type: 'string', multiple: true, default: [DEFAULT_HOST_DISK_ROOT] },
+        'boot-root': { type: 'string', multiple: true, default: [DEFAULT_BOOT_ROOT] },
       },
       strict: true,
     }),
@@ -100,6 +116,10 @@ function parseFlags(argv: readonly string[]): Flags {
     pollIntervalMs: intFlag(values['poll-interval'], 'poll-interval', 10),
     libvirtLogDir: values['libvirt-log-dir'] ?? defaultLogDir(values['libvirt-uri']),
     workers: intFlag(values.workers, 'workers', 1),
+    roots: {
+      hostDiskRoots: rootsFlag(values['host-disk-root'], 'host-disk-root'),
+      bootRoots: rootsFlag(values['boot-root'], 'boot-root'),
+    },
   };
 }
 
@@ -137,6 +157,9 @@ async function main(): Promise<void> {
     base: { component: COMPONENTS.handler, node: flags.nodeName },
   });
   mkdirSync(flags.runDir, { recursive: true, mode: 0o755 });
+  // The roots must exist to be resolved; a spec can never create one (host-paths/policy.ts).
+  for (const root of [...flags.roots.hostDiskRoots, ...flags.roots.bootRoots])
+    mkdirSync(root, { recursive: true, mode: 0o755 });
   const metrics = new HandlerMetrics();
   const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: COMPONENTS.handler,
@@ -163,6 +186,11 @@ async function main(): Promise<void> {
     indexers: { [UID_INDEX]: (o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) },
     logger: log,
   });
+  const clusterConfig = new Informer<ConfigMap>(configMaps(clients), {
+    namespace: CLUSTER_CONFIG_NAMESPACE,
+    fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
+    logger: log,
+  });
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -172,6 +200,7 @@ async function main(): Promise<void> {
       pollIntervalMs: flags.pollIntervalMs,
       libvirtLogDir: flags.libvirtLogDir,
       workers: flags.workers,
+      hostPaths: nodePathPolicy(flags.roots, hostDiskGate(clusterConfig)),
     },
     {
       libvirt,
@@ -185,6 +214,7 @@ async function main(): Promise<void> {
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);
   vmis.start();
+  clusterConfig.start();
   await handler.start();
   heartbeat.start();
   void labelNode(log, nodes(clients), flags.nodeName);
@@ -193,6 +223,8 @@ async function main(): Promise<void> {
     {
       uri: flags.libvirtUri,
       runDir: flags.runDir,
+      hostDiskRoots: flags.roots.hostDiskRoots,
+      bootRoots: flags.roots.bootRoots,
       socket: handler.launchers.socketPath,
       metricsPort: port,
       pollIntervalMs: flags.pollIntervalMs,
@@ -210,6 +242,7 @@ async function main(): Promise<void> {
       await heartbeat.stop();
       await handler.stop();
       await vmis.stop();
+      await clusterConfig.stop();
       await libvirt.close();
       await metrics.close();
       log.info('Stopped virt-handler');

@@ -18,6 +18,8 @@ import { DEFAULT_GRACE_SECONDS, graceSecondsOf } from './domain/vmi-to-domain.js
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection, type ObservedDomain } from './libvirt/connection.js';
 import { prepareAndStart } from './start-domain.js';
+import { unpinHostFiles } from './host-paths/node-paths.js';
+import type { NodePathPolicy } from './host-paths/policy.js';
 import { type Memory, type Step, type SyncView, nextStep } from './sync/decide.js';
 import type { VmiEventRecorder } from './vmi-events.js';
 
@@ -33,6 +35,8 @@ export interface NodeHandlerConfig {
   /** Where libvirt writes `<domain>.log` (the shut-off cause); undefined: not known for this URI. */
   readonly libvirtLogDir: string | undefined;
   readonly workers: number;
+  /** The node's host-path policy now (host-paths/node-config.ts). */
+  readonly hostPaths: () => Promise<NodePathPolicy>;
 }
 
 export interface NodeHandlerDeps {
@@ -289,6 +293,7 @@ export class NodeHandler {
       // Files first: once the name is free, a new VMI of the same name may prepare the same folder.
       await this.removeRunDir(name);
       await this.deps.libvirt.undefine(name);
+      await unpinHostFiles(await this.config.hostPaths(), uid);
       this.deps.log.info(fields, 'Undefined the domain');
     }
   }
@@ -307,7 +312,10 @@ export class NodeHandler {
   private async startDomain(uid: string, view: SyncView): Promise<QueueOutcome | undefined> {
     const vmi = view.vmi;
     if (vmi === undefined) return { kind: 'done' };
-    const result = await prepareAndStart(vmi, this.config.host, this.deps.libvirt, this.config.nodeName);
+    const result = await prepareAndStart(vmi, this.config.host, this.deps.libvirt, {
+      node: this.config.nodeName,
+      hostPaths: this.config.hostPaths,
+    });
     const fields = { uid, namespace: vmi.metadata.namespace, name: vmi.metadata.name };
     switch (result.kind) {
       case 'started':

@@ -1,16 +1,19 @@
 /**
- * Everything between "start this VMI" and a running domain: plan the domain (pure), make the
- * folders and image files it needs, check the host paths it names, define and start it. Errors
+ * Everything between "start this VMI" and a running domain: plan the domain (pure), check and pin
+ * the host paths it names (host-paths/, the node's policy), make the folders and emptyDisk images
+ * it needs, define and start it. Errors
  * a schema cannot catch (a missing host path, a kernel libvirt cannot boot) come back as a
  * failed verdict naming the cause, which fails the VMI once: no hot retry loop.
  */
-import { chmod, mkdir, open, stat } from 'node:fs/promises';
+import { chmod, mkdir, open } from 'node:fs/promises';
 import { REASONS } from '../api/names.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { HostFacts } from './domain/host-facts.js';
 import type { PhaseVerdict } from './domain/state.js';
-import { DomainSpecError, type DomainPlan, type HostFile, planDomain } from './domain/vmi-to-domain.js';
+import { DomainSpecError, type DomainPlan, planDomain } from './domain/vmi-to-domain.js';
 import { FOREIGN_DOMAIN, LibvirtCallError, type LibvirtConnection } from './libvirt/connection.js';
+import { admitHostPaths } from './host-paths/node-paths.js';
+import type { NodePathPolicy } from './host-paths/policy.js';
 
 export type StartResult = Readonly<
   { kind: 'started' } | { kind: 'busy'; owner: string } | { kind: 'failed'; verdict: PhaseVerdict }
@@ -18,15 +21,6 @@ export type StartResult = Readonly<
 
 function failed(reason: string, message: string): StartResult {
   return { kind: 'failed', verdict: { phase: 'Failed', reason, message, paused: false } };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Creates a sparse raw image of `bytes` when the file is missing (or shorter). */
@@ -40,36 +34,16 @@ async function ensureImage(path: string, bytes: number): Promise<void> {
   }
 }
 
-function volumeField(vmi: VirtualMachineInstance, file: HostFile): string {
-  const i = (vmi.spec.volumes ?? []).findIndex((v) => v.name === file.volume);
-  return `spec.volumes[${i}].hostDisk.path`;
-}
-
-/** The first host path the domain needs that is not there, as a message naming the field. */
-async function missingHostPath(
-  vmi: VirtualMachineInstance,
-  plan: DomainPlan,
-  node: string,
-): Promise<string | undefined> {
-  const kb = vmi.spec.domain.firmware?.kernelBoot;
-  const needed: ReadonlyArray<readonly [string, string | undefined]> = [
-    ['spec.domain.firmware.kernelBoot.kernelPath', kb?.kernelPath],
-    ['spec.domain.firmware.kernelBoot.initrdPath', kb?.initrdPath],
-    ...plan.files.filter((f) => f.mode === 'exist').map((f) => [volumeField(vmi, f), f.path] as const),
-  ];
-  for (const [field, path] of needed) {
-    if (path !== undefined && !(await exists(path))) return `${field}: ${path} does not exist on node ${node}`;
-  }
-  return undefined;
-}
-
-async function prepareHost(plan: DomainPlan): Promise<void> {
+async function prepareHost(vmi: VirtualMachineInstance, plan: DomainPlan): Promise<void> {
   for (const dir of plan.dirs) {
     await mkdir(dir, { recursive: true });
     // QEMU runs as its own user (libvirt-qemu, or the session user) and binds the serial socket here.
     await chmod(dir, 0o777);
   }
-  for (const f of plan.files) if (f.mode === 'create' && f.bytes !== undefined) await ensureImage(f.path, f.bytes);
+  // emptyDisk images only: host disks were created (exclusively) and pinned by admitHostPaths.
+  const hostDisks = new Set((vmi.spec.volumes ?? []).filter((v) => v.hostDisk !== undefined).map((v) => v.name));
+  for (const f of plan.files)
+    if (f.mode === 'create' && f.bytes !== undefined && !hostDisks.has(f.volume)) await ensureImage(f.path, f.bytes);
 }
 
 function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan | StartResult {
@@ -81,9 +55,13 @@ function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan
   }
 }
 
-async function defineAndStart(plan: DomainPlan, libvirt: LibvirtConnection): Promise<StartResult> {
+async function defineAndStart(
+  vmi: VirtualMachineInstance,
+  plan: DomainPlan,
+  libvirt: LibvirtConnection,
+): Promise<StartResult> {
   try {
-    await prepareHost(plan);
+    await prepareHost(vmi, plan);
     await libvirt.defineAndStart(plan.xml);
     return { kind: 'started' };
   } catch (e) {
@@ -94,13 +72,44 @@ async function defineAndStart(plan: DomainPlan, libvirt: LibvirtConnection): Pro
   }
 }
 
+export interface StartOptions {
+  readonly node: string;
+  /** The node's host-path policy now (roots resolved, the HostDisk gate as the cluster says). */
+  readonly hostPaths: () => Promise<NodePathPolicy>;
+}
+
+/**
+ * The VMI with its host paths checked and pinned (host-paths/node-paths.ts), planned again so the
+ * domain names the pinned files; or the failure.
+ */
+async function planWithHostPaths(
+  vmi: VirtualMachineInstance,
+  host: HostFacts,
+  opts: StartOptions,
+): Promise<{ vmi: VirtualMachineInstance; plan: DomainPlan } | StartResult> {
+  const admitted = await admitHostPaths(vmi, await opts.hostPaths(), opts.node).catch((e: unknown) => {
+    // The handler's own folders or a link across file systems (EXDEV): the VMI cannot start as is.
+    if (typeof e === 'object' && e !== null && 'code' in e && e instanceof Object && 'message' in e)
+      return {
+        kind: 'refused' as const,
+        reason: REASONS.failedDefine,
+        message: `Could not pin the host files: ${String(e.message)}`,
+      };
+    throw e;
+  });
+  if (admitted.kind === 'refused') return failed(admitted.reason, admitted.message);
+  const plan = planOrFailure(admitted.vmi, host);
+  return 'kind' in plan ? plan : { vmi: admitted.vmi, plan };
+}
+
 /** Plans, prepares and starts the VMI's domain. Never throws for a VMI problem; libvirt being down throws. */
 export async function prepareAndStart(
   vmi: VirtualMachineInstance,
   host: HostFacts,
   libvirt: LibvirtConnection,
-  node = '',
+  opts: StartOptions,
 ): Promise<StartResult> {
+  const node = opts.node;
   const plan = planOrFailure(vmi, host);
   if ('kind' in plan) return plan;
   const owner = await libvirt.ownerOf(plan.name);
@@ -111,7 +120,7 @@ export async function prepareAndStart(
       `A domain named ${plan.name} that tsvirt did not create exists on node ${node}`,
     );
   if (owner !== undefined) return { kind: 'busy', owner };
-  const missing = await missingHostPath(vmi, plan, node);
-  if (missing !== undefined) return failed(REASONS.failedDefine, missing);
-  return defineAndStart(plan, libvirt);
+  const admitted = await planWithHostPaths(vmi, host, opts);
+  if ('kind' in admitted) return admitted;
+  return defineAndStart(admitted.vmi, admitted.plan, libvirt);
 }

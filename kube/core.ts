@@ -3,7 +3,7 @@
  * Types are client-node's models as they arrive on the wire (JSON): its Date fields are strings here,
  * because kube/ never runs client-node's deserializer on what it reads.
  */
-import type { CoreV1Event, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from './clients.js';
 import { ResourceClient, type ResourceType } from './resources.js';
 
@@ -26,6 +26,8 @@ export type Namespace = Json<V1Namespace>;
 export type Lease = Json<V1Lease>;
 /** A core/v1 Event as JSON. */
 export type CoreEvent = Json<CoreV1Event>;
+/** A core/v1 ConfigMap as JSON. */
+export type ConfigMap = Json<V1ConfigMap>;
 
 /** REST coordinates of the resources above. */
 export const POD_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -58,6 +60,14 @@ export const EVENT_RESOURCE: ResourceType = {
   namespaced: true,
 };
 
+export const CONFIG_MAP_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
+
 /** Pods over `clients`. */
 export const pods = (clients: KubeClients): ResourceClient<Pod> => new ResourceClient<Pod>(clients, POD_RESOURCE);
 /** Nodes over `clients`. */
@@ -71,3 +81,6 @@ export const leases = (clients: KubeClients): ResourceClient<Lease> =>
 /** core/v1 Events over `clients`. */
 export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> =>
   new ResourceClient<CoreEvent>(clients, EVENT_RESOURCE);
+/** core/v1 ConfigMaps over `clients`. */
+export const configMaps = (clients: KubeClients): ResourceClient<ConfigMap> =>
+  new ResourceClient<ConfigMap>(clients, CONFIG_MAP_RESOURCE);

@@ -4,8 +4,7 @@
  * name fields relative to the node the rule sits on.
  */
 import { rule, type ValidationRule } from './json-schema.js';
-
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+import { DNS_LABEL_PATTERN as DNS_LABEL } from '../object-names.js';
 
 /** A quantity field is int-or-string (CEL `dyn`); `string()` makes both forms a quantity string. */
 function asQuantity(expr: string): string {

@@ -8,6 +8,7 @@ export default class Complete extends KubeCommand {
     "Answer kubectl's shell completion (cobra's __complete protocol); run by kubectl_complete-virt.";
   static override hidden = true;
   static override strict = false;
+  static override rawWords = true;
   // Raw words: flags in them are what the user is typing, not flags of this command.
   static override flags = {};
 

@@ -10,7 +10,7 @@ const DRY_RUN = ['none', 'client', 'server'] as const;
 
 export default class Create extends KubeCommand {
   static override summary = 'Create VirtualMachines from a file (-f, - for stdin) or from flags.';
-  static override description = `Files hold one or more tsvirt.io/v1alpha1 VirtualMachines (YAML or JSON, several documents or a List). Without -f, --name and the other flags describe one VM. The API server validates the spec; each problem is printed as "field: problem". --dry-run=client prints what would be sent, --dry-run=server has the API server validate it without storing it.\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
+  static override description = `Files hold one or more tsvirt.io/v1alpha1 VirtualMachines (YAML or JSON, several documents or a List). Without -f, --name and the other flags describe one VM; with -f they are a usage error (the file says what the VM is). The API server validates the spec; each problem is printed as "field: problem". --dry-run=client prints what would be sent, --dry-run=server has the API server validate it without storing it.\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override examples = [
     { description: 'Create the VMs in vm.yaml', command: '<%= config.bin %> create -f vm.yaml' },
     {
@@ -20,7 +20,7 @@ export default class Create extends KubeCommand {
     {
       description: 'A VM from flags: 2 vCPUs, 512 MiB, direct kernel boot, a host disk, started at once',
       command:
-        '<%= config.bin %> create --name web --cpu 2 --memory 512Mi --kernel /boot/vmlinuz --initrd /boot/initrd.img --kernel-args "console=ttyS0" --disk /var/lib/images/web.img --run-strategy Always --wait',
+        '<%= config.bin %> create --name web --cpu 2 --memory 512Mi --kernel /var/lib/tsvirt/guest/vmlinuz --initrd /var/lib/tsvirt/guest/initrd.img --kernel-args "console=ttyS0" --disk /var/lib/tsvirt/disks/web.img --run-strategy Always --wait',
     },
     {
       description: 'Show the VM the flags make, without creating it',
@@ -59,8 +59,9 @@ export default class Create extends KubeCommand {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(Create);
-    const files = checkSource(flags.filename ?? [], flags.name);
+    const { flags, metadata } = await this.parse(Create);
+    const given = CREATION_FLAGS.filter((f) => flags[f] !== undefined && metadata.flags[f]?.setFromDefault !== true);
+    const files = checkSource(flags.filename ?? [], given);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const dryRun = flags['dry-run'];
     const { loadVms, createAll, renderCreated, vmFlagsFrom } = await import('../create-vms.js');
@@ -102,9 +103,16 @@ function namespaceFor(conn: Connection | undefined, flag: string | undefined): s
   return conn?.namespace ?? flag ?? 'default';
 }
 
-function checkSource(files: readonly string[], name: string | undefined): readonly string[] {
-  if (files.length > 0 && name !== undefined) throw new UsageError('use -f or --name, not both');
-  if (files.length === 0 && name === undefined)
+/** The flags that describe a VM (without -f); a file already does, so -f takes none of them. */
+const CREATION_FLAGS = ['name', 'cpu', 'memory', 'kernel', 'initrd', 'kernel-args', 'disk', 'run-strategy'] as const;
+
+function checkSource(files: readonly string[], given: readonly string[]): readonly string[] {
+  if (files.length > 0 && given.length > 0)
+    throw new UsageError(
+      `-f takes the VMs as the file describes them; ${given.map((f) => `--${f}`).join(', ')} would be ignored`,
+      'Change the file, or drop -f and describe the VM with --name and the other flags.',
+    );
+  if (files.length === 0 && !given.includes('name'))
     throw new UsageError(
       'nothing to create: pass -f FILE (- for stdin) or --name',
       'kubectl virt create --name web --memory 256Mi',

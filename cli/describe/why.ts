@@ -76,16 +76,34 @@ function backoffText(i: WhyInput): string {
   return `${count}|${retry}`;
 }
 
+/** The message of the VMI's Ready=False condition that carries the VMI's reason (the handler's why). */
+function failureMessage(vmi: VirtualMachineInstance): string | undefined {
+  const reason = vmi.status?.reason;
+  if (reason === undefined) return undefined;
+  return vmi.status?.conditions?.find(
+    (c) => c.type === CONDITION_TYPES.ready && c.status !== 'True' && c.reason === reason,
+  )?.message;
+}
+
+/** Why the last start failed: the handler's message when the VMI still has one, else the launcher's exit. */
+function lastFailure(i: WhyInput): string {
+  const message = i.vmi === undefined ? undefined : failureMessage(i.vmi);
+  if (message !== undefined && message !== '') return `the VMI failed (${i.vmi?.status?.reason ?? ''}): ${message}`;
+  const exit = lastExit(i.pod?.containers[0]);
+  return `the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}`;
+}
+
 const crashLoop: Rule = (i) => {
   if (i.vm.status?.printableStatus !== 'CrashLoopBackOff') return undefined;
-  const exit = lastExit(i.pod?.containers[0]);
   const [count, retry] = backoffText(i).split('|');
-  return `Crash loop:${count ?? ''} the launcher last exited with ${exit === undefined ? 'an unknown exit' : exitText(exit)}${retry ?? ''}`;
+  return `Crash loop:${count ?? ''} ${lastFailure(i)}${retry ?? ''}`;
 };
 
 const vmiFailed: Rule = (i) => {
   if (i.vmi?.status?.phase !== 'Failed') return undefined;
   const exit = lastExit(i.pod?.containers[0]);
+  const message = failureMessage(i.vmi);
+  if (message !== undefined && message !== '') return `The VMI failed (${i.vmi.status.reason ?? ''}): ${message}`;
   return `The VMI failed${i.vmi.status.reason === undefined ? '' : ` (${i.vmi.status.reason})`}${exit === undefined ? '' : `: the launcher exited with ${exitText(exit)}`}`;
 };
 

@@ -41,7 +41,8 @@ function dryRunCreate(object: Json): Promise<KubectlResult> {
   });
 }
 
-// From kubevirt/kubevirt examples/ (Apache-2.0), with only apiVersion changed.
+// From kubevirt/kubevirt examples/ (Apache-2.0), with only apiVersion changed (and the hostDisk path moved
+// under the default host disk root, where the cluster's host-path policy allows it).
 const KUBEVIRT_EXAMPLES: Readonly<Record<string, Json>> = {
   'vm-cirros.yaml': {
     apiVersion: API_VERSION,
@@ -103,7 +104,12 @@ const KUBEVIRT_EXAMPLES: Readonly<Record<string, Json>> = {
         resources: {},
       },
       terminationGracePeriodSeconds: 0,
-      volumes: [{ hostDisk: { capacity: '1Gi', path: '/var/data/disk.img', type: 'DiskOrCreate' }, name: 'host-disk' }],
+      volumes: [
+        {
+          hostDisk: { capacity: '1Gi', path: '/var/lib/tsvirt/disks/disk.img', type: 'DiskOrCreate' },
+          name: 'host-disk',
+        },
+      ],
     },
   },
 };

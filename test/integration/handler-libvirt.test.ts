@@ -9,7 +9,7 @@ import type { HostFacts } from '../../handler/domain/host-facts.js';
 import { shutoffCauseFromLog } from '../../handler/domain/state.js';
 import { planDomain } from '../../handler/domain/vmi-to-domain.js';
 import { LibvirtConnection, LibvirtUnavailableError } from '../../handler/libvirt/connection.js';
-import { prepareAndStart } from '../../handler/start-domain.js';
+import { prepareAndStart, type StartOptions } from '../../handler/start-domain.js';
 import { waitFor } from '../harness/index.js';
 import { startPrivateLibvirtd, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 
@@ -20,6 +20,12 @@ function vmi(name: string, uid: string, extra: Partial<VirtualMachineInstance['s
     metadata: { namespace: 'it', name, uid },
     spec: { terminationGracePeriodSeconds: 1, domain: { memory: { guest: '32Mi' }, devices: {} }, ...extra },
   };
+}
+
+/** Start options for a node whose host disk root is `root` (gate on) and that has no boot root. */
+function startOptions(node: string, root: string): StartOptions {
+  const policy = { hostDiskRoots: [root], bootRoots: [], hostDiskGate: true };
+  return { node, hostPaths: () => Promise.resolve(policy) };
 }
 
 describe('LibvirtConnection on the test driver', () => {
@@ -41,7 +47,7 @@ describe('LibvirtConnection on the test driver', () => {
     // test:///default starts with a domain named "test" that is not ours.
     expect(await conn.listTsvirtDomains()).toEqual([]);
     expect(await conn.ownerOf('test')).toBe('foreign');
-    expect(await prepareAndStart(v, host, conn, 'node-t')).toEqual({ kind: 'started' });
+    expect(await prepareAndStart(v, host, conn, startOptions('node-t', runDir))).toEqual({ kind: 'started' });
     expect(await conn.listTsvirtDomains()).toEqual([
       { name: 'it_a', meta: { uid: v.metadata.uid, namespace: 'it', name: 'a', graceSeconds: 1 }, state: 'Running' },
     ]);
@@ -61,7 +67,7 @@ describe('LibvirtConnection on the test driver', () => {
       domain: { memory: { guest: '32Mi' }, devices: { disks: [{ name: 'root' }] } },
       volumes: [{ name: 'root', hostDisk: { path: join(runDir, 'nope.img'), type: 'Disk' } }],
     });
-    const result = await prepareAndStart(v, host, conn, 'node-t');
+    const result = await prepareAndStart(v, host, conn, startOptions('node-t', runDir));
     expect(result).toMatchObject({ kind: 'failed', verdict: { phase: 'Failed', reason: 'FailedDefine' } });
     if (result.kind === 'failed')
       expect(result.verdict.message).toBe(
@@ -80,7 +86,7 @@ describe('LibvirtConnection on the test driver', () => {
         { name: 'data', hostDisk: { path: created, type: 'DiskOrCreate', capacity: '4Mi' } },
       ],
     });
-    expect(await prepareAndStart(v, host, conn, 'node-t')).toEqual({ kind: 'started' });
+    expect(await prepareAndStart(v, host, conn, startOptions('node-t', runDir))).toEqual({ kind: 'started' });
     const plan = planDomain(v, host);
     const { statSync } = await import('node:fs');
     expect(plan.files.map((f) => statSync(f.path).size)).toEqual([8 * 2 ** 20, 4 * 2 ** 20]);
@@ -114,7 +120,7 @@ describe('LibvirtConnection on a private libvirtd with QEMU (TCG)', () => {
 
   it('runs a QEMU domain and tells a killed QEMU from a destroy by the log', async () => {
     const v = vmi('q', '0b000000-0000-4000-8000-000000000001');
-    expect(await prepareAndStart(v, host, conn, 'node-q')).toEqual({ kind: 'started' });
+    expect(await prepareAndStart(v, host, conn, startOptions('node-q', runDir))).toEqual({ kind: 'started' });
     expect(await conn.observe('it_q', v.metadata.uid ?? '')).toEqual({ kind: 'present', state: 'Running' });
     const pid = (await lvd.qemuPids()).get('it_q');
     expect(pid).toBeGreaterThan(0);
@@ -137,7 +143,7 @@ describe('LibvirtConnection on a private libvirtd with QEMU (TCG)', () => {
 
   it('reconnects after libvirtd restarts, and the domain keeps running meanwhile', async () => {
     const v = vmi('r', '0b000000-0000-4000-8000-000000000002');
-    expect(await prepareAndStart(v, host, conn, 'node-q')).toEqual({ kind: 'started' });
+    expect(await prepareAndStart(v, host, conn, startOptions('node-q', runDir))).toEqual({ kind: 'started' });
     const pidBefore = (await lvd.qemuPids()).get('it_r');
     await lvd.restart();
     // The first call after the restart may find the old connection dead; it never claims the domain is gone.

@@ -147,13 +147,18 @@ describe('virt-handler on the test driver', () => {
           resources: { requests: { cpu: '10m' } },
           devices: { disks: [{ name: 'root' }] },
         },
-        volumes: [{ name: 'root', hostDisk: { path: '/nonexistent/tsvirt/root.img', type: 'Disk' as const } }],
+        volumes: [
+          {
+            name: 'root',
+            hostDisk: { path: '/var/lib/tsvirt/disks/nonexistent-tsvirt/root.img', type: 'Disk' as const },
+          },
+        ],
       };
       await createVms(ns, [vmManifest('nodisk', { node: NODE, runStrategy: 'Once', spec })]);
       const failed = await waitVmiPhase(ns, 'nodisk', 'Failed');
       expect(failed.status?.reason).toBe(REASONS.failedDefine);
       expect(failed.status?.conditions?.find((c) => c.type === CONDITION_TYPES.ready)?.message).toBe(
-        `spec.volumes[0].hostDisk.path: /nonexistent/tsvirt/root.img does not exist on node ${NODE}`,
+        `spec.volumes[0].hostDisk.path: /var/lib/tsvirt/disks/nonexistent-tsvirt/root.img does not exist on node ${NODE}`,
       );
       const events = await waitFor(
         async (seen) => {
@@ -168,7 +173,7 @@ describe('virt-handler on the test driver', () => {
         },
         { timeoutMs: 15_000, describe: 'a FailedDefine Event for nodisk' },
       );
-      expect(events[0]?.message).toContain('/nonexistent/tsvirt/root.img does not exist');
+      expect(events[0]?.message).toContain('/var/lib/tsvirt/disks/nonexistent-tsvirt/root.img does not exist');
       // No hot retry loop: one attempt, logged once.
       expect(handler.logs().match(/"name":"nodisk"[^\n]*Could not start the domain/g)).toHaveLength(1);
     },

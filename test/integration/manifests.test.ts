@@ -31,7 +31,14 @@ import {
   waitVmStatus,
 } from './handler-stack.js';
 
-const MANIFESTS = ['namespace.yaml', 'rbac.yaml', 'virt-controller.yaml', 'virt-handler.yaml'] as const;
+const MANIFESTS = [
+  'namespace.yaml',
+  'cluster-config.yaml',
+  'host-path-policy.yaml',
+  'rbac.yaml',
+  'virt-controller.yaml',
+  'virt-handler.yaml',
+] as const;
 const VMS = `${VM_PLURAL}.${GROUP}`;
 const VMIS = `${VMI_PLURAL}.${GROUP}`;
 const LEASES = 'leases.coordination.k8s.io';
@@ -155,11 +162,14 @@ describe('manifests/', () => {
       `deployment.apps/${COMPONENTS.controller}`,
       `daemonset.apps/${COMPONENTS.handler}`,
       `customresourcedefinition.apiextensions.k8s.io/${VMS}`,
+      'configmap/tsvirt-config',
+      'validatingadmissionpolicy.admissionregistration.k8s.io/tsvirt-host-paths',
+      'validatingadmissionpolicybinding.admissionregistration.k8s.io/tsvirt-host-paths',
     ]) {
       expect(lines.find((l) => l.startsWith(`${expected} `))).toMatch(/\(server dry run\)$/);
     }
-    // 2 CRDs + namespace + 10 RBAC objects + Deployment + DaemonSet, nothing refused.
-    expect(lines).toHaveLength(15);
+    // 2 CRDs + namespace + ConfigMap + policy and binding + 10 RBAC objects + Deployment + DaemonSet.
+    expect(lines).toHaveLength(18);
     const deployment = await kubectl(['get', 'deployment', COMPONENTS.controller, '-n', SYSTEM_NAMESPACE], {
       allowFailure: true,
     });
@@ -214,6 +224,7 @@ describe('manifests/', () => {
         resource: `${LEASES}/${handlerLeaseName('node-1')}`,
         namespace: SYSTEM_NAMESPACE,
       })),
+      ...['list', 'watch'].map((verb) => ({ verb, resource: 'configmaps', namespace: SYSTEM_NAMESPACE })),
     ];
     const no: Check[] = [
       { verb: 'create', resource: VMIS },
@@ -229,6 +240,9 @@ describe('manifests/', () => {
       { verb: 'patch', resource: 'events' },
       { verb: 'delete', resource: `${LEASES}/${handlerLeaseName('node-1')}`, namespace: SYSTEM_NAMESPACE },
       { verb: 'create', resource: LEASES },
+      { verb: 'list', resource: 'configmaps' },
+      { verb: 'update', resource: 'configmaps', namespace: SYSTEM_NAMESPACE },
+      { verb: 'get', resource: 'secrets', namespace: SYSTEM_NAMESPACE },
     ];
     expect((await answers(COMPONENTS.handler, yes, ns)).filter(([, a]) => a !== 'yes')).toEqual([]);
     expect((await answers(COMPONENTS.handler, no, ns)).filter(([, a]) => a !== 'no')).toEqual([]);

@@ -8,13 +8,15 @@ const onDisk = (path: string): string => readFileSync(new URL(path, root), 'utf8
 // The generated files are checked in; this test regenerates them in memory. Editing a generated
 // file by hand, or changing a schema in api/crds/ without `npm run generate`, makes them differ.
 describe('npm run generate', () => {
-  it('writes one manifest per CRD and the generated types, nothing else', async () => {
+  it('writes one manifest per CRD, the host-path policy, the cluster configuration and the generated types, nothing else', async () => {
     const files = await generatedFiles();
     expect([...files.keys()].sort()).toEqual(
       [
         'api/generated/types.ts',
+        'manifests/cluster-config.yaml',
         'manifests/crds/virtualmachineinstances.tsvirt.io.yaml',
         'manifests/crds/virtualmachines.tsvirt.io.yaml',
+        'manifests/host-path-policy.yaml',
       ].sort(),
     );
   });
@@ -23,6 +25,8 @@ describe('npm run generate', () => {
     'api/generated/types.ts',
     'manifests/crds/virtualmachines.tsvirt.io.yaml',
     'manifests/crds/virtualmachineinstances.tsvirt.io.yaml',
+    'manifests/host-path-policy.yaml',
+    'manifests/cluster-config.yaml',
   ])('has left %s exactly as the schema in api/crds/ generates it (run npm run generate if not)', async (path) => {
     const files = await generatedFiles();
     expect(onDisk(path)).toBe(files.get(path));

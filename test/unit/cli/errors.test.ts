@@ -41,6 +41,23 @@ describe('reportError', () => {
     expect(r.exitCode).toBe(1);
   });
 
+  it("prints a ValidatingAdmissionPolicy's denial as the field it names and the fix, exit 1", () => {
+    // The body kube-apiserver v1.36 answers for api/host-path-policy.ts, as captured.
+    const denial =
+      "ValidatingAdmissionPolicy 'tsvirt-host-paths' with binding 'tsvirt-host-paths' denied request: spec.template.spec.volumes[0].hostDisk.path: /etc/shadow is outside the host disk roots (/var/lib/tsvirt/disks/); put the disk under one of them (hostDiskRoots in ConfigMap tsvirt-system/tsvirt-config)";
+    const r = reportError(
+      status(422, 'Invalid', `virtualmachines.tsvirt.io "good" is forbidden: ${denial}`, [{ message: denial }]),
+      false,
+    );
+    expect(r).toEqual({
+      lines: [
+        'error: virtualmachines.tsvirt.io "good" is invalid (admission policy tsvirt-host-paths):',
+        '  spec.template.spec.volumes[0].hostDisk.path: /etc/shadow is outside the host disk roots (/var/lib/tsvirt/disks/); put the disk under one of them (hostDiskRoots in ConfigMap tsvirt-system/tsvirt-config)',
+      ],
+      exitCode: 1,
+    });
+  });
+
   it('prints an invalid spec as one "field: problem" line per cause', () => {
     const err = status(
       422,

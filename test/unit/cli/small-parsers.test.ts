@@ -58,6 +58,18 @@ describe('names', () => {
     expect(parseGetArgs(['web'])).toEqual({ resource: 'virtualmachines', names: ['web'] });
     expect(() => parseGetArgs(['vm/a', 'vmi/b'])).toThrow(UsageError);
   });
+
+  it.each(['Web', 'web_1', '--wait', '-n', 'a'.repeat(64), 'vm/Web', 'web.'])(
+    'refuses %s as a name before anything is sent',
+    (arg) => {
+      expect(() => vmNames([arg])).toThrow(/is not a VM name: names are DNS labels/);
+      expect(() => parseGetArgs(['vm', arg])).toThrow(UsageError);
+    },
+  );
+
+  it('accepts a name of 63 characters', () => {
+    expect(vmNames(['a'.repeat(63)])).toEqual(['a'.repeat(63)]);
+  });
 });
 
 describe('colour and progress', () => {

@@ -97,6 +97,31 @@ describe('whyNotRunning', () => {
       'The VMI failed (PodFailed): the launcher exited with exit code 137',
     ],
     [
+      "the handler's refusal of a host path, with the field, the resolved path and the rule",
+      {
+        vm: starting,
+        vmi: {
+          ...vmi('web', { phase: 'Failed' }),
+          status: {
+            phase: 'Failed',
+            reason: 'HostPathNotAllowed',
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'HostPathNotAllowed',
+                message:
+                  'spec.volumes[0].hostDisk.path: /var/lib/tsvirt/disks/x.img (resolves to /etc/shadow) is outside',
+              },
+            ],
+          },
+        },
+        pod: pod({ containerStatuses: [{ name: 'c', state: { terminated: { exitCode: 1 } } }] }),
+        now: NOW,
+      },
+      'The VMI failed (HostPathNotAllowed): spec.volumes[0].hostDisk.path: /var/lib/tsvirt/disks/x.img (resolves to /etc/shadow) is outside',
+    ],
+    [
       'deletion first',
       { vm: { ...starting, metadata: { ...starting.metadata, deletionTimestamp: '2026-11-25T11:59:00Z' } }, now: NOW },
       'Terminating: the VM is being deleted; its VMI goes first',

@@ -1,0 +1,96 @@
+/**
+ * tsvirt's cluster configuration: one ConfigMap, `tsvirt-system/tsvirt-config`, that virt-handler
+ * reads (informer) and the ValidatingAdmissionPolicy `tsvirt-host-paths` reads at admission time
+ * (paramRef). It plays the part of KubeVirt's `KubeVirt` CR `spec.configuration`
+ * (developerConfiguration.featureGates). A ConfigMap holds strings only, so each field is one key
+ * with a documented string form; later fields (cpuAllocationRatio, insecure registries, migration
+ * limits) are new keys parsed here, nowhere else (docs/api.md, "Cluster configuration").
+ */
+import { SYSTEM_NAMESPACE } from './names.js';
+
+/** The ConfigMap's name; it lives in {@link SYSTEM_NAMESPACE}. */
+export const CLUSTER_CONFIG_NAME = 'tsvirt-config';
+export const CLUSTER_CONFIG_NAMESPACE = SYSTEM_NAMESPACE;
+
+/** The ConfigMap's keys. Lists are comma-separated; blanks around items are ignored. */
+export const CLUSTER_CONFIG_KEYS = {
+  /** Feature gates that are on, e.g. `HostDisk`. Off unless listed (KubeVirt's featureGates). */
+  featureGates: 'featureGates',
+  /** Absolute folders a hostDisk path must lie in (the admission check; each node enforces its own roots). */
+  hostDiskRoots: 'hostDiskRoots',
+  /** Absolute folders kernelBoot.kernelPath and initrdPath must lie in. */
+  bootRoots: 'bootRoots',
+} as const;
+
+/** Feature gate names, KubeVirt's words. */
+export const FEATURE_GATES = {
+  /** hostDisk volumes: off by default, as in KubeVirt, since a host file is the node's, not the tenant's. */
+  hostDisk: 'HostDisk',
+} as const;
+export type FeatureGate = (typeof FEATURE_GATES)[keyof typeof FEATURE_GATES];
+
+/** Where host disks live on a node unless its handler says otherwise (`--host-disk-root`). */
+export const DEFAULT_HOST_DISK_ROOT = '/var/lib/tsvirt/disks';
+/** Where kernels and initrds live (`--boot-root`); test/e2e/guest/build.sh installs the tiny guest here. */
+export const DEFAULT_BOOT_ROOT = '/var/lib/tsvirt/guest';
+
+/** The ValidatingAdmissionPolicy (and its binding) that refuses at create what needs no node. */
+export const HOST_PATH_POLICY_NAME = 'tsvirt-host-paths';
+
+export interface ClusterConfig {
+  readonly featureGates: ReadonlyArray<string>;
+  readonly hostDiskRoots: ReadonlyArray<string>;
+  readonly bootRoots: ReadonlyArray<string>;
+}
+
+/** The configuration of a cluster with no tsvirt-config (or an empty one): every gate off, default roots. */
+export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
+  featureGates: [],
+  hostDiskRoots: [DEFAULT_HOST_DISK_ROOT],
+  bootRoots: [DEFAULT_BOOT_ROOT],
+};
+
+function list(value: string | undefined): ReadonlyArray<string> | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/**
+ * The configuration a ConfigMap's `data` says; a missing key takes its default. Never throws:
+ * a root that is not absolute is dropped (it could never contain an absolute path).
+ */
+export function parseClusterConfig(data: Readonly<Record<string, string>> | undefined): ClusterConfig {
+  const d = data ?? {};
+  const roots = (key: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> =>
+    (list(d[key]) ?? fallback).filter((r) => r.startsWith('/'));
+  return {
+    featureGates: list(d[CLUSTER_CONFIG_KEYS.featureGates]) ?? [],
+    hostDiskRoots: roots(CLUSTER_CONFIG_KEYS.hostDiskRoots, DEFAULT_CLUSTER_CONFIG.hostDiskRoots),
+    bootRoots: roots(CLUSTER_CONFIG_KEYS.bootRoots, DEFAULT_CLUSTER_CONFIG.bootRoots),
+  };
+}
+
+export function gateEnabled(config: ClusterConfig, gate: FeatureGate): boolean {
+  return config.featureGates.includes(gate);
+}
+
+/** The ConfigMap object for a configuration (manifests/, the local cluster). */
+export function clusterConfigMap(config: ClusterConfig): Readonly<Record<string, unknown>> {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: CLUSTER_CONFIG_NAME,
+      namespace: CLUSTER_CONFIG_NAMESPACE,
+      labels: { 'app.kubernetes.io/part-of': 'tsvirt' },
+    },
+    data: {
+      [CLUSTER_CONFIG_KEYS.featureGates]: config.featureGates.join(','),
+      [CLUSTER_CONFIG_KEYS.hostDiskRoots]: config.hostDiskRoots.join(','),
+      [CLUSTER_CONFIG_KEYS.bootRoots]: config.bootRoots.join(','),
+    },
+  };
+}
