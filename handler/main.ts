@@ -3,7 +3,8 @@
  *
  *   node dist/virt-handler.js --node-name node-1 [--kubeconfig F] [--libvirt-uri qemu:///system]
  *     [--run-dir /run/tsvirt] [--emulation auto|kvm|tcg] [--metrics-port 0] [--poll-interval 500]
- *     [--libvirt-log-dir DIR] [--workers 16]
+ *     [--libvirt-log-dir DIR] [--workers 16] [--image-cache-dir /var/lib/tsvirt/containerdisks]
+ *     [--insecure-registry HOST:PORT]... [--image-cache-max-unused 86400]
  *
  * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
  */
@@ -15,13 +16,15 @@ import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { coreEvents, leases, nodes } from '../kube/core.js';
+import { coreEvents, leases, nodes, secrets } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances } from '../kube/tsvirt.js';
+import { imageCacheFor, type ImageCacheFlags } from './containerdisk/node-cache.js';
 import type { HostFacts } from './domain/host-facts.js';
 import { Heartbeat } from './heartbeat.js';
 import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulation, probeKvm } from './kvm-probe.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_MAX_UNUSED_MS } from './containerdisk/cache.js';
 import { LibvirtConnection } from './libvirt/connection.js';
 import { HandlerMetrics } from './metrics.js';
 import { NodeHandler, UID_INDEX } from './node-handler.js';
@@ -40,6 +43,7 @@ interface Flags {
   readonly pollIntervalMs: number;
   readonly libvirtLogDir: string | undefined;
   readonly workers: number;
+  readonly images: ImageCacheFlags;
 }
 
 function usage(message: string): never {
@@ -81,6 +85,10 @@ function parseFlags(argv: readonly string[]): Flags {
         'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
         'libvirt-log-dir': { type: 'string' },
         workers: { type: 'string', default: '16' },
+        'image-cache-dir': { type: 'string', default: DEFAULT_CACHE_DIR },
+        // Only these registries may be reached over plain HTTP; the local cluster lists its own.
+        'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'image-cache-max-unused': { type: 'string', default: String(DEFAULT_MAX_UNUSED_MS / 1000) },
       },
       strict: true,
     }),
@@ -100,6 +108,11 @@ function parseFlags(argv: readonly string[]): Flags {
     pollIntervalMs: intFlag(values['poll-interval'], 'poll-interval', 10),
     libvirtLogDir: values['libvirt-log-dir'] ?? defaultLogDir(values['libvirt-uri']),
     workers: intFlag(values.workers, 'workers', 1),
+    images: {
+      dir: values['image-cache-dir'],
+      insecureRegistries: values['insecure-registry'],
+      maxUnusedMs: intFlag(values['image-cache-max-unused'], 'image-cache-max-unused', 0) * 1000,
+    },
   };
 }
 
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
     indexers: { [UID_INDEX]: (o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) },
     logger: log,
   });
+  const images = imageCacheFor(flags.images, flags.runDir, secrets(clients), log);
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -181,12 +195,15 @@ async function main(): Promise<void> {
       log,
       now: Date.now,
       onPoll: (ms, domains) => metrics.observePoll(ms, domains),
+      imageCache: images.cache,
+      pullSecret: images.pullSecret,
     },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);
   vmis.start();
   await handler.start();
   heartbeat.start();
+  images.startCollecting();
   void labelNode(log, nodes(clients), flags.nodeName);
   const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
   log.info(
@@ -207,6 +224,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'Stopping virt-handler; domains keep running');
     void (async (): Promise<void> => {
+      images.stopCollecting();
       await heartbeat.stop();
       await handler.stop();
       await vmis.stop();

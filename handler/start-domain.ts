@@ -11,10 +11,27 @@ import type { HostFacts } from './domain/host-facts.js';
 import type { PhaseVerdict } from './domain/state.js';
 import { DomainSpecError, type DomainPlan, type HostFile, planDomain } from './domain/vmi-to-domain.js';
 import { FOREIGN_DOMAIN, LibvirtCallError, type LibvirtConnection } from './libvirt/connection.js';
+import { ImagePullError } from './containerdisk/cache.js';
+import { ToolError } from './containerdisk/tools.js';
+import { type NodeDiskContext, prepareNodeDisks } from './node-disks.js';
 
 export type StartResult = Readonly<
-  { kind: 'started' } | { kind: 'busy'; owner: string } | { kind: 'failed'; verdict: PhaseVerdict }
+  | { kind: 'started' }
+  | { kind: 'busy'; owner: string }
+  | { kind: 'failed'; verdict: PhaseVerdict }
+  // Not final: the handler backs off and tries again (ErrImagePull, then ImagePullBackOff).
+  | { kind: 'pull-failed'; message: string }
 >;
+
+export interface StartOptions {
+  readonly node: string;
+  readonly disks: NodeDiskContext;
+}
+
+const NO_NODE_DISKS: NodeDiskContext = {
+  cache: undefined,
+  pullSecret: (name) => Promise.reject(new ImagePullError(`cannot read pull secret ${name} on this node`)),
+};
 
 function failed(reason: string, message: string): StartResult {
   return { kind: 'failed', verdict: { phase: 'Failed', reason, message, paused: false } };
@@ -81,12 +98,20 @@ function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan
   }
 }
 
-async function defineAndStart(plan: DomainPlan, libvirt: LibvirtConnection): Promise<StartResult> {
+async function defineAndStart(
+  plan: DomainPlan,
+  libvirt: LibvirtConnection,
+  disks: NodeDiskContext,
+): Promise<StartResult> {
   try {
     await prepareHost(plan);
+    await prepareNodeDisks(plan.files, disks);
     await libvirt.defineAndStart(plan.xml);
     return { kind: 'started' };
   } catch (e) {
+    if (e instanceof ImagePullError) return { kind: 'pull-failed', message: e.message };
+    if (e instanceof ToolError)
+      return failed(REASONS.failedDefine, `Could not prepare the domain's disks: ${e.message}`);
     if (e instanceof LibvirtCallError) return failed(REASONS.failedCreate, e.message);
     if (e instanceof Error && 'code' in e && typeof e.code === 'string')
       return failed(REASONS.failedDefine, `Could not prepare the domain's files: ${e.message}`);
@@ -99,8 +124,9 @@ export async function prepareAndStart(
   vmi: VirtualMachineInstance,
   host: HostFacts,
   libvirt: LibvirtConnection,
-  node = '',
+  options: string | StartOptions = '',
 ): Promise<StartResult> {
+  const { node, disks } = typeof options === 'string' ? { node: options, disks: NO_NODE_DISKS } : options;
   const plan = planOrFailure(vmi, host);
   if ('kind' in plan) return plan;
   const owner = await libvirt.ownerOf(plan.name);
@@ -113,5 +139,5 @@ export async function prepareAndStart(
   if (owner !== undefined) return { kind: 'busy', owner };
   const missing = await missingHostPath(vmi, plan, node);
   if (missing !== undefined) return failed(REASONS.failedDefine, missing);
-  return defineAndStart(plan, libvirt);
+  return defineAndStart(plan, libvirt, disks);
 }

@@ -3,7 +3,7 @@
  * Types are client-node's models as they arrive on the wire (JSON): its Date fields are strings here,
  * because kube/ never runs client-node's deserializer on what it reads.
  */
-import type { CoreV1Event, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Lease, V1Namespace, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { KubeClients } from './clients.js';
 import { ResourceClient, type ResourceType } from './resources.js';
 
@@ -26,6 +26,9 @@ export type Namespace = Json<V1Namespace>;
 export type Lease = Json<V1Lease>;
 /** A core/v1 Event as JSON. */
 export type CoreEvent = Json<CoreV1Event>;
+
+/** A core/v1 Secret as JSON (virt-handler reads containerDisk pull secrets). */
+export type Secret = Json<V1Secret>;
 
 /** REST coordinates of the resources above. */
 export const POD_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -50,6 +53,13 @@ export const LEASE_RESOURCE: ResourceType = {
   kind: 'Lease',
   namespaced: true,
 };
+export const SECRET_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  kind: 'Secret',
+  namespaced: true,
+};
 export const EVENT_RESOURCE: ResourceType = {
   group: '',
   version: 'v1',
@@ -71,3 +81,6 @@ export const leases = (clients: KubeClients): ResourceClient<Lease> =>
 /** core/v1 Events over `clients`. */
 export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> =>
   new ResourceClient<CoreEvent>(clients, EVENT_RESOURCE);
+/** core/v1 Secrets over `clients`. */
+export const secrets = (clients: KubeClients): ResourceClient<Secret> =>
+  new ResourceClient<Secret>(clients, SECRET_RESOURCE);
