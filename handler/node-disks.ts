@@ -9,6 +9,7 @@ import { access, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeNoCloudIso } from './cloudinit/iso.js';
 import { type ContainerDiskCache, ImagePullError } from './containerdisk/cache.js';
+import { formatReference } from './containerdisk/reference.js';
 import { runTool } from './containerdisk/tools.js';
 import type { HostFile, NodeDisk } from './domain/vmi-to-domain.js';
 
@@ -21,6 +22,8 @@ export interface NodeDiskContext {
   readonly cache: ContainerDiskCache | undefined;
   /** The content of a dockerconfigjson Secret in the VMI's namespace. @throws ImagePullError */
   readonly pullSecret: (name: string) => Promise<string>;
+  /** Told when an image was copied from its registry (not served from the cache). */
+  readonly onPulled?: (image: string, digest: string, ms: number) => void;
 }
 
 const exists = (path: string): Promise<boolean> =>
@@ -36,12 +39,14 @@ async function makeContainerDisk(
 ): Promise<void> {
   if (ctx.cache === undefined) throw new ImagePullError('this node has no containerDisk cache configured');
   const auth = disk.pullSecret === undefined ? undefined : await ctx.pullSecret(disk.pullSecret);
+  const started = performance.now();
   const base = await ctx.cache.ensure({
     reference: disk.image,
     ...(disk.path === undefined ? {} : { path: disk.path }),
     ...(disk.policy === undefined ? {} : { policy: disk.policy }),
     ...(auth === undefined ? {} : { auth }),
   });
+  if (base.pulled) ctx.onPulled?.(formatReference(disk.image), base.digest, Math.round(performance.now() - started));
   await writeFile(`${file.path}${BASE_DIGEST_SUFFIX}`, `${base.digest}\n`);
   const tmp = `${file.path}.tmp`;
   await runTool(

@@ -241,8 +241,10 @@ export class NodeHandler {
     step: Step,
   ): Promise<QueueOutcome | undefined> {
     switch (step.kind) {
-      case 'idle':
       case 'forget':
+        await this.removeUnusedRunDir(name);
+        return this.rest(uid, step);
+      case 'idle':
       case 'wait':
         return this.rest(uid, step);
       case 'define-and-start':
@@ -304,6 +306,18 @@ export class NodeHandler {
     await rm(`${this.config.host.runDir}/${name}`, { recursive: true, force: true });
   }
 
+  /**
+   * A VMI that never got a domain (its pull failed, it was deleted while pulling) still has a run
+   * folder with its disks; it goes when the VMI does, unless a new VMI of that name took it over.
+   */
+  private async removeUnusedRunDir(name: string | undefined): Promise<void> {
+    if (name === undefined) return;
+    const [namespace, vmiName] = name.split('_');
+    if (namespace !== undefined && vmiName !== undefined && this.deps.vmis.get(namespace, vmiName) !== undefined)
+      return;
+    await this.removeRunDir(name);
+  }
+
   private forget(uid: string): void {
     this.memory.delete(uid);
     this.written.delete(uid);
@@ -357,6 +371,8 @@ export class NodeHandler {
         read === undefined
           ? Promise.reject(new Error(`cannot read Secret ${namespace}/${name} on this node`))
           : read(namespace, name),
+      onPulled: (image, digest, ms) =>
+        this.deps.log.info({ namespace, name: vmi.metadata.name, image, digest, ms }, 'Pulled the containerDisk'),
     };
   }
 
