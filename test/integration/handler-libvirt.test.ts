@@ -83,7 +83,17 @@ describe('LibvirtConnection on the test driver', () => {
     expect(await prepareAndStart(v, host, conn, 'node-t')).toEqual({ kind: 'started' });
     const plan = planDomain(v, host);
     const { statSync } = await import('node:fs');
-    expect(plan.files.map((f) => statSync(f.path).size)).toEqual([8 * 2 ** 20, 4 * 2 ** 20]);
+    const { execFileSync } = await import('node:child_process');
+    // The emptyDisk is a sparse qcow2 of its capacity; the DiskOrCreate host disk a sparse raw file.
+    const [scratch, data] = plan.files.map((f) => f.path);
+    const info = JSON.parse(
+      execFileSync('qemu-img', ['info', '--output=json', scratch ?? ''], { encoding: 'utf8' }),
+    ) as {
+      format: string;
+      'virtual-size': number;
+    };
+    expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 8 * 2 ** 20 });
+    expect(statSync(data ?? '').size).toBe(4 * 2 ** 20);
     await conn.destroy('it_c');
     await conn.undefine('it_c');
   });
