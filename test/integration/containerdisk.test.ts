@@ -4,13 +4,16 @@
 // The images are built here as KubeVirt users build them: FROM scratch, one qcow2 under /disk/.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePorts } from '../../cluster/ports.js';
 import { type ProcessRecord, startProcess, stopProcess } from '../../cluster/processes.js';
 import type { VirtualMachine } from '../../api/types.js';
+import { ContainerDiskCache } from '../../handler/containerdisk/cache.js';
+import { nodePlatform } from '../../handler/containerdisk/manifest.js';
+import { digestsInUse } from '../../handler/node-disks.js';
 import {
   clusterFromEnv,
   createTestNamespace,
@@ -206,6 +209,31 @@ describe('containerDisk on a node (test driver, real registries)', () => {
         },
         { timeoutMs: 30_000, describe: 'both run folders (and their overlays) to be gone' },
       );
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'collects by the documented rule: an entry in use or used recently stays, an unused old one and pull leftovers go',
+    async () => {
+      const image = `${registry()}/it/disk:1`;
+      await createVms(ns, [diskVm('kept', image)]);
+      await waitVmiPhase(ns, 'kept', 'Running', { timeoutMs: 60_000 });
+      const [entry] = await cacheEntries(cacheDir);
+      const digest = `sha256:${(entry ?? '').slice('sha256-'.length)}`;
+      await mkdir(join(cacheDir, '.tmp-0123-1-abcd'), { recursive: true });
+      const cache = new ContainerDiskCache({ dir: cacheDir, insecureRegistries: new Set(), platform: nodePlatform() });
+      const inUse = await digestsInUse(nodeInfo(NODE).handlerRunDir);
+      expect([...inUse]).toEqual([digest]);
+      const day = 24 * 3600 * 1000;
+      // In use: kept however old; the leftover of a pull is removed.
+      expect(await cache.collect(inUse, Date.now() + 2 * day, day)).toEqual(['.tmp-0123-1-abcd']);
+      await deleteAllVms(ns);
+      const none = await digestsInUse(nodeInfo(NODE).handlerRunDir);
+      // Unused but used within the window: kept; unused for longer: removed.
+      expect(await cache.collect(none, Date.now(), day)).toEqual([]);
+      expect(await cache.collect(none, Date.now() + 2 * day, day)).toEqual([entry]);
+      expect(await cacheEntries(cacheDir)).toEqual([]);
     },
     TIMEOUT,
   );
