@@ -17,6 +17,8 @@ export const PRINTABLE_STATUSES = [
   'Stopping',
   'Terminating',
   'ErrorUnschedulable',
+  'ErrImagePull',
+  'ImagePullBackOff',
   'CrashLoopBackOff',
   'Unknown',
 ] as const;

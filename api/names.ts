@@ -80,6 +80,10 @@ export const REASONS = {
   kvmUnavailable: 'KVMUnavailable',
   crashLoopBackOff: 'CrashLoopBackOff',
   handlerUnresponsive: 'HandlerUnresponsive',
+  /** A containerDisk could not be pulled (the registry's message follows); retried with back-off. */
+  errImagePull: 'ErrImagePull',
+  /** Waiting before the next pull attempt after ErrImagePull. */
+  imagePullBackOff: 'ImagePullBackOff',
 } as const;
 
 /** Kubernetes component names used as field managers and Event sources. */

@@ -35,6 +35,9 @@ export function handlerCommand(info: ClusterInfo, node: NodeInfo): Command {
       `--node-name=${node.name}`,
       `--libvirt-uri=${node.libvirtUri}`,
       `--run-dir=${node.handlerRunDir}`,
+      `--image-cache-dir=${node.imageCacheDir}`,
+      // The local registry is plain HTTP; a handler reaches no other registry without TLS.
+      ...(info.registry === undefined ? [] : [`--insecure-registry=${info.registry}`]),
       '--metrics-port=0',
       // A private libvirtd's logs are not in /var/log/libvirt/qemu; without them a guest's own
       // power-off would read as Failed.

@@ -24,6 +24,8 @@ export type StatePaths = Readonly<{
   controllerManagerKubeconfig: string;
   schedulerKubeconfig: string;
   haproxyConfig: string;
+  registryConfig: string;
+  registryData: string;
   nodes: string;
 }>;
 
@@ -42,15 +44,28 @@ export function statePaths(root: string): StatePaths {
     controllerManagerKubeconfig: join(kubeconfigs, 'kube-controller-manager.kubeconfig'),
     schedulerKubeconfig: join(kubeconfigs, 'kube-scheduler.kubeconfig'),
     haproxyConfig: join(root, 'haproxy.cfg'),
+    registryConfig: join(root, 'registry.yml'),
+    registryData: join(root, 'registry'),
     nodes: join(root, 'nodes'),
   };
 }
 
-export type NodePaths = Readonly<{ stateDir: string; kubeconfig: string; handlerRunDir: string }>;
+export type NodePaths = Readonly<{
+  stateDir: string;
+  kubeconfig: string;
+  handlerRunDir: string;
+  /** The handler's containerDisk cache: one per node and cluster, so test clusters never share one. */
+  imageCacheDir: string;
+}>;
 
 export function nodePaths(paths: StatePaths, node: string): NodePaths {
   const stateDir = join(paths.nodes, node);
-  return { stateDir, kubeconfig: join(stateDir, 'kubeconfig'), handlerRunDir: join(stateDir, 'handler') };
+  return {
+    stateDir,
+    kubeconfig: join(stateDir, 'kubeconfig'),
+    handlerRunDir: join(stateDir, 'handler'),
+    imageCacheDir: join(stateDir, 'containerdisks'),
+  };
 }
 
 export type Ports = Readonly<{
@@ -60,6 +75,8 @@ export type Ports = Readonly<{
   apiservers: readonly number[];
   /** HAProxy's frontend: the one stable address with --ha. */
   haproxy?: number;
+  /** The local OCI registry (plain HTTP on loopback), when Debian's docker-registry is installed. */
+  registry?: number;
   controllerManager: number;
   scheduler: number;
 }>;
@@ -230,6 +247,32 @@ export function haproxyConfig(ports: Ports): string {
 export function haproxyCommand(layout: Layout, haproxyBin: string): Command {
   // -db: stay in the foreground, so the pid we record is HAProxy's.
   return { name: 'haproxy', command: haproxyBin, args: ['-db', '-f', layout.paths.haproxyConfig] };
+}
+
+/**
+ * The distribution registry (Debian's docker-registry) on loopback, plain HTTP, storing under the
+ * state folder; deletes allowed so tests can remove what they pushed.
+ */
+export function registryConfig(paths: StatePaths, port: number): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${paths.registryData}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '',
+  ].join('\n');
+}
+
+export function registryCommand(layout: Layout, registryBin: string): Command {
+  return { name: 'registry', command: registryBin, args: ['serve', layout.paths.registryConfig] };
 }
 
 export type NodeResources = Readonly<{ cpu: string; memory: string; pods: string }>;

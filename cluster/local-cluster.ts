@@ -19,6 +19,7 @@ import {
   probeReadyz,
   type AdminAccess,
 } from './cluster-api.js';
+import { httpGet } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { libvirtdLogDir, libvirtdUri, startLibvirtd, stopLibvirtd } from './libvirtd.js';
 import {
@@ -33,6 +34,8 @@ import {
   nodeAgentCommand,
   nodeNames,
   nodePaths,
+  registryCommand,
+  registryConfig,
   schedulerCommand,
   serverUrl,
   statePaths,
@@ -60,6 +63,8 @@ import {
 /** The repository root: this file is cluster/local-cluster.ts, or bundled into dist/local-cluster.js. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
+/** The distribution registry from Debian's docker-registry package. */
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const DEFAULT_LIBVIRT_URI = 'test:///default';
 /** The libvirt "URI" that asks for a private libvirtd started with the cluster under <stateDir>/libvirt/<node>. */
 export const PRIVATE_LIBVIRT = 'private';
@@ -92,6 +97,8 @@ export type NodeInfo = Readonly<{
   kubeconfig: string;
   stateDir: string;
   handlerRunDir: string;
+  /** The handler's containerDisk cache folder. */
+  imageCacheDir: string;
   libvirtUri: string;
   /** State folder of the node's private libvirtd, when the cluster started one. */
   libvirtDir?: string;
@@ -106,6 +113,8 @@ export type ClusterInfo = {
   repoRoot: string;
   /** The address every client uses (HAProxy's with --ha). */
   server: string;
+  /** `127.0.0.1:PORT` of the local OCI registry (plain HTTP), when one runs. */
+  registry?: string;
   /** Admin (system:masters) kubeconfig. */
   kubeconfig: string;
   kubectl: string;
@@ -144,6 +153,8 @@ async function clearState(paths: StatePaths): Promise<void> {
     paths.pids,
     paths.kubeconfigs,
     paths.haproxyConfig,
+    paths.registryConfig,
+    paths.registryData,
     paths.nodes,
     libvirtRoot(paths),
   ];
@@ -169,9 +180,9 @@ function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
   }
 }
 
-async function allocatePorts(ha: boolean): Promise<Ports> {
+async function allocatePorts(ha: boolean, registry: boolean): Promise<Ports> {
   const apiserverCount = ha ? 2 : 1;
-  const ports = await freePorts(4 + apiserverCount + (ha ? 1 : 0));
+  const ports = await freePorts(4 + apiserverCount + (ha ? 1 : 0) + (registry ? 1 : 0));
   const take = (): number => {
     const p = ports.shift();
     if (p === undefined) throw new Error('Ran out of allocated ports');
@@ -179,7 +190,8 @@ async function allocatePorts(ha: boolean): Promise<Ports> {
   };
   const base = { etcdClient: take(), etcdPeer: take(), controllerManager: take(), scheduler: take() };
   const apiservers = Array.from({ length: apiserverCount }, take);
-  return ha ? { ...base, apiservers, haproxy: take() } : { ...base, apiservers };
+  const withRegistry = registry ? { ...base, apiservers, registry: take() } : { ...base, apiservers };
+  return ha ? { ...withRegistry, haproxy: take() } : withRegistry;
 }
 
 /** Starts processes for one cluster, recording each in cluster.json before waiting on it. */
@@ -314,6 +326,7 @@ function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repo
     binDir: resolve(opts.binDir),
     repoRoot,
     server: serverUrl(ports),
+    ...(ports.registry === undefined ? {} : { registry: `127.0.0.1:${ports.registry}` }),
     kubeconfig: paths.adminKubeconfig,
     kubectl: join(resolve(opts.binDir), 'kubectl'),
     ha: opts.ha === true,
@@ -364,6 +377,24 @@ async function stopPrivateLibvirtds(info: ClusterInfo): Promise<Array<{ name: st
   return stopped;
 }
 
+/** The local OCI registry, ready when GET /v2/ answers 200 (the distribution API's version check). */
+async function startRegistry(launcher: Launcher, layout: Layout, log: (line: string) => void): Promise<void> {
+  const port = layout.ports.registry;
+  if (port === undefined) {
+    log(
+      `no ${REGISTRY_BIN} (Debian package docker-registry): the cluster runs no registry, containerDisks cannot be served`,
+    );
+    return;
+  }
+  await mkdir(layout.paths.registryData, { recursive: true });
+  await writeFile(layout.paths.registryConfig, registryConfig(layout.paths, port));
+  await launcher.startHealthy(registryCommand(layout, REGISTRY_BIN), async () => {
+    const res = await httpGet(`http://127.0.0.1:${port}/v2/`);
+    return res.status === 200 ? true : `registry /v2/ answered ${res.status}`;
+  });
+  log(`registry ready at 127.0.0.1:${port}`);
+}
+
 async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launcher): Promise<void> {
   const log = opts.log ?? ((): void => undefined);
   const paths = statePaths(info.stateDir);
@@ -379,7 +410,8 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
   await startApiServers(launcher, layout, access);
   log(`kube-apiserver ready at ${info.server}`);
   const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
-  const [, crdCount] = await Promise.all([
+  const [, , crdCount] = await Promise.all([
+    startRegistry(launcher, layout, log),
     startPrivateLibvirtds(info, log),
     applyManifests(access, crdDir),
     startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
@@ -403,7 +435,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
   await mkdir(paths.root, { recursive: true });
   await clearState(paths);
   const [ports] = await Promise.all([
-    allocatePorts(opts.ha === true),
+    allocatePorts(opts.ha === true, existsSync(REGISTRY_BIN)),
     createPki(paths.pki, nodeNames(opts.nodes ?? 1)),
   ]);
   const info = initialInfo(opts, paths, ports, repoRoot);

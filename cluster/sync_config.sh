@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# cluster/sync_config.sh: prints `export KUBECONFIG=...` for the cluster cluster/up.sh started.
+# cluster/sync_config.sh: prints `export KUBECONFIG=...` (and `export TSVIRT_REGISTRY=127.0.0.1:PORT`, the
+# local registry) for the cluster cluster/up.sh started.
 # Use: eval "$(cluster/sync_config.sh)"
 set -euo pipefail
 
@@ -12,3 +13,6 @@ if [[ ! -f "$kubeconfig" ]]; then
   exit 1
 fi
 printf 'export KUBECONFIG=%q\n' "$kubeconfig"
+# The local OCI registry (plain HTTP on loopback), for hack/guest-images.sh, skopeo and buildah.
+registry="$(sed -n 's/^  "registry": "\(.*\)",$/\1/p' "$state/cluster.json")"
+[[ -z "$registry" ]] || printf 'export TSVIRT_REGISTRY=%q\n' "$registry"

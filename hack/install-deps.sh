@@ -10,8 +10,14 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 # libvirt-dev and pkg-config: @unraid/libvirt compiles at npm ci. The rest: the real libvirt node,
 # QEMU for the guest, HAProxy for --ha, busybox/cpio for the guest's initramfs, openssl for the PKI,
 # tmux for the real-terminal test of kubectl virt view.
+# containerDisks: docker-registry (the local registry), skopeo and umoci (the node's pulls),
+# qemu-utils (overlays), xorriso (cloud-init ISOs), buildah (building images); the Debian guest
+# (hack/guest-images.sh): mmdebstrap, fdisk, e2fsprogs, extlinux, syslinux-common; apache2-utils:
+# htpasswd for the integration tests' password-protected registry.
 APT_PACKAGES=(libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 haproxy busybox-static cpio openssl ca-certificates make g++ python3 socat tmux)
+  qemu-system-x86 haproxy busybox-static cpio openssl ca-certificates make g++ python3 socat tmux
+  docker-registry skopeo umoci qemu-utils xorriso buildah mmdebstrap fdisk e2fsprogs extlinux
+  syslinux-common apache2-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -2,7 +2,9 @@
 # The main job (README's first command): on a fresh Debian machine, as root, installs what is
 # missing, builds the tiny guest, starts a local cluster whose node-1 runs real VMs (a private
 # libvirtd, QEMU under TCG when KVM is not usable), deploys tsvirt from this tree, and boots
-# examples/vm-tiny-guest.yaml through `kubectl virt`. The VM is left running; the end of the output
+# examples/vm-tiny-guest.yaml through `kubectl virt`; then builds the Debian 12 cloud guest
+# (hack/guest-images.sh, cached), pushes it to the cluster's registry and boots examples/vm-debian.yaml
+# (a containerDisk plus cloud-init). The VMs are left running; the end of the output
 # says how to see its console, stop it and tear everything down. A second run changes nothing that
 # is already right (the cluster stays, the components are restarted from the current build, a
 # running VM keeps running).
@@ -50,6 +52,24 @@ else
 fi
 kubectl virt list
 
+step "Building the Debian 12 cloud guest and pushing it to the cluster's registry (hack/guest-images.sh)"
+eval "$(cluster/sync_config.sh)"
+[[ -n "${TSVIRT_REGISTRY:-}" ]] || { echo "The cluster runs no registry: install docker-registry (hack/install-deps.sh), then cluster/down.sh and hack/run.sh again" >&2; exit 1; }
+hack/guest-images.sh >/dev/null
+
+step "Creating and starting the Debian VM (examples/vm-debian.yaml)"
+if kubectl get vm debian >/dev/null 2>&1; then
+  echo "VM debian exists already" >&2
+else
+  sed "s#REGISTRY/#$TSVIRT_REGISTRY/#" examples/vm-debian.yaml | kubectl virt create -f -
+fi
+if [[ "$(kubectl get vm debian -o jsonpath='{.status.printableStatus}')" == Running ]]; then
+  echo "VM debian is running already" >&2
+else
+  kubectl virt start debian --wait --timeout 300s
+fi
+kubectl virt list
+
 socket="$run_dir/default_tiny-guest/serial.sock"
 command -v socat >/dev/null || socat_note="   (needs socat: apt-get install socat)"
 down="cluster/down.sh"
@@ -68,6 +88,13 @@ Its serial console (the marker line TSVIRT-GUEST-READY, then a root shell):
   (virsh console does not work here: libvirt serves only PTY consoles that way)
 Stop it (the guest gets the ACPI power button and powers itself off):
   kubectl virt stop tiny-guest --wait
-Tear everything down (cluster, libvirtd, any VM left):
+
+debian (Debian 12 from the containerDisk $TSVIRT_REGISTRY/tsvirt/debian:12, cloud-init NoCloud) boots
+under TCG in about a minute and a half; cloud-init's runcmd prints "tsvirt: debian is up":
+  grep -a 'is up' $run_dir/default_debian/serial.log     (or: tail -f it while it boots)
+  socat -,raw,echo=0,escape=0x1d UNIX-CONNECT:$run_dir/default_debian/serial.sock
+      its console (a login prompt; user debian with the SSH key you put in examples/vm-debian.yaml)
+  kubectl virt stop debian --wait
+Tear everything down (cluster, registry, libvirtd, any VM left):
   $down
 HINT

@@ -5,6 +5,8 @@
  *     [--run-dir /run/tsvirt] [--emulation auto|kvm|tcg] [--metrics-port 0] [--poll-interval 500]
  *     [--libvirt-log-dir DIR] [--workers 16]
  *     [--host-disk-root /var/lib/tsvirt/disks]... [--boot-root /var/lib/tsvirt/guest]...
+ *     [--image-cache-dir /var/lib/tsvirt/containerdisks]
+ *     [--insecure-registry HOST:PORT]... [--image-cache-max-unused 86400]
  *
  * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
  */
@@ -22,14 +24,16 @@ import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { type ConfigMap, configMaps, coreEvents, leases, nodes } from '../kube/core.js';
+import { type ConfigMap, configMaps, coreEvents, leases, nodes, secrets } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances } from '../kube/tsvirt.js';
+import { imageCacheFor, type ImageCacheFlags } from './containerdisk/node-cache.js';
 import type { HostFacts } from './domain/host-facts.js';
 import { Heartbeat } from './heartbeat.js';
 import { hostDiskGate, nodePathPolicy, type NodeRoots } from './host-paths/node-config.js';
 import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulation, probeKvm } from './kvm-probe.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_MAX_UNUSED_MS } from './containerdisk/cache.js';
 import { LibvirtConnection } from './libvirt/connection.js';
 import { HandlerMetrics } from './metrics.js';
 import { NodeHandler, UID_INDEX } from './node-handler.js';
@@ -49,6 +53,7 @@ interface Flags {
   readonly libvirtLogDir: string | undefined;
   readonly workers: number;
   readonly roots: NodeRoots;
+  readonly images: ImageCacheFlags;
 }
 
 function usage(message: string): never {
@@ -97,6 +102,10 @@ function parseFlags(argv: readonly string[]): Flags {
         workers: { type: 'string', default: '16' },
         'host-disk-root': { type: 'string', multiple: true, default: [DEFAULT_HOST_DISK_ROOT] },
         'boot-root': { type: 'string', multiple: true, default: [DEFAULT_BOOT_ROOT] },
+        'image-cache-dir': { type: 'string', default: DEFAULT_CACHE_DIR },
+        // Only these registries may be reached over plain HTTP; the local cluster lists its own.
+        'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'image-cache-max-unused': { type: 'string', default: String(DEFAULT_MAX_UNUSED_MS / 1000) },
       },
       strict: true,
     }),
@@ -119,6 +128,11 @@ function parseFlags(argv: readonly string[]): Flags {
     roots: {
       hostDiskRoots: rootsFlag(values['host-disk-root'], 'host-disk-root'),
       bootRoots: rootsFlag(values['boot-root'], 'boot-root'),
+    },
+    images: {
+      dir: values['image-cache-dir'],
+      insecureRegistries: values['insecure-registry'],
+      maxUnusedMs: intFlag(values['image-cache-max-unused'], 'image-cache-max-unused', 0) * 1000,
     },
   };
 }
@@ -191,6 +205,7 @@ async function main(): Promise<void> {
     fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
     logger: log,
   });
+  const images = imageCacheFor(flags.images, flags.runDir, secrets(clients), log);
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -210,6 +225,8 @@ async function main(): Promise<void> {
       log,
       now: Date.now,
       onPoll: (ms, domains) => metrics.observePoll(ms, domains),
+      imageCache: images.cache,
+      pullSecret: images.pullSecret,
     },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);
@@ -217,6 +234,7 @@ async function main(): Promise<void> {
   clusterConfig.start();
   await handler.start();
   heartbeat.start();
+  images.startCollecting();
   void labelNode(log, nodes(clients), flags.nodeName);
   const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
   log.info(
@@ -239,6 +257,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'Stopping virt-handler; domains keep running');
     void (async (): Promise<void> => {
+      images.stopCollecting();
       await heartbeat.stop();
       await handler.stop();
       await vmis.stop();

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { ANNOTATIONS, COMPONENTS } from '../api/names.js';
+import { ANNOTATIONS, COMPONENTS, REASONS } from '../api/names.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { isConflict, isNotFound as isApiNotFound, toApiError } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
@@ -17,10 +17,12 @@ import { type DomainObservation, type PhaseVerdict, type ShutoffCause, shutoffCa
 import { DEFAULT_GRACE_SECONDS, graceSecondsOf } from './domain/vmi-to-domain.js';
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection, type ObservedDomain } from './libvirt/connection.js';
+import type { ContainerDiskCache } from './containerdisk/cache.js';
+import { type NodeDiskContext } from './node-disks.js';
 import { prepareAndStart } from './start-domain.js';
 import { unpinHostFiles } from './host-paths/node-paths.js';
 import type { NodePathPolicy } from './host-paths/policy.js';
-import { type Memory, type Step, type SyncView, nextStep } from './sync/decide.js';
+import { type Memory, type Step, type SyncView, nextStep, pullBackOffMs } from './sync/decide.js';
 import type { VmiEventRecorder } from './vmi-events.js';
 
 export const UID_INDEX = 'uid';
@@ -48,6 +50,10 @@ export interface NodeHandlerDeps {
   readonly now: () => number;
   /** Called after each successful poll with its duration and the number of tsvirt domains. */
   readonly onPoll?: (ms: number, domains: number) => void;
+  /** The node's containerDisk cache; without it containerDisks fail to pull. */
+  readonly imageCache?: ContainerDiskCache;
+  /** A dockerconfigjson Secret's content. @throws ImagePullError when it is missing or of another type */
+  readonly pullSecret?: (namespace: string, name: string) => Promise<string>;
 }
 
 /** A status this handler wrote, used until the informer shows a newer object (no stale re-write). */
@@ -239,8 +245,10 @@ export class NodeHandler {
     step: Step,
   ): Promise<QueueOutcome | undefined> {
     switch (step.kind) {
-      case 'idle':
       case 'forget':
+        await this.removeUnusedRunDir(name);
+        return this.rest(uid, step);
+      case 'idle':
       case 'wait':
         return this.rest(uid, step);
       case 'define-and-start':
@@ -303,6 +311,18 @@ export class NodeHandler {
     await rm(`${this.config.host.runDir}/${name}`, { recursive: true, force: true });
   }
 
+  /**
+   * A VMI that never got a domain (its pull failed, it was deleted while pulling) still has a run
+   * folder with its disks; it goes when the VMI does, unless a new VMI of that name took it over.
+   */
+  private async removeUnusedRunDir(name: string | undefined): Promise<void> {
+    if (name === undefined) return;
+    const [namespace, vmiName] = name.split('_');
+    if (namespace !== undefined && vmiName !== undefined && this.deps.vmis.get(namespace, vmiName) !== undefined)
+      return;
+    await this.removeRunDir(name);
+  }
+
   private forget(uid: string): void {
     this.memory.delete(uid);
     this.written.delete(uid);
@@ -312,14 +332,16 @@ export class NodeHandler {
   private async startDomain(uid: string, view: SyncView): Promise<QueueOutcome | undefined> {
     const vmi = view.vmi;
     if (vmi === undefined) return { kind: 'done' };
-    const result = await prepareAndStart(vmi, this.config.host, this.deps.libvirt, {
-      node: this.config.nodeName,
-      hostPaths: this.config.hostPaths,
-    });
+    const options = { node: this.config.nodeName, hostPaths: this.config.hostPaths, disks: this.diskContext(vmi) };
+    const result = await prepareAndStart(vmi, this.config.host, this.deps.libvirt, options);
     const fields = { uid, namespace: vmi.metadata.namespace, name: vmi.metadata.name };
     switch (result.kind) {
+      case 'pull-failed':
+        await this.notePullFailure(uid, vmi, result.message);
+        return undefined;
       case 'started':
         this.remember(uid, { started: true });
+        this.forgetPullFailure(uid);
         this.stats.domainsStarted += 1;
         this.deps.log.info({ ...fields, type: this.config.host.domainType }, 'Defined and started the domain');
         return undefined;
@@ -336,6 +358,36 @@ export class NodeHandler {
       default:
         return result satisfies never;
     }
+  }
+
+  private forgetPullFailure(uid: string): void {
+    const m = this.memory.get(uid);
+    if (m?.pullFailure === undefined) return;
+    const { pullFailure: _done, ...rest } = m;
+    this.memory.set(uid, rest);
+  }
+
+  private diskContext(vmi: VirtualMachineInstance): NodeDiskContext {
+    const read = this.deps.pullSecret;
+    const namespace = vmi.metadata.namespace ?? '';
+    return {
+      cache: this.deps.imageCache,
+      pullSecret: (name) =>
+        read === undefined
+          ? Promise.reject(new Error(`cannot read Secret ${namespace}/${name} on this node`))
+          : read(namespace, name),
+      onPulled: (image, digest, ms) =>
+        this.deps.log.info({ namespace, name: vmi.metadata.name, image, digest, ms }, 'Pulled the containerDisk'),
+    };
+  }
+
+  private async notePullFailure(uid: string, vmi: VirtualMachineInstance, message: string): Promise<void> {
+    const attempts = (this.memory.get(uid)?.pullFailure?.attempts ?? 0) + 1;
+    const now = this.deps.now();
+    this.remember(uid, { pullFailure: { message, attempts, failedAt: now, retryAt: now + pullBackOffMs(attempts) } });
+    const fields = { uid, namespace: vmi.metadata.namespace, name: vmi.metadata.name, attempts };
+    this.deps.log.warn({ ...fields, cause: message }, 'Could not pull the containerDisk; backing off');
+    await this.deps.events.warn(vmi, REASONS.errImagePull, message);
   }
 
   private async writeStatus(

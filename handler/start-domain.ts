@@ -1,11 +1,11 @@
 /**
  * Everything between "start this VMI" and a running domain: plan the domain (pure), check and pin
- * the host paths it names (host-paths/, the node's policy), make the folders and emptyDisk images
- * it needs, define and start it. Errors
+ * the host paths it names (host-paths/, the node's policy), make the folders and the disks the
+ * handler owns (node-disks.ts: emptyDisk, containerDisk overlays, cloud-init ISOs), define and start it. Errors
  * a schema cannot catch (a missing host path, a kernel libvirt cannot boot) come back as a
  * failed verdict naming the cause, which fails the VMI once: no hot retry loop.
  */
-import { chmod, mkdir, open } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { REASONS } from '../api/names.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { HostFacts } from './domain/host-facts.js';
@@ -14,36 +14,30 @@ import { DomainSpecError, type DomainPlan, planDomain } from './domain/vmi-to-do
 import { FOREIGN_DOMAIN, LibvirtCallError, type LibvirtConnection } from './libvirt/connection.js';
 import { admitHostPaths } from './host-paths/node-paths.js';
 import type { NodePathPolicy } from './host-paths/policy.js';
+import { ImagePullError } from './containerdisk/cache.js';
+import { ToolError } from './containerdisk/tools.js';
+import { type NodeDiskContext, prepareNodeDisks } from './node-disks.js';
 
 export type StartResult = Readonly<
-  { kind: 'started' } | { kind: 'busy'; owner: string } | { kind: 'failed'; verdict: PhaseVerdict }
+  | { kind: 'started' }
+  | { kind: 'busy'; owner: string }
+  | { kind: 'failed'; verdict: PhaseVerdict }
+  // Not final: the handler backs off and tries again (ErrImagePull, then ImagePullBackOff).
+  | { kind: 'pull-failed'; message: string }
 >;
 
 function failed(reason: string, message: string): StartResult {
   return { kind: 'failed', verdict: { phase: 'Failed', reason, message, paused: false } };
 }
 
-/** Creates a sparse raw image of `bytes` when the file is missing (or shorter). */
-async function ensureImage(path: string, bytes: number): Promise<void> {
-  const handle = await open(path, 'a');
-  try {
-    const { size } = await handle.stat();
-    if (size < bytes) await handle.truncate(bytes);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function prepareHost(vmi: VirtualMachineInstance, plan: DomainPlan): Promise<void> {
+// Host disks were created (exclusively) and pinned by admitHostPaths; the handler's own disks
+// (emptyDisk, containerDisk, cloud-init) are made by prepareNodeDisks. Only the folders are left.
+async function prepareFolders(plan: DomainPlan): Promise<void> {
   for (const dir of plan.dirs) {
     await mkdir(dir, { recursive: true });
     // QEMU runs as its own user (libvirt-qemu, or the session user) and binds the serial socket here.
     await chmod(dir, 0o777);
   }
-  // emptyDisk images only: host disks were created (exclusively) and pinned by admitHostPaths.
-  const hostDisks = new Set((vmi.spec.volumes ?? []).filter((v) => v.hostDisk !== undefined).map((v) => v.name));
-  for (const f of plan.files)
-    if (f.mode === 'create' && f.bytes !== undefined && !hostDisks.has(f.volume)) await ensureImage(f.path, f.bytes);
 }
 
 function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan | StartResult {
@@ -56,15 +50,19 @@ function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan
 }
 
 async function defineAndStart(
-  vmi: VirtualMachineInstance,
   plan: DomainPlan,
   libvirt: LibvirtConnection,
+  disks: NodeDiskContext,
 ): Promise<StartResult> {
   try {
-    await prepareHost(vmi, plan);
+    await prepareFolders(plan);
+    await prepareNodeDisks(plan.files, disks);
     await libvirt.defineAndStart(plan.xml);
     return { kind: 'started' };
   } catch (e) {
+    if (e instanceof ImagePullError) return { kind: 'pull-failed', message: e.message };
+    if (e instanceof ToolError)
+      return failed(REASONS.failedDefine, `Could not prepare the domain's disks: ${e.message}`);
     if (e instanceof LibvirtCallError) return failed(REASONS.failedCreate, e.message);
     if (e instanceof Error && 'code' in e && typeof e.code === 'string')
       return failed(REASONS.failedDefine, `Could not prepare the domain's files: ${e.message}`);
@@ -76,7 +74,15 @@ export interface StartOptions {
   readonly node: string;
   /** The node's host-path policy now (roots resolved, the HostDisk gate as the cluster says). */
   readonly hostPaths: () => Promise<NodePathPolicy>;
+  /** The containerDisk cache and pull secrets: the disks the handler makes in the run folder. */
+  readonly disks: NodeDiskContext;
 }
+
+/** No containerDisk cache (a node or a test without one): a containerDisk fails to pull. */
+export const NO_NODE_DISKS: NodeDiskContext = {
+  cache: undefined,
+  pullSecret: (name) => Promise.reject(new ImagePullError(`cannot read pull secret ${name} on this node`)),
+};
 
 /**
  * The VMI with its host paths checked and pinned (host-paths/node-paths.ts), planned again so the
@@ -122,5 +128,5 @@ export async function prepareAndStart(
   if (owner !== undefined) return { kind: 'busy', owner };
   const admitted = await planWithHostPaths(vmi, host, opts);
   if ('kind' in admitted) return admitted;
-  return defineAndStart(admitted.vmi, admitted.plan, libvirt);
+  return defineAndStart(admitted.plan, libvirt, opts.disks);
 }

@@ -3,7 +3,7 @@
  * Types are client-node's models as they arrive on the wire (JSON): its Date fields are strings here,
  * because kube/ never runs client-node's deserializer on what it reads.
  */
-import type { CoreV1Event, V1ConfigMap, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1Lease, V1Namespace, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { KubeClients } from './clients.js';
 import { ResourceClient, type ResourceType } from './resources.js';
 
@@ -29,6 +29,9 @@ export type CoreEvent = Json<CoreV1Event>;
 /** A core/v1 ConfigMap as JSON. */
 export type ConfigMap = Json<V1ConfigMap>;
 
+/** A core/v1 Secret as JSON (virt-handler reads containerDisk pull secrets). */
+export type Secret = Json<V1Secret>;
+
 /** REST coordinates of the resources above. */
 export const POD_RESOURCE: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const NODE_RESOURCE: ResourceType = {
@@ -50,6 +53,13 @@ export const LEASE_RESOURCE: ResourceType = {
   version: 'v1',
   plural: 'leases',
   kind: 'Lease',
+  namespaced: true,
+};
+export const SECRET_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  kind: 'Secret',
   namespaced: true,
 };
 export const EVENT_RESOURCE: ResourceType = {
@@ -84,3 +94,6 @@ export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> =>
 /** core/v1 ConfigMaps over `clients`. */
 export const configMaps = (clients: KubeClients): ResourceClient<ConfigMap> =>
   new ResourceClient<ConfigMap>(clients, CONFIG_MAP_RESOURCE);
+/** core/v1 Secrets over `clients`. */
+export const secrets = (clients: KubeClients): ResourceClient<Secret> =>
+  new ResourceClient<Secret>(clients, SECRET_RESOURCE);

@@ -277,6 +277,10 @@ const containerDisk = named(
       image: str({ maxLength: 1024, minLength: 1 }),
       path: str({ maxLength: MAX_PATH }),
       imagePullPolicy: named('PullPolicy', str({ enum: IMAGE_PULL_POLICIES })),
+      imagePullSecret: str({
+        maxLength: 253,
+        description: 'A Secret of type kubernetes.io/dockerconfigjson in the VMI namespace, for a private registry.',
+      }),
     },
     { required: ['image'] },
   ),

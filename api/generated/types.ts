@@ -81,6 +81,8 @@ export type PrintableStatus =
   | 'Stopping'
   | 'Terminating'
   | 'ErrorUnschedulable'
+  | 'ErrImagePull'
+  | 'ImagePullBackOff'
   | 'CrashLoopBackOff'
   | 'Unknown';
 
@@ -212,6 +214,8 @@ export interface ContainerDisk {
   readonly image: string;
   readonly path?: string;
   readonly imagePullPolicy?: PullPolicy;
+  /** A Secret of type kubernetes.io/dockerconfigjson in the VMI namespace, for a private registry. */
+  readonly imagePullSecret?: string;
 }
 
 export interface CloudInitNoCloud {

@@ -1,7 +1,9 @@
 /**
  * status.printableStatus, KubeVirt's words from an ordered table, first match wins (vm.go
- * setPrintableStatus). Kubevirt's Migrating, PvcNotFound, DataVolumeError, WaitingForVolumeBinding,
- * ErrImagePull and WaitingForReceiver have nothing to match in tsvirt and are left out; so is
+ * setPrintableStatus). ErrImagePull and ImagePullBackOff come from the VMI's Synchronized condition,
+ * which virt-handler sets while a containerDisk cannot be pulled (KubeVirt reads them off the
+ * launcher Pod's container). Kubevirt's Migrating, PvcNotFound, DataVolumeError, WaitingForVolumeBinding
+ * and WaitingForReceiver have nothing to match in tsvirt and are left out; so is
  * Provisioning, which KubeVirt shows while DataVolumes import and tsvirt has no import step for.
  * Pure.
  */
@@ -38,6 +40,13 @@ const isRunning = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && 
 const isUnschedulable = (v: VmView): boolean =>
   hasCondition(v.vmi?.status?.conditions, CONDITION_TYPES.podScheduled, 'False', REASONS.unschedulable);
 
+const isPullFailing =
+  (reason: string) =>
+  (v: VmView): boolean =>
+    v.vmi !== undefined &&
+    !isFinal(v.vmi) &&
+    hasCondition(v.vmi.status?.conditions, CONDITION_TYPES.synchronized, 'False', reason);
+
 function isStarting(v: VmView): boolean {
   const phase = v.vmi?.status?.phase;
   return (
@@ -59,6 +68,8 @@ const RULES: ReadonlyArray<readonly [PrintableStatus, (v: VmView) => boolean]> =
   ['Paused', isPaused],
   ['Running', isRunning],
   ['ErrorUnschedulable', isUnschedulable],
+  ['ErrImagePull', isPullFailing(REASONS.errImagePull)],
+  ['ImagePullBackOff', isPullFailing(REASONS.imagePullBackOff)],
   ['Starting', isStarting],
   ['CrashLoopBackOff', isCrashLooping],
   ['Stopped', isStopped],

@@ -40,11 +40,10 @@ export function serialLogPath(host: Pick<HostFacts, 'runDir'>, namespace: string
   return `${vmiRunDir(host, namespace, name)}/serial.log`;
 }
 
-export function emptyDiskPath(
-  host: Pick<HostFacts, 'runDir'>,
-  namespace: string,
-  name: string,
-  volume: string,
-): string {
-  return `${vmiRunDir(host, namespace, name)}/disks/${volume}.img`;
+/**
+ * A disk the handler makes in the VMI's run folder (removed with it): an emptyDisk or a
+ * containerDisk overlay (`.qcow2`), a cloud-init NoCloud ISO (`.iso`).
+ */
+export function nodeDiskPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string, file: string): string {
+  return `${vmiRunDir(host, namespace, name)}/disks/${file}`;
 }

@@ -12,11 +12,14 @@ import type {
   Interface,
   KernelBoot,
   Network,
+  PullPolicy,
   Quantity,
   VirtualMachineInstance,
   Volume,
 } from '../../api/types.js';
-import { type HostFacts, domainName, emptyDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { type HostFacts, domainName, nodeDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { NoCloudError, type NoCloudFiles, noCloudFiles } from '../cloudinit/nocloud.js';
+import { type ImageReference, ImageReferenceError, parseImageReference } from '../containerdisk/reference.js';
 import { isQuantity, parseQuantity } from '../../api/quantity.js';
 import { el, renderXml, type XmlElement } from './xml.js';
 
@@ -40,13 +43,32 @@ export class DomainSpecError extends Error {
   }
 }
 
-/** A file the domain uses: an emptyDisk the shell creates, or a hostDisk it checks or creates. */
+/** A disk the handler makes in the VMI's run folder (not a tenant path: it goes with the VMI). */
+export type NodeDisk = Readonly<
+  | { kind: 'emptyDisk'; bytes: number }
+  | {
+      kind: 'containerDisk';
+      image: ImageReference;
+      /** The file inside the image; default the one under /disk/. */
+      path?: string;
+      policy?: PullPolicy;
+      /** A dockerconfigjson Secret in the VMI's namespace. */
+      pullSecret?: string;
+    }
+  | { kind: 'cloudInit'; files: NoCloudFiles }
+>;
+
+/**
+ * A file the domain uses: a hostDisk the shell checks (`exist`) or creates (`create`, raw), or a
+ * disk the handler makes (`node`: an emptyDisk or a containerDisk overlay as qcow2, a cloud-init ISO).
+ */
 export interface HostFile {
   readonly path: string;
   readonly volume: string;
-  /** `create` files are made (sparse) when missing; `exist` files must already be there. */
-  readonly mode: 'create' | 'exist';
+  readonly mode: 'create' | 'exist' | 'node';
   readonly bytes?: number;
+  readonly format: 'raw' | 'qcow2';
+  readonly node?: NodeDisk;
 }
 
 export interface DomainPlan {
@@ -200,53 +222,86 @@ interface MappedDisk {
   readonly file: HostFile;
 }
 
-function volumeFile(volume: Volume, index: number, id: Identity, host: HostFacts): HostFile {
+function volumeFile(volume: Volume, index: number, id: Identity & { hostname: string }, host: HostFacts): HostFile {
   const field = `spec.volumes[${index}]`;
+  const inRunDir = (file: string): string => nodeDiskPath(host, id.namespace, id.name, file);
   if (volume.containerDisk !== undefined) {
-    throw new DomainSpecError(
-      `${field}.containerDisk`,
-      'is not supported: tsvirt nodes run no container runtime; use a hostDisk or emptyDisk volume',
-    );
+    const cd = volume.containerDisk;
+    const image = imageOf(cd.image, `${field}.containerDisk.image`);
+    const node: NodeDisk = {
+      kind: 'containerDisk',
+      image,
+      ...(cd.path === undefined ? {} : { path: cd.path }),
+      ...(cd.imagePullPolicy === undefined ? {} : { policy: cd.imagePullPolicy }),
+      ...(cd.imagePullSecret === undefined ? {} : { pullSecret: cd.imagePullSecret }),
+    };
+    return { path: inRunDir(`${volume.name}.qcow2`), volume: volume.name, mode: 'node', format: 'qcow2', node };
   }
   if (volume.cloudInitNoCloud !== undefined) {
-    throw new DomainSpecError(
-      `${field}.cloudInitNoCloud`,
-      'is not supported yet; use kernelBoot.kernelArgs or a prepared hostDisk',
-    );
+    const files = cloudInitFiles(volume.cloudInitNoCloud, `${field}.cloudInitNoCloud`, id.uid, id.hostname);
+    const node: NodeDisk = { kind: 'cloudInit', files };
+    return { path: inRunDir(`${volume.name}.iso`), volume: volume.name, mode: 'node', format: 'raw', node };
   }
   if (volume.hostDisk !== undefined) return hostDiskFile(volume.name, volume.hostDisk, `${field}.hostDisk`);
   if (volume.emptyDisk !== undefined) {
     const bytes = quantityValue(volume.emptyDisk.capacity);
     if (bytes === undefined || bytes <= 0)
       throw new DomainSpecError(`${field}.emptyDisk.capacity`, `"${String(volume.emptyDisk.capacity)}" is not a size`);
-    return {
-      path: emptyDiskPath(host, id.namespace, id.name, volume.name),
-      volume: volume.name,
-      mode: 'create',
-      bytes: Math.ceil(bytes),
-    };
+    const node: NodeDisk = { kind: 'emptyDisk', bytes: Math.ceil(bytes) };
+    return { path: inRunDir(`${volume.name}.qcow2`), volume: volume.name, mode: 'node', format: 'qcow2', node };
   }
-  throw new DomainSpecError(field, `volume "${volume.name}" has no source (hostDisk or emptyDisk)`);
+  throw new DomainSpecError(
+    field,
+    `volume "${volume.name}" has no source (containerDisk, cloudInitNoCloud, emptyDisk or hostDisk)`,
+  );
+}
+
+function imageOf(ref: string, field: string): ImageReference {
+  try {
+    return parseImageReference(ref);
+  } catch (e) {
+    if (e instanceof ImageReferenceError) throw new DomainSpecError(field, e.message);
+    throw e;
+  }
+}
+
+function cloudInitFiles(
+  source: NonNullable<Volume['cloudInitNoCloud']>,
+  field: string,
+  uid: string,
+  hostname: string,
+): NoCloudFiles {
+  try {
+    return noCloudFiles(source, uid, hostname);
+  } catch (e) {
+    if (e instanceof NoCloudError) throw new DomainSpecError(`${field}.${e.field}`, e.message);
+    throw e;
+  }
 }
 
 function hostDiskFile(volume: string, hd: HostDisk, field: string): HostFile {
   requireAbsolute(hd.path, `${field}.path`);
-  if (hd.type === 'Disk') return { path: hd.path, volume, mode: 'exist' };
+  if (hd.type === 'Disk') return { path: hd.path, volume, mode: 'exist', format: 'raw' };
   const bytes = hd.capacity === undefined ? undefined : quantityValue(hd.capacity);
   if (bytes === undefined || bytes <= 0)
     throw new DomainSpecError(`${field}.capacity`, 'is required when type is DiskOrCreate');
-  return { path: hd.path, volume, mode: 'create', bytes: Math.ceil(bytes) };
+  return { path: hd.path, volume, mode: 'create', bytes: Math.ceil(bytes), format: 'raw' };
+}
+
+/** The cloud-init ISO is read-only media whatever the disk says. */
+function isReadonly(disk: Disk, file: HostFile): boolean {
+  return disk.disk?.readonly === true || file.node?.kind === 'cloudInit';
 }
 
 function diskElement(disk: Disk, file: HostFile, dev: string, bus: DiskBus): XmlElement {
   return el(
     'disk',
     { type: 'file', device: 'disk' },
-    el('driver', { name: 'qemu', type: 'raw' }),
+    el('driver', { name: 'qemu', type: file.format }),
     el('source', { file: file.path }),
     el('target', { dev, bus }),
     disk.bootOrder === undefined ? undefined : el('boot', { order: disk.bootOrder }),
-    disk.disk?.readonly === true ? el('readonly') : undefined,
+    isReadonly(disk, file) ? el('readonly') : undefined,
     disk.serial === undefined ? undefined : el('serial', {}, disk.serial),
     el('alias', { name: `ua-${disk.name}` }),
   );
@@ -264,9 +319,9 @@ function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): R
     const volume = volumes[vIndex];
     if (volume === undefined)
       throw new DomainSpecError(`${field}.name`, `no volume named "${disk.name}" in spec.volumes`);
-    const file = volumeFile(volume, vIndex, id, host);
+    const file = volumeFile(volume, vIndex, { ...id, hostname: vmi.spec.hostname ?? id.name }, host);
     const bus = disk.disk?.bus ?? 'virtio';
-    if (disk.disk?.readonly === true && (bus === 'sata' || bus === 'usb')) {
+    if (isReadonly(disk, file) && (bus === 'sata' || bus === 'usb')) {
       throw new DomainSpecError(
         `${field}.disk.readonly`,
         `QEMU cannot make a ${bus} disk read-only; use bus virtio or scsi`,
@@ -358,11 +413,11 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
     ),
   );
   const runDir = vmiRunDir(host, id.namespace, id.name);
-  const hasEmptyDisk = disks.some((d) => d.file.path.startsWith(`${runDir}/`));
+  const hasNodeDisk = disks.some((d) => d.file.mode === 'node');
   return {
     name: domainName(id.namespace, id.name),
     xml: renderXml(domain),
-    dirs: hasEmptyDisk ? [runDir, `${runDir}/disks`] : [runDir],
+    dirs: hasNodeDisk ? [runDir, `${runDir}/disks`] : [runDir],
     files: disks.map((d) => d.file),
     serialSocket: socket,
     graceSeconds,

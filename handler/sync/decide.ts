@@ -25,7 +25,7 @@ import {
   domainStateToVmiPhase,
   isActive,
 } from '../domain/state.js';
-import { isFinalPhase, statusForVerdict } from './vmi-status.js';
+import { isFinalPhase, pullStatus, statusForVerdict } from './vmi-status.js';
 
 /** What the launcher socket shows for this uid. */
 export interface LauncherView {
@@ -49,7 +49,24 @@ export interface Memory {
   readonly acpiAt?: number;
   /** Why the domain could not be defined or started; final for this VMI. */
   readonly startFailure?: PhaseVerdict;
+  /** The last containerDisk pull failed: not final, retried at `retryAt` (ms since epoch). */
+  readonly pullFailure?: PullFailure;
 }
+
+export interface PullFailure {
+  readonly message: string;
+  readonly attempts: number;
+  readonly failedAt: number;
+  readonly retryAt: number;
+}
+
+/** The kubelet's image back-off: 10 s, doubled per failure, at most 5 min. */
+export function pullBackOffMs(attempts: number): number {
+  return Math.min(10_000 * 2 ** Math.max(0, attempts - 1), 300_000);
+}
+
+/** ErrImagePull stays up this long after a failure before it reads ImagePullBackOff. */
+export const ERR_IMAGE_PULL_HOLD_MS = 2_000;
 
 export interface SyncView {
   /** The VMI with this uid from the cache, undefined when there is none (an orphan domain). */
@@ -183,7 +200,25 @@ function whenMissing(view: SyncView): Step {
 
 function notStarted(view: SyncView): Step {
   if (stopReason(view) !== undefined) return tellExit(view, undefined) ?? IDLE;
-  return view.launcher.connected ? { kind: 'define-and-start' } : IDLE;
+  if (!view.launcher.connected) return IDLE;
+  const failure = view.memory.pullFailure;
+  return failure !== undefined && view.now < failure.retryAt
+    ? pullBackOff(view, failure)
+    : { kind: 'define-and-start' };
+}
+
+/** ErrImagePull right after a failed pull, ImagePullBackOff until the next attempt (as the kubelet shows them). */
+function pullBackOff(view: SyncView, failure: PullFailure): Step {
+  const holding = view.now < failure.failedAt + ERR_IMAGE_PULL_HOLD_MS;
+  const reason = holding ? REASONS.errImagePull : REASONS.imagePullBackOff;
+  const message = holding ? failure.message : `Back-off pulling the containerDisk: ${failure.message}`;
+  const status = view.vmi === undefined ? undefined : pullStatus(view.vmi, reason, message, new Date(view.now));
+  if (status !== undefined) {
+    const verdict: PhaseVerdict = { phase: view.vmi?.status?.phase ?? 'Scheduled', reason, message, paused: false };
+    return { kind: 'write-status', verdict, status };
+  }
+  const next = holding ? failure.failedAt + ERR_IMAGE_PULL_HOLD_MS : failure.retryAt;
+  return { kind: 'wait', ms: Math.max(1, next - view.now) };
 }
 
 /** The next step for one VMI uid. */

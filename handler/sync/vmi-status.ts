@@ -45,6 +45,8 @@ function conditionsFor(
       : { type: CONDITION_TYPES.ready, status: 'True', reason: verdict.reason, message: verdict.message };
     conditions = setCondition(conditions, ready, now);
     conditions = setCondition(conditions, emulationCondition(emulation), now);
+    // A pull that failed before is over once the domain runs.
+    conditions = removeCondition(conditions, CONDITION_TYPES.synchronized);
     conditions = verdict.paused
       ? setCondition(
           conditions,
@@ -90,6 +92,26 @@ export function statusForVerdict(
     interfaces: interfacesFor(vmi),
     phaseTransitionTimestamps: transitions(status, verdict.phase, now),
   };
+  return sameStatus(status, next) ? undefined : next;
+}
+
+/**
+ * The VMI's status while its containerDisk cannot be pulled: phase unchanged, Synchronized and
+ * Ready False with `reason` (ErrImagePull, ImagePullBackOff) and the registry's message; the VM's
+ * printableStatus shows the reason. Undefined when it already says so.
+ */
+export function pullStatus(
+  vmi: VirtualMachineInstance,
+  reason: string,
+  message: string,
+  now: Date,
+): VirtualMachineInstanceStatus | undefined {
+  const status = vmi.status ?? {};
+  if (isFinalPhase(status.phase)) return undefined;
+  let conditions = status.conditions ?? [];
+  conditions = setCondition(conditions, { type: CONDITION_TYPES.synchronized, status: 'False', reason, message }, now);
+  conditions = setCondition(conditions, { type: CONDITION_TYPES.ready, status: 'False', reason, message }, now);
+  const next: VirtualMachineInstanceStatus = { ...status, conditions };
   return sameStatus(status, next) ? undefined : next;
 }
 

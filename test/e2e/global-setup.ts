@@ -21,9 +21,13 @@ const STATE_PARENT = '/tmp';
 const STATE_PREFIX = 'tsvirt-e2e-';
 const OWNER_FILE = 'owner.pid';
 
-function run(command: string, args: readonly string[]): Promise<void> {
+function run(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(command, [...args], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(command, [...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     child.on('error', fail);
     child.on('close', (code) => (code === 0 ? done() : fail(new Error(`${command} ${args.join(' ')} exited ${code}`))));
   });
@@ -70,6 +74,9 @@ export default async function globalSetup(): Promise<void> {
   await run('npm', ['run', '--silent', 'build']);
   // Installs the kernel and initrd at /var/lib/tsvirt/guest/, where examples/vm-tiny-guest.yaml points.
   await run(join(REPO, 'test', 'e2e', 'guest', 'build.sh'), []);
+  // The Debian cloud guest (cached by its inputs; cold about 2 minutes), pushed once the cluster's registry runs.
+  const guestImages = join(REPO, 'hack', 'guest-images.sh');
+  await run(guestImages, ['--no-push']);
   await reapOrphans();
   const stateDir = await mkdtemp(join(STATE_PARENT, STATE_PREFIX));
   await writeFile(join(stateDir, OWNER_FILE), `${process.pid}\n`);
@@ -77,4 +84,8 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<symbol, unknown>)[TEARDOWN_KEY] = () => stopOwnedCluster(stateDir);
   await run(NODE, [LOCAL_CLUSTER, 'up', `--state-dir=${stateDir}`, '--nodes=1', '--libvirt=node-1']);
   process.env[CLUSTER_ENV] = join(stateDir, 'cluster.json');
+  const { registry } = JSON.parse(await readFile(join(stateDir, 'cluster.json'), 'utf8')) as { registry?: string };
+  if (registry === undefined)
+    throw new Error('e2e: the cluster runs no registry: install docker-registry (hack/install-deps.sh)');
+  await run(guestImages, [], { TSVIRT_REGISTRY: registry });
 }

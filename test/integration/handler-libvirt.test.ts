@@ -9,7 +9,7 @@ import type { HostFacts } from '../../handler/domain/host-facts.js';
 import { shutoffCauseFromLog } from '../../handler/domain/state.js';
 import { planDomain } from '../../handler/domain/vmi-to-domain.js';
 import { LibvirtConnection, LibvirtUnavailableError } from '../../handler/libvirt/connection.js';
-import { prepareAndStart, type StartOptions } from '../../handler/start-domain.js';
+import { NO_NODE_DISKS, prepareAndStart, type StartOptions } from '../../handler/start-domain.js';
 import { waitFor } from '../harness/index.js';
 import { startPrivateLibvirtd, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 
@@ -25,7 +25,7 @@ function vmi(name: string, uid: string, extra: Partial<VirtualMachineInstance['s
 /** Start options for a node whose host disk root is `root` (gate on) and that has no boot root. */
 function startOptions(node: string, root: string): StartOptions {
   const policy = { hostDiskRoots: [root], bootRoots: [], hostDiskGate: true };
-  return { node, hostPaths: () => Promise.resolve(policy) };
+  return { node, hostPaths: () => Promise.resolve(policy), disks: NO_NODE_DISKS };
 }
 
 describe('LibvirtConnection on the test driver', () => {
@@ -89,7 +89,17 @@ describe('LibvirtConnection on the test driver', () => {
     expect(await prepareAndStart(v, host, conn, startOptions('node-t', runDir))).toEqual({ kind: 'started' });
     const plan = planDomain(v, host);
     const { statSync } = await import('node:fs');
-    expect(plan.files.map((f) => statSync(f.path).size)).toEqual([8 * 2 ** 20, 4 * 2 ** 20]);
+    const { execFileSync } = await import('node:child_process');
+    // The emptyDisk is a sparse qcow2 of its capacity; the DiskOrCreate host disk a sparse raw file.
+    const [scratch, data] = plan.files.map((f) => f.path);
+    const info = JSON.parse(
+      execFileSync('qemu-img', ['info', '--output=json', scratch ?? ''], { encoding: 'utf8' }),
+    ) as {
+      format: string;
+      'virtual-size': number;
+    };
+    expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 8 * 2 ** 20 });
+    expect(statSync(data ?? '').size).toBe(4 * 2 ** 20);
     await conn.destroy('it_c');
     await conn.undefine('it_c');
   });

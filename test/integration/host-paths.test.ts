@@ -12,7 +12,7 @@ import type { HostFacts } from '../../handler/domain/host-facts.js';
 import { LibvirtConnection } from '../../handler/libvirt/connection.js';
 import { inspectHostPath, pinHostFile, pinnedDir, unpinHostFiles } from '../../handler/host-paths/node-paths.js';
 import { type NodePathPolicy, decideHostPath } from '../../handler/host-paths/policy.js';
-import { prepareAndStart, type StartOptions, type StartResult } from '../../handler/start-domain.js';
+import { prepareAndStart, type StartOptions, type StartResult, NO_NODE_DISKS } from '../../handler/start-domain.js';
 import { startPrivateLibvirtd, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 
 type Snapshot = Readonly<{ sha256: string; size: number; uid: number; gid: number; mode: number; mtimeMs: number }>;
@@ -55,7 +55,11 @@ describe('host paths on a private libvirtd with QEMU (TCG)', () => {
   let outside: string;
   let host: HostFacts;
   let policy: NodePathPolicy;
-  const opts = (p: NodePathPolicy = policy): StartOptions => ({ node: 'node-hp', hostPaths: () => Promise.resolve(p) });
+  const opts = (p: NodePathPolicy = policy): StartOptions => ({
+    node: 'node-hp',
+    hostPaths: () => Promise.resolve(p),
+    disks: NO_NODE_DISKS,
+  });
 
   beforeAll(async () => {
     lvd = await startPrivateLibvirtd();

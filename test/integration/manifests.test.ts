@@ -219,6 +219,8 @@ describe('manifests/', () => {
       { verb: 'create', resource: 'events' },
       { verb: 'get', resource: 'nodes' },
       { verb: 'patch', resource: 'nodes' },
+      // containerDisk imagePullSecrets, one by name in the VMI's namespace (never a list).
+      { verb: 'get', resource: 'secrets' },
       ...['get', 'create', 'update'].map((verb) => ({
         verb,
         resource: `${LEASES}/${handlerLeaseName('node-1')}`,
@@ -234,7 +236,8 @@ describe('manifests/', () => {
       { verb: 'patch', resource: VMS },
       { verb: 'list', resource: 'pods' },
       { verb: 'create', resource: 'pods' },
-      { verb: 'get', resource: 'secrets' },
+      { verb: 'list', resource: 'secrets' },
+      { verb: 'watch', resource: 'secrets' },
       { verb: 'delete', resource: 'nodes' },
       { verb: 'list', resource: 'nodes' },
       { verb: 'patch', resource: 'events' },

@@ -27,9 +27,12 @@ import { deleteAllVms, launcherRecords, startController, startHandler } from './
 const SEED = Number(process.env['TSVIRT_PROPERTY_SEED'] ?? '20261125');
 const RUNS = Number(process.env['TSVIRT_PROPERTY_RUNS'] ?? '40');
 /** States a VM rests in; anything else is on its way somewhere. */
-const SETTLED = new Set(['Running', 'Stopped', 'CrashLoopBackOff', 'ErrorUnschedulable']);
+// ImagePullBackOff: a containerDisk the registry does not have (retried at 10 s, 20 s, ...).
+const SETTLED = new Set(['Running', 'Stopped', 'CrashLoopBackOff', 'ErrorUnschedulable', 'ImagePullBackOff']);
 /** Writes to a VM and its VMI allowed in WINDOW_MS once settled: one crash-loop restart fits, a hot loop does not. */
 const WINDOW_MS = 3_000;
+/** An image the cluster's own registry lacks: a pull that fails on loopback, never a DNS lookup. */
+const MISSING_IMAGE = (): string => `${clusterFromEnv().info.registry ?? '127.0.0.1:1'}/property/missing:1`;
 const MAX_WRITES_IN_WINDOW = 12;
 
 // ---------------------------------------------------------------------------------------------
@@ -231,9 +234,9 @@ const MUTATIONS: readonly fc.Arbitrary<Mutation>[] = [
       const sources: Readonly<Record<string, Json>> = {
         emptyDisk: { emptyDisk: { capacity: '16Mi' } },
         hostDisk: { hostDisk: { path: '/nonexistent/tsvirt/data.img', type: 'Disk' } },
-        containerDisk: { containerDisk: { image: 'registry.invalid/disk:1' } },
+        containerDisk: { containerDisk: { image: MISSING_IMAGE() } },
         none: {},
-        two: { emptyDisk: { capacity: '16Mi' }, containerDisk: { image: 'registry.invalid/disk:1' } },
+        two: { emptyDisk: { capacity: '16Mi' }, containerDisk: { image: MISSING_IMAGE() } },
       };
       list(vm, VOLUMES).push({ name, ...sources[source] });
     },

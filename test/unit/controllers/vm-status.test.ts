@@ -15,6 +15,13 @@ const unschedulable: Condition = {
   message: '0/1 nodes are available: 1 Insufficient cpu.',
   lastTransitionTime: '2026-11-25T13:58:00Z',
 };
+const pullFailing = (reason: string): Condition => ({
+  type: 'Synchronized',
+  status: 'False',
+  reason,
+  message: 'reading manifest 12 in 127.0.0.1:5000/tsvirt/nope: manifest unknown',
+  lastTransitionTime: '2026-11-25T13:58:00Z',
+});
 const paused: Condition = { type: 'Paused', status: 'True', lastTransitionTime: '2026-11-25T13:58:00Z' };
 const readyTrue: Condition = { type: 'Ready', status: 'True', lastTransitionTime: '2026-11-25T13:58:00Z' };
 const crashLoop: VirtualMachineStatus = {
@@ -65,6 +72,22 @@ describe('computeVmStatus printableStatus', () => {
       {},
       vmi('Scheduling', { status: { conditions: [unschedulable] } }),
       'ErrorUnschedulable',
+      {},
+    ],
+    [
+      'a VMI whose containerDisk failed to pull is ErrImagePull',
+      'Always',
+      {},
+      vmi('Scheduled', { status: { conditions: [pullFailing('ErrImagePull')] } }),
+      'ErrImagePull',
+      {},
+    ],
+    [
+      'a VMI waiting to pull again is ImagePullBackOff',
+      'Always',
+      {},
+      vmi('Scheduled', { status: { conditions: [pullFailing('ImagePullBackOff')] } }),
+      'ImagePullBackOff',
       {},
     ],
     ['a new VMI is Starting', 'Always', {}, vmi(undefined), 'Starting', {}],

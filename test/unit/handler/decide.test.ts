@@ -1,7 +1,13 @@
 import { REASONS } from '../../../api/names.js';
 import type { VirtualMachineInstance, VmiPhase } from '../../../api/types.js';
 import type { DomainObservation } from '../../../handler/domain/state.js';
-import { type LauncherView, type SyncView, nextStep } from '../../../handler/sync/decide.js';
+import {
+  ERR_IMAGE_PULL_HOLD_MS,
+  type LauncherView,
+  type SyncView,
+  nextStep,
+  pullBackOffMs,
+} from '../../../handler/sync/decide.js';
 
 const NOW = Date.parse('2026-11-25T14:00:00Z');
 
@@ -226,5 +232,44 @@ describe('nextStep after the domain shut off', () => {
 
   it('does nothing with a domain in no state', () => {
     expect(nextStep(view({ domain: { kind: 'present', state: 'NoState' } })).kind).toBe('idle');
+  });
+});
+
+describe('nextStep after a containerDisk pull failed', () => {
+  const failure = { message: 'manifest unknown', attempts: 1, failedAt: NOW, retryAt: NOW + 10_000 };
+  const memory = { started: false, pullFailure: failure };
+
+  it('writes ErrImagePull with the registry message right after the failure, phase unchanged', () => {
+    const step = nextStep(view({ memory }));
+    expect(step).toMatchObject({ kind: 'write-status', verdict: { phase: 'Scheduled', reason: REASONS.errImagePull } });
+    if (step.kind !== 'write-status') throw new Error('expected a status write');
+    expect(step.status.phase).toBe('Scheduled');
+    expect(step.status.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'Synchronized',
+          status: 'False',
+          reason: 'ErrImagePull',
+          message: 'manifest unknown',
+        }),
+      ]),
+    );
+  });
+
+  it('then reads ImagePullBackOff, and waits for the next attempt once it says so', () => {
+    const later = NOW + ERR_IMAGE_PULL_HOLD_MS + 1;
+    const step = nextStep(view({ memory, now: later }));
+    expect(step).toMatchObject({ kind: 'write-status', verdict: { reason: REASONS.imagePullBackOff } });
+    if (step.kind !== 'write-status') throw new Error('expected a status write');
+    const written = { ...vmi('Scheduled'), status: step.status };
+    expect(nextStep(view({ vmi: written, memory, now: later }))).toEqual({ kind: 'wait', ms: failure.retryAt - later });
+  });
+
+  it('tries again once the back-off is over', () => {
+    expect(nextStep(view({ memory, now: failure.retryAt })).kind).toBe('define-and-start');
+  });
+
+  it('backs off like the kubelet: 10 s doubled per failure, at most 5 minutes', () => {
+    expect([1, 2, 3, 5, 6, 20].map(pullBackOffMs)).toEqual([10_000, 20_000, 40_000, 160_000, 300_000, 300_000]);
   });
 });

@@ -45,6 +45,7 @@ describe('vmiToDomainXml', () => {
     ['boot-order', KVM_HOST],
     ['cpu-request', TCG_HOST],
     ['machine-q35', KVM_HOST],
+    ['container-disk', TCG_HOST],
   ] as const)('maps the %s VMI to its golden domain', (name, host) => {
     const fixture = name === 'tcg-fallback' ? 'minimal' : name;
     expectGolden(`domain/${name}.xml`, vmiToDomainXml(readFixture(fixture), host));
@@ -70,10 +71,56 @@ describe('vmiToDomainXml', () => {
     expect(plan.name).toBe('default_two-disks');
     expect(plan.dirs).toEqual(['/run/tsvirt/default_two-disks', '/run/tsvirt/default_two-disks/disks']);
     expect(plan.files).toEqual([
-      { path: '/var/lib/images/root.img', volume: 'root', mode: 'exist' },
-      { path: '/run/tsvirt/default_two-disks/disks/scratch.img', volume: 'scratch', mode: 'create', bytes: 2 ** 30 },
+      { path: '/var/lib/images/root.img', volume: 'root', mode: 'exist', format: 'raw' },
+      {
+        path: '/run/tsvirt/default_two-disks/disks/scratch.qcow2',
+        volume: 'scratch',
+        mode: 'node',
+        format: 'qcow2',
+        node: { kind: 'emptyDisk', bytes: 2 ** 30 },
+      },
     ]);
     expect(plan.serialSocket).toBe('/run/tsvirt/default_two-disks/serial.sock');
+  });
+
+  it('plans a containerDisk as an overlay and cloud-init as an ISO in the run folder', () => {
+    const plan = planDomain(readFixture('container-disk'), TCG_HOST);
+    expect(plan.dirs).toEqual(['/run/tsvirt/default_container-disk', '/run/tsvirt/default_container-disk/disks']);
+    expect(plan.files).toEqual([
+      {
+        path: '/run/tsvirt/default_container-disk/disks/containerdisk.qcow2',
+        volume: 'containerdisk',
+        mode: 'node',
+        format: 'qcow2',
+        node: {
+          kind: 'containerDisk',
+          image: { registry: '127.0.0.1:5000', repository: 'tsvirt/debian', tag: '12' },
+          policy: 'IfNotPresent',
+          pullSecret: 'regcred',
+        },
+      },
+      {
+        path: '/run/tsvirt/default_container-disk/disks/cloudinitdisk.iso',
+        volume: 'cloudinitdisk',
+        mode: 'node',
+        format: 'raw',
+        node: {
+          kind: 'cloudInit',
+          files: {
+            'user-data': '#cloud-config\nruncmd:\n  - echo hello\n',
+            'meta-data': 'instance-id: "6f1b2c3d-0000-4000-8000-000000000009"\nlocal-hostname: "container-disk"\n',
+            'network-config': 'version: 2\n',
+          },
+        },
+      },
+    ]);
+  });
+
+  it('names the VM by spec.hostname in meta-data when it is set', () => {
+    const base = readFixture('container-disk');
+    const plan = planDomain({ ...base, spec: { ...base.spec, hostname: 'web-1' } }, TCG_HOST);
+    const ci = plan.files.find((f) => f.node?.kind === 'cloudInit')?.node;
+    expect(ci?.kind === 'cloudInit' && ci.files['meta-data']).toContain('local-hostname: "web-1"');
   });
 });
 
@@ -86,23 +133,31 @@ describe('vmiToDomainXml rejects what the node cannot run', () => {
       'spec.domain.devices.disks[0].name: no volume named "root"',
     ],
     [
-      'a containerDisk',
+      'a containerDisk image that is not a reference',
       {
         domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('c')] } },
-        volumes: [{ name: 'c', containerDisk: { image: 'quay.io/x' } }],
+        volumes: [{ name: 'c', containerDisk: { image: 'quay.io/Kubevirt/Cirros' } }],
       },
-      'spec.volumes[0].containerDisk: is not supported',
+      'spec.volumes[0].containerDisk.image: "quay.io/Kubevirt/Cirros": "Kubevirt" is not a repository name',
     ],
     [
-      'a cloudInitNoCloud volume',
+      'cloud-init user data given twice',
       {
         domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('ci')] } },
         volumes: [
           { name: 'x', emptyDisk: { capacity: '1Mi' } },
-          { name: 'ci', cloudInitNoCloud: { userData: '#cloud-config' } },
+          { name: 'ci', cloudInitNoCloud: { userData: '#cloud-config', userDataBase64: 'I2Nsb3VkLWNvbmZpZw==' } },
         ],
       },
-      'spec.volumes[1].cloudInitNoCloud: is not supported yet',
+      'spec.volumes[1].cloudInitNoCloud.userDataBase64: set userData or userDataBase64, not both',
+    ],
+    [
+      'cloud-init user data that is not base64',
+      {
+        domain: { memory: { guest: '64Mi' }, devices: { disks: [disk('ci')] } },
+        volumes: [{ name: 'ci', cloudInitNoCloud: { userDataBase64: 'not base64!' } }],
+      },
+      'spec.volumes[0].cloudInitNoCloud.userDataBase64: is not base64',
     ],
     [
       'a volume with no source',
