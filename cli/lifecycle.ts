@@ -1,12 +1,12 @@
 /**
  * start, stop and restart on each named or selected VM: read the VM and its VMI, decide the one
- * write (state-change.ts), send it, and with --wait follow the VM until the state is reached.
+ * write (api/state-change-plan.ts), send it, and with --wait follow the VM until the state is reached.
  * A refusal for one VM does not stop the others; the exit code says whether all succeeded.
  */
 import { VM_PLURAL, VMI_PLURAL } from '../api/names.js';
 import type { LeanClient } from '../kube/lean-client.js';
 import { findVmi, getVm, jsonPatch, listVms, mergePatch } from '../kube/lean-resources.js';
-import { planRestart, planStart, planStop, type StatePlan } from './state-change.js';
+import { planRestart, planStart, planStop, type StatePlan } from '../api/state-change-plan.js';
 import { checkVmGoal, type VmGoal } from './vm-waits.js';
 import { waitUntil } from './wait-until.js';
 import { formatDuration } from './duration.js';

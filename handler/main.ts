@@ -4,6 +4,11 @@
  *   node dist/virt-handler.js --node-name node-1 [--kubeconfig F] [--libvirt-uri qemu:///system]
  *     [--run-dir /run/tsvirt] [--emulation auto|kvm|tcg] [--metrics-port 0] [--poll-interval 500]
  *     [--libvirt-log-dir DIR] [--workers 16]
+ *     [--tls-cert-file F --tls-key-file F --client-ca-file F [--endpoint-port 8186]
+ *      [--endpoint-address 0.0.0.0] [--advertise-address $POD_IP]]
+ *
+ * With the three TLS files it serves virt-api's endpoint (pause, unpause, soft reboot, console;
+ * virt-api-endpoint.ts) over mutual TLS and writes its address on the Node.
  *
  * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
  */
@@ -12,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { COMPONENTS, LABELS } from '../api/names.js';
 import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
+import { HANDLER_ENDPOINT_PORT } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -25,6 +31,7 @@ import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulat
 import { LibvirtConnection } from './libvirt/connection.js';
 import { HandlerMetrics } from './metrics.js';
 import { NodeHandler, UID_INDEX } from './node-handler.js';
+import { type EndpointFlags, type RunningEndpoint, serveVirtApiEndpoint } from './virt-api-endpoint.js';
 import { eventRecorder } from './vmi-events.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
@@ -40,6 +47,7 @@ interface Flags {
   readonly pollIntervalMs: number;
   readonly libvirtLogDir: string | undefined;
   readonly workers: number;
+  readonly endpoint: EndpointFlags | undefined;
 }
 
 function usage(message: string): never {
@@ -81,6 +89,12 @@ function parseFlags(argv: readonly string[]): Flags {
         'poll-interval': { type: 'string', default: String(DEFAULT_POLL_INTERVAL_MS) },
         'libvirt-log-dir': { type: 'string' },
         workers: { type: 'string', default: '16' },
+        'tls-cert-file': { type: 'string' },
+        'tls-key-file': { type: 'string' },
+        'client-ca-file': { type: 'string' },
+        'endpoint-port': { type: 'string', default: String(HANDLER_ENDPOINT_PORT) },
+        'endpoint-address': { type: 'string', default: '0.0.0.0' },
+        'advertise-address': { type: 'string' },
       },
       strict: true,
     }),
@@ -100,6 +114,24 @@ function parseFlags(argv: readonly string[]): Flags {
     pollIntervalMs: intFlag(values['poll-interval'], 'poll-interval', 10),
     libvirtLogDir: values['libvirt-log-dir'] ?? defaultLogDir(values['libvirt-uri']),
     workers: intFlag(values.workers, 'workers', 1),
+    endpoint: endpointFlags(values),
+  };
+}
+
+/** The endpoint's flags: all three TLS files, or none (no endpoint: no console, pause or soft reboot). */
+function endpointFlags(values: Readonly<Record<string, string | boolean | undefined>>): EndpointFlags | undefined {
+  const file = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+  const [certFile, keyFile, clientCaFile] = [file('tls-cert-file'), file('tls-key-file'), file('client-ca-file')];
+  if (certFile === undefined && keyFile === undefined && clientCaFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined || clientCaFile === undefined)
+    usage('--tls-cert-file, --tls-key-file and --client-ca-file go together');
+  return {
+    certFile,
+    keyFile,
+    clientCaFile,
+    port: intFlag(file('endpoint-port') ?? '', 'endpoint-port', 0),
+    listenAddress: file('endpoint-address') ?? '0.0.0.0',
+    advertiseAddress: file('advertise-address') ?? process.env['POD_IP'] ?? '127.0.0.1',
   };
 }
 
@@ -188,6 +220,18 @@ async function main(): Promise<void> {
   await handler.start();
   heartbeat.start();
   void labelNode(log, nodes(clients), flags.nodeName);
+  const endpoint: RunningEndpoint | undefined =
+    flags.endpoint === undefined
+      ? undefined
+      : await serveVirtApiEndpoint(flags.endpoint, {
+          nodeName: flags.nodeName,
+          host: hostFacts(flags, choice),
+          libvirt,
+          vmis,
+          nodeClient: nodes(clients),
+          log,
+        });
+  if (endpoint === undefined) log.warn('No --tls-cert-file: no endpoint for virt-api (console, pause, soft reboot)');
   const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
   log.info(
     {
@@ -195,6 +239,7 @@ async function main(): Promise<void> {
       runDir: flags.runDir,
       socket: handler.launchers.socketPath,
       metricsPort: port,
+      endpoint: endpoint?.address,
       pollIntervalMs: flags.pollIntervalMs,
       emulation: choice.domainType,
     },
@@ -208,6 +253,9 @@ async function main(): Promise<void> {
     log.info({ signal }, 'Stopping virt-handler; domains keep running');
     void (async (): Promise<void> => {
       await heartbeat.stop();
+      endpoint?.consoles.closeAll();
+      endpoint?.server.closeAllConnections();
+      endpoint?.server.close();
       await handler.stop();
       await vmis.stop();
       await libvirt.close();
