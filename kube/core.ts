@@ -3,7 +3,7 @@
  * Types are client-node's models as they arrive on the wire (JSON): its Date fields are strings here,
  * because kube/ never runs client-node's deserializer on what it reads.
  */
-import type { CoreV1Event, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1Lease, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from './clients.js';
 import { ResourceClient, type ResourceType } from './resources.js';
 
@@ -24,6 +24,8 @@ export type Node = Json<V1Node>;
 export type Namespace = Json<V1Namespace>;
 /** A coordination.k8s.io/v1 Lease as JSON (MicroTime fields are RFC 3339 strings with six fractional digits). */
 export type Lease = Json<V1Lease>;
+/** A core/v1 ConfigMap as JSON. */
+export type ConfigMap = Json<V1ConfigMap>;
 /** A core/v1 Event as JSON. */
 export type CoreEvent = Json<CoreV1Event>;
 
@@ -50,6 +52,13 @@ export const LEASE_RESOURCE: ResourceType = {
   kind: 'Lease',
   namespaced: true,
 };
+export const CONFIG_MAP_RESOURCE: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
 export const EVENT_RESOURCE: ResourceType = {
   group: '',
   version: 'v1',
@@ -71,3 +80,6 @@ export const leases = (clients: KubeClients): ResourceClient<Lease> =>
 /** core/v1 Events over `clients`. */
 export const coreEvents = (clients: KubeClients): ResourceClient<CoreEvent> =>
   new ResourceClient<CoreEvent>(clients, EVENT_RESOURCE);
+/** ConfigMaps over `clients`. */
+export const configMaps = (clients: KubeClients): ResourceClient<ConfigMap> =>
+  new ResourceClient<ConfigMap>(clients, CONFIG_MAP_RESOURCE);
