@@ -72,18 +72,23 @@ export function parseVerbOptions(verb: VmVerb, body: unknown): Parsed<StopOption
   if (!isRecord(body)) return { ok: false, message: `the ${verb} body must be a JSON object` };
   const dryRun = dryRunOf(body);
   if (!dryRun.ok) return dryRun;
-  const grace = body['gracePeriod'];
-  if (grace !== undefined && verb !== 'stop')
-    return { ok: false, message: `gracePeriod applies to stop only, not ${verb}` };
-  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0))
-    return { ok: false, message: 'gracePeriod must be a whole number of seconds >= 0, e.g. {"gracePeriod":0}' };
+  const grace = gracePeriodOf(verb, body['gracePeriod']);
+  if (!grace.ok) return grace;
   return {
     ok: true,
     value: {
       ...(dryRun.value === undefined ? {} : { dryRun: dryRun.value }),
-      ...(grace === undefined ? {} : { gracePeriod: grace as number }),
+      ...(grace.value === undefined ? {} : { gracePeriod: grace.value }),
     },
   };
+}
+
+function gracePeriodOf(verb: VmVerb, grace: unknown): Parsed<number | undefined> {
+  if (grace === undefined) return { ok: true, value: undefined };
+  if (verb !== 'stop') return { ok: false, message: `gracePeriod applies to stop only, not ${verb}` };
+  if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0)
+    return { ok: false, message: 'gracePeriod must be a whole number of seconds >= 0, e.g. {"gracePeriod":0}' };
+  return { ok: true, value: grace };
 }
 
 type ApiResource = Readonly<{ name: string; namespaced: boolean; kind: string; verbs: readonly string[] }>;
@@ -132,19 +137,16 @@ export function handlerPath(namespace: string, name: string, action: HandlerActi
   return `/v1/namespaces/${encodeURIComponent(namespace)}/${VMI_PLURAL}/${encodeURIComponent(name)}/${action}`;
 }
 
+const HANDLER_PATH = new RegExp(
+  `^/v1/namespaces/([^/]+)/${VMI_PLURAL}/([^/]+)/(${[...VMI_VERBS, CONSOLE_SUBRESOURCE].join('|')})$`,
+);
+
 /** The inverse of {@link handlerPath}; undefined for any other path. Pure. */
 export function parseHandlerPath(
   path: string,
 ): Readonly<{ namespace: string; name: string; action: HandlerAction }> | undefined {
-  const parts = (path.split('?')[0] ?? '').split('/');
-  if (parts.length !== 7 || parts[0] !== '' || parts[1] !== 'v1' || parts[2] !== 'namespaces' || parts[4] !== VMI_PLURAL)
-    return undefined;
-  const action = parts[6] ?? '';
-  const known: readonly string[] = [...VMI_VERBS, CONSOLE_SUBRESOURCE];
-  if (!known.includes(action)) return undefined;
-  return {
-    namespace: decodeURIComponent(parts[3] ?? ''),
-    name: decodeURIComponent(parts[5] ?? ''),
-    action: action as HandlerAction,
-  };
+  const m = HANDLER_PATH.exec(path.split('?')[0] ?? '');
+  if (m === null) return undefined;
+  const [, ns = '', name = '', action = ''] = m;
+  return { namespace: decodeURIComponent(ns), name: decodeURIComponent(name), action: action as HandlerAction };
 }

@@ -39,7 +39,11 @@ const pem = (info: ClusterInfo, name: string, ext: 'crt' | 'key'): string =>
 export async function ensureTsvirtCerts(info: ClusterInfo): Promise<void> {
   await ensureLeaves(
     statePaths(info.stateDir).pki,
-    tsvirtCertSpecs({ virtApiDns: VIRT_API_SERVICE_DNS, handlerDns: HANDLER_TLS_SERVER_NAME, virtApiClientCn: VIRT_API_CLIENT_CN }),
+    tsvirtCertSpecs({
+      virtApiDns: VIRT_API_SERVICE_DNS,
+      handlerDns: HANDLER_TLS_SERVER_NAME,
+      virtApiClientCn: VIRT_API_CLIENT_CN,
+    }),
   );
 }
 

@@ -84,7 +84,9 @@ export const HANDLER_CERT = 'virt-handler';
  * tsvirt's own certificates, from the cluster CA. Made by `sync` when missing, so a cluster started
  * before they existed gets them too.
  */
-export function tsvirtCertSpecs(names: Readonly<{ virtApiDns: string; handlerDns: string; virtApiClientCn: string }>): CertSpec[] {
+export function tsvirtCertSpecs(
+  names: Readonly<{ virtApiDns: string; handlerDns: string; virtApiClientCn: string }>,
+): CertSpec[] {
   return [
     {
       name: VIRT_API_CERT,

@@ -45,7 +45,8 @@ type Resolved = Readonly<
 >;
 
 async function resolve(req: IncomingMessage, deps: EndpointDeps): Promise<Resolved> {
-  if (!isVirtApi(req.socket as TLSSocket)) return { ok: false, code: 403, message: 'only virt-api may call this endpoint' };
+  if (!isVirtApi(req.socket as TLSSocket))
+    return { ok: false, code: 403, message: 'only virt-api may call this endpoint' };
   const target = parseHandlerPath(req.url ?? '');
   if (target === undefined) return { ok: false, code: 404, message: `no such path: ${req.url ?? ''}` };
   const vmi = deps.findVmi(target.namespace, target.name);
@@ -72,7 +73,9 @@ function refuseUpgrade(socket: Duplex, code: number, message: string): void {
   );
 }
 
-async function onUpgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, deps: EndpointDeps): Promise<void> {
+type Upgrade = Readonly<{ req: IncomingMessage; socket: Duplex; head: Buffer }>;
+
+async function onUpgrade(wss: WebSocketServer, { req, socket, head }: Upgrade, deps: EndpointDeps): Promise<void> {
   const r = await resolve(req, deps);
   if (!r.ok) return refuseUpgrade(socket, r.code, r.message);
   if (r.action !== 'console') return refuseUpgrade(socket, 405, `${r.action} takes PUT`);
@@ -88,7 +91,13 @@ export async function startEndpoint(tls: EndpointTls, host: string, port: number
     noServer: true,
     handleProtocols: (protocols) => (protocols.has(CONSOLE_SUBPROTOCOL) ? CONSOLE_SUBPROTOCOL : false),
   });
-  const server = createServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true });
+  const server = createServer({
+    cert: tls.cert,
+    key: tls.key,
+    ca: tls.clientCa,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res, deps).catch((err: unknown) => {
       deps.log.warn({ err, url: req.url }, 'Could not run a VMI action');
@@ -96,7 +105,7 @@ export async function startEndpoint(tls: EndpointTls, host: string, port: number
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade(wss, req, socket, head, deps).catch((err: unknown) => {
+    onUpgrade(wss, { req, socket, head }, deps).catch((err: unknown) => {
       deps.log.warn({ err, url: req.url }, 'Could not open a console session');
       refuseUpgrade(socket, 500, err instanceof Error ? err.message : String(err));
     });

@@ -121,10 +121,11 @@ function parseFlags(argv: readonly string[]): Flags {
 /** The endpoint's flags: all three TLS files, or none (no endpoint: no console, pause or soft reboot). */
 function endpointFlags(values: Readonly<Record<string, string | boolean | undefined>>): EndpointFlags | undefined {
   const file = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
-  const [certFile, keyFile, clientCaFile] = [file('tls-cert-file'), file('tls-key-file'), file('client-ca-file')];
-  if (certFile === undefined && keyFile === undefined && clientCaFile === undefined) return undefined;
+  const tls = ['tls-cert-file', 'tls-key-file', 'client-ca-file'].map(file);
+  if (tls.every((f) => f === undefined)) return undefined;
+  const [certFile, keyFile, clientCaFile] = tls;
   if (certFile === undefined || keyFile === undefined || clientCaFile === undefined)
-    usage('--tls-cert-file, --tls-key-file and --client-ca-file go together');
+    return usage('--tls-cert-file, --tls-key-file and --client-ca-file go together');
   return {
     certFile,
     keyFile,

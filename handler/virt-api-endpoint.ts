@@ -29,7 +29,8 @@ export type EndpointFlags = Readonly<{
 
 export type RunningEndpoint = Readonly<{ server: Server; consoles: SerialConsoles; address: string }>;
 
-const nameOf = (vmi: VirtualMachineInstance): string => domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
+const nameOf = (vmi: VirtualMachineInstance): string =>
+  domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
 
 /** Serves the endpoint and annotates the Node with its address. Throws when a TLS file cannot be read. */
 export async function serveVirtApiEndpoint(

@@ -22,7 +22,10 @@ export function decideAction(
 ): ActionDecision {
   if (vmi === undefined) return { kind: 'refuse', code: 404, message: `VMI is not on node ${nodeName}` };
   if (vmi.status?.phase !== 'Running' || domain.kind === 'missing') return conflict('VMI is not running');
-  const paused = domain.state === 'Paused';
+  return decideOnRunning(action, domain.state === 'Paused');
+}
+
+function decideOnRunning(action: HandlerAction, paused: boolean): ActionDecision {
   switch (action) {
     case 'pause':
       return paused ? conflict('VMI is already paused') : DO;

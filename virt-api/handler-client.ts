@@ -23,20 +23,35 @@ export type HandlerTls = Readonly<{ cert: Buffer; key: Buffer; ca: Buffer }>;
 /** Where a VMI's handler is, or why it cannot be reached (a 409 or 503 for the user). */
 export type HandlerTarget = Readonly<{ ok: true; url: string } | { ok: false; answer: Answer }>;
 
+/** The node of a Running VMI; undefined when it does not run. */
+function runningOn(vmi: VirtualMachineInstance): string | undefined {
+  const node = vmi.status?.nodeName;
+  return vmi.status?.phase === 'Running' && node !== undefined && node !== '' ? node : undefined;
+}
+
+function addressOf(
+  node: Readonly<{ metadata?: { annotations?: Readonly<Record<string, string>> } }> | undefined,
+): string | undefined {
+  const address = node?.metadata?.annotations?.[HANDLER_ENDPOINT_ANNOTATION];
+  return address === undefined || address === '' ? undefined : address;
+}
+
 /** Finds the handler endpoint of the VMI's node. */
 export async function handlerOf(
   nodeClient: ReturnType<typeof nodes>,
   vmi: VirtualMachineInstance,
   action: HandlerAction,
 ): Promise<HandlerTarget> {
-  const node = vmi.status?.nodeName;
-  if (vmi.status?.phase !== 'Running' || node === undefined || node === '')
-    return { ok: false, answer: { code: 409, message: 'VMI is not running' } };
-  const address = (await nodeClient.find({ name: node }))?.metadata?.annotations?.[HANDLER_ENDPOINT_ANNOTATION];
-  if (address === undefined || address === '')
+  const node = runningOn(vmi);
+  if (node === undefined) return { ok: false, answer: { code: 409, message: 'VMI is not running' } };
+  const address = addressOf(await nodeClient.find({ name: node }));
+  if (address === undefined)
     return {
       ok: false,
-      answer: { code: 503, message: `the virt-handler on node ${node} serves no endpoint (no ${HANDLER_ENDPOINT_ANNOTATION})` },
+      answer: {
+        code: 503,
+        message: `the virt-handler on node ${node} serves no endpoint (no ${HANDLER_ENDPOINT_ANNOTATION})`,
+      },
     };
   const path = handlerPath(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '', action);
   return { ok: true, url: `https://${address}${path}` };
@@ -55,7 +70,9 @@ function checkName(cert: PeerCertificate): Error | undefined {
   const names = (cert.subjectaltname ?? '').split(', ').map((n) => n.replace(/^DNS:/, ''));
   return names.includes(HANDLER_TLS_SERVER_NAME)
     ? undefined
-    : new Error(`the handler's certificate is not for ${HANDLER_TLS_SERVER_NAME} (it names ${cert.subjectaltname ?? 'nothing'})`);
+    : new Error(
+        `the handler's certificate is not for ${HANDLER_TLS_SERVER_NAME} (it names ${cert.subjectaltname ?? 'nothing'})`,
+      );
 }
 
 /** PUT on the handler; resolves with its code and message. Throws on a network or TLS failure. */

@@ -50,13 +50,14 @@ function parseFlags(argv: readonly string[]): Readonly<{
         ...Object.fromEntries(FILE_FLAGS.map((f) => [f, { type: 'string' as const }])),
       },
       strict: true,
-    }).values as Record<string, string | undefined>;
+    }).values;
   } catch (e) {
     return usage(e instanceof Error ? e.message : String(e));
   }
-  const files = Object.fromEntries(
-    FILE_FLAGS.map((f) => [f, values[f] ?? usage(`--${f} is required`)]),
-  ) as Record<(typeof FILE_FLAGS)[number], string>;
+  const files = Object.fromEntries(FILE_FLAGS.map((f) => [f, values[f] ?? usage(`--${f} is required`)])) as Record<
+    (typeof FILE_FLAGS)[number],
+    string
+  >;
   const port = Number(values['port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0-65535, got "${values['port']}"`);
   return { kubeconfig: values['kubeconfig'], port, address: values['address'] ?? '0.0.0.0', files };

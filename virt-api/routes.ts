@@ -22,35 +22,38 @@ export type Route = Readonly<
   | { kind: 'unknown' }
 >;
 
-const HEALTH = new Set(['healthz', 'readyz', 'metrics']);
+const HEALTH = ['healthz', 'readyz', 'metrics'] as const;
 const isOneOf = <T extends string>(list: readonly T[], s: string): s is T => (list as readonly string[]).includes(s);
 
-function objectRoute(method: string, ns: string, plural: string, name: string, sub: string): Route {
+type ObjectPath = Readonly<{ namespace: string; plural: string; name: string; sub: string }>;
+
+function objectRoute(method: string, { namespace, plural, name, sub }: ObjectPath): Route {
+  const put = method === 'PUT';
   if (plural === VM_PLURAL && isOneOf(VM_VERBS, sub))
-    return method === 'PUT' ? { kind: 'vm', namespace: ns, name, verb: sub } : { kind: 'wrong-method', allowed: 'PUT' };
+    return put ? { kind: 'vm', namespace, name, verb: sub } : { kind: 'wrong-method', allowed: 'PUT' };
   if (plural === VMI_PLURAL && isOneOf(VMI_VERBS, sub))
-    return method === 'PUT' ? { kind: 'vmi', namespace: ns, name, verb: sub } : { kind: 'wrong-method', allowed: 'PUT' };
+    return put ? { kind: 'vmi', namespace, name, verb: sub } : { kind: 'wrong-method', allowed: 'PUT' };
   if (plural === VMI_PLURAL && sub === CONSOLE_SUBRESOURCE)
-    return method === 'GET' ? { kind: 'console', namespace: ns, name } : { kind: 'wrong-method', allowed: 'GET' };
+    return method === 'GET' ? { kind: 'console', namespace, name } : { kind: 'wrong-method', allowed: 'GET' };
   return { kind: 'unknown' };
 }
 
+const DISCOVERY: ReadonlyArray<readonly [string, 'apis' | 'group' | 'version']> = [
+  ['apis', 'apis'],
+  [`apis/${SUBRESOURCES_GROUP}`, 'group'],
+  [`apis/${SUBRESOURCES_API_VERSION}`, 'version'],
+];
+
+const OBJECT_PATH = new RegExp(`^apis/${SUBRESOURCES_API_VERSION}/namespaces/([^/]+)/([^/]+)/([^/]+)/([^/]+)$`);
+
 /** Routes one request. `path` may carry a query; it is ignored. Pure. */
 export function routeOf(method: string, path: string): Route {
-  const parts = (path.split('?')[0] ?? '').split('/').filter((p) => p !== '');
-  const [first = ''] = parts;
-  if (parts.length === 1 && HEALTH.has(first)) return { kind: 'health', what: first as 'healthz' | 'readyz' | 'metrics' };
-  return routeBelowApis(method, parts);
-}
-
-function routeBelowApis(method: string, parts: readonly string[]): Route {
-  if (parts[0] !== 'apis') return { kind: 'unknown' };
-  if (parts.length === 1) return { kind: 'discovery', what: 'apis' };
-  if (parts[1] !== SUBRESOURCES_GROUP) return { kind: 'unknown' };
-  if (parts.length === 2) return { kind: 'discovery', what: 'group' };
-  if (`${parts[1]}/${parts[2] ?? ''}` !== SUBRESOURCES_API_VERSION) return { kind: 'unknown' };
-  if (parts.length === 3) return { kind: 'discovery', what: 'version' };
-  const [, , , namespaces, ns = '', plural = '', name = '', sub = '', ...rest] = parts;
-  if (namespaces !== 'namespaces' || rest.length > 0 || sub === '') return { kind: 'unknown' };
-  return objectRoute(method, decodeURIComponent(ns), plural, decodeURIComponent(name), sub);
+  const joined = (path.split('?')[0] ?? '').replace(/^\/+|\/+$/g, '');
+  if (isOneOf(HEALTH, joined)) return { kind: 'health', what: joined };
+  const discovery = DISCOVERY.find(([p]) => p === joined);
+  if (discovery !== undefined) return { kind: 'discovery', what: discovery[1] };
+  const m = OBJECT_PATH.exec(joined);
+  if (m === null) return { kind: 'unknown' };
+  const [, ns = '', plural = '', name = '', sub = ''] = m;
+  return objectRoute(method, { namespace: decodeURIComponent(ns), plural, name: decodeURIComponent(name), sub });
 }

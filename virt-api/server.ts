@@ -25,7 +25,7 @@ import { toApiError } from '../kube/errors.js';
 import { virtualMachineInstances, virtualMachines } from '../kube/tsvirt.js';
 import { forbiddenMessage, review, type ResourceAttributes } from './access-review.js';
 import { relay } from './console-relay.js';
-import { authenticate, type ProxiedUser, type RequestHeaderConfig } from './front-proxy.js';
+import { authenticate, type RequestHeaderConfig } from './front-proxy.js';
 import { handlerOf, openHandlerConsole, putToHandler, type HandlerTls } from './handler-client.js';
 import type { VirtApiMetrics } from './metrics.js';
 import { routeOf, type Route } from './routes.js';
@@ -108,6 +108,18 @@ function attributesOf(route: ObjectRoute): ResourceAttributes {
   return { ...common, verb: 'update', resource: route.kind === 'vm' ? VM_PLURAL : VMI_PLURAL, subresource: route.verb };
 }
 
+/** The routes that get only an explanation. Pure. */
+function unserved(
+  req: IncomingMessage,
+  route: Extract<Route, { kind: 'unknown' | 'wrong-method' | 'console' }>,
+): Answer {
+  if (route.kind === 'unknown')
+    return { code: 404, message: `the server could not find the requested resource (${req.url ?? ''})` };
+  if (route.kind === 'wrong-method')
+    return { code: 405, message: `${req.method ?? ''} is not allowed here; use ${route.allowed}` };
+  return { code: 400, message: 'console is a WebSocket: connect with an Upgrade request (kubectl virt console)' };
+}
+
 class VirtApiServer {
   private readonly wss = new WebSocketServer({
     noServer: true,
@@ -134,7 +146,7 @@ class VirtApiServer {
     const attrs = attributesOf(route);
     const decision = await review(this.deps.clients, who.user, attrs);
     if (decision.allowed) return undefined;
-    return { code: 403, message: forbiddenMessage(who.user as ProxiedUser, attrs) };
+    return { code: 403, message: forbiddenMessage(who.user, attrs) };
   }
 
   async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -148,27 +160,29 @@ class VirtApiServer {
   private async answer(req: IncomingMessage, res: ServerResponse, route: Route): Promise<Answer | undefined> {
     switch (route.kind) {
       case 'health':
-        if (route.what === 'metrics') {
-          res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
-          res.end(await this.deps.metrics.registry.metrics());
-          return undefined;
-        }
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        return undefined;
+        return this.health(res, route.what);
       case 'discovery':
         return this.discover(req, res, route.what);
       case 'unknown':
-        return { code: 404, message: `the server could not find the requested resource (${req.url ?? ''})` };
       case 'wrong-method':
-        return { code: 405, message: `${req.method ?? ''} is not allowed here; use ${route.allowed}` };
       case 'console':
-        return { code: 400, message: 'console is a WebSocket: connect with an Upgrade request (kubectl virt console)' };
+        return unserved(req, route);
       case 'vm':
       case 'vmi':
         return (await this.refusal(req, route)) ?? (await this.verb(req, route));
       default:
         return route satisfies never;
     }
+  }
+
+  private async health(res: ServerResponse, what: 'healthz' | 'readyz' | 'metrics'): Promise<undefined> {
+    if (what !== 'metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return undefined;
+    }
+    res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
+    res.end(await this.deps.metrics.registry.metrics());
+    return undefined;
   }
 
   private discover(req: IncomingMessage, res: ServerResponse, what: 'apis' | 'group' | 'version'): Answer | undefined {
@@ -185,7 +199,11 @@ class VirtApiServer {
       if (route.kind === 'vmi') return await this.vmiVerb(route);
       const opts = parseVerbOptions(route.verb, await readBody(req).catch(() => ({ notJson: true })));
       if (!opts.ok) return { code: 400, message: opts.message };
-      return await runVmVerb({ vms: virtualMachines(clients), vmis: virtualMachineInstances(clients) }, route, opts.value);
+      return await runVmVerb(
+        { vms: virtualMachines(clients), vmis: virtualMachineInstances(clients) },
+        route,
+        opts.value,
+      );
     } catch (err) {
       return answerFromError(err);
     }
@@ -194,7 +212,10 @@ class VirtApiServer {
   private async vmiVerb(route: Extract<Route, { kind: 'vmi' }>): Promise<Answer> {
     const vmi = await virtualMachineInstances(this.deps.clients).find(route);
     if (vmi === undefined)
-      return { code: 404, message: `VirtualMachineInstance "${route.name}" not found in namespace "${route.namespace}"` };
+      return {
+        code: 404,
+        message: `VirtualMachineInstance "${route.name}" not found in namespace "${route.namespace}"`,
+      };
     const target = await handlerOf(nodes(this.deps.clients), vmi, route.verb);
     if (!target.ok) return target.answer;
     return putToHandler(target.url, this.deps.handlerTls);
@@ -202,7 +223,8 @@ class VirtApiServer {
 
   async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const route = routeOf(req.method ?? 'GET', req.url ?? '/');
-    if (route.kind !== 'console') return refuseUpgrade(socket, { code: 404, message: 'only console takes a WebSocket' });
+    if (route.kind !== 'console')
+      return refuseUpgrade(socket, { code: 404, message: 'only console takes a WebSocket' });
     const refused = (await this.refusal(req, route)) ?? undefined;
     if (refused !== undefined) return refuseUpgrade(socket, refused);
     const vmi = await virtualMachineInstances(this.deps.clients).find(route);
@@ -237,7 +259,12 @@ export async function startServer(tls: ServingTls, host: string, port: number, d
   const api = new VirtApiServer(deps);
   // The requestheader CA verifies the front proxy; a request without a certificate still reaches
   // the health routes, and is refused everywhere else (front-proxy.ts).
-  const server = createServer({ ...tls, ca: deps.requestHeader.clientCa, requestCert: true, rejectUnauthorized: false });
+  const server = createServer({
+    ...tls,
+    ca: deps.requestHeader.clientCa,
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     api.onRequest(req, res).catch((err: unknown) => {
       deps.log.warn({ err, url: req.url }, 'Could not serve a request');
@@ -247,7 +274,10 @@ export async function startServer(tls: ServingTls, host: string, port: number, d
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     api.onUpgrade(req, socket, head).catch((err: unknown) => {
       deps.log.warn({ err, url: req.url }, 'Could not open a console');
-      refuseUpgrade(socket, { code: 502, message: `could not reach the VMI's handler: ${err instanceof Error ? err.message : String(err)}` });
+      refuseUpgrade(socket, {
+        code: 502,
+        message: `could not reach the VMI's handler: ${err instanceof Error ? err.message : String(err)}`,
+      });
     });
   });
   await new Promise<void>((done, fail) => {

@@ -12,7 +12,12 @@ import type { VirtualMachineClient, VirtualMachineInstanceClient } from '../kube
 /** What virt-api answers: a status code and a sentence. */
 export type Answer = Readonly<{ code: number; message: string }>;
 
-function planFor(verb: VmVerb, vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, opts: StopOptions): StatePlan {
+function planFor(
+  verb: VmVerb,
+  vm: VirtualMachine,
+  vmi: VirtualMachineInstance | undefined,
+  opts: StopOptions,
+): StatePlan {
   switch (verb) {
     case 'start':
       return planStart(vm, vmi);
