@@ -113,11 +113,11 @@ export function plannedComponents(
       );
   };
   add(COMPONENTS.controller, [controllerCommand(info)]);
-  add(COMPONENTS.api, [virtApiCommand(info, virtApiPort)]);
   add(
     COMPONENTS.handler,
     info.nodes.map((n) => handlerCommand(info, n)),
   );
+  add(COMPONENTS.api, [virtApiCommand(info, virtApiPort)]);
   return { commands, skipped };
 }
 
@@ -156,6 +156,8 @@ export async function registerVirtApi(info: ClusterInfo, port: number): Promise<
   const ca = await readFile(join(paths.pki, 'ca.crt'), 'utf8');
   const list = { apiVersion: 'v1', kind: 'List', items: virtApiRegistration(port, ca) };
   await kubectlOrThrow(access, ['apply', '-f', '-'], JSON.stringify(list));
+  // Users' roles (tsvirt.io:view|edit|admin), so a binding to the built-in view or edit means what it says.
+  await kubectlOrThrow(access, ['apply', '-f', join(info.repoRoot, 'manifests', 'user-rbac.yaml')]);
 }
 
 /** Components recorded in cluster.json that are no longer running. */
