@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { SUBRESOURCES_GROUP, VMI_PLURAL, VM_PLURAL } from '../api/names.js';
+import { GROUP, SUBRESOURCES_GROUP, VMI_PLURAL, VM_PLURAL } from '../api/names.js';
 import {
   CONSOLE_SUBPROTOCOL,
   CONSOLE_SUBRESOURCE,
@@ -214,7 +214,7 @@ class VirtApiServer {
     if (vmi === undefined)
       return {
         code: 404,
-        message: `VirtualMachineInstance "${route.name}" not found in namespace "${route.namespace}"`,
+        message: `${VMI_PLURAL}.${GROUP} "${route.name}" not found`,
       };
     const target = await handlerOf(nodes(this.deps.clients), vmi, route.verb);
     if (!target.ok) return target.answer;
@@ -231,7 +231,7 @@ class VirtApiServer {
     if (vmi === undefined)
       return refuseUpgrade(socket, {
         code: 404,
-        message: `VirtualMachineInstance "${route.name}" not found in namespace "${route.namespace}"`,
+        message: `${VMI_PLURAL}.${GROUP} "${route.name}" not found`,
       });
     const target = await handlerOf(nodes(this.deps.clients), vmi, 'console');
     if (!target.ok) return refuseUpgrade(socket, target.answer);
