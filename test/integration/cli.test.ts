@@ -16,7 +16,7 @@ import {
   waitFor,
 } from '../harness/index.js';
 import { startController, startHandler } from './handler-stack.js';
-import { startVirtApi, type VirtApi } from './virt-api-stack.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 
 type Run = Readonly<{ code: number; stdout: string; stderr: string }>;
 

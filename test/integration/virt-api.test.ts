@@ -27,7 +27,7 @@ import {
   waitFor,
 } from '../harness/index.js';
 import { createVms, nodeInfo, startController, startHandler, vmManifest, waitVmStatus } from './handler-stack.js';
-import { handlerEndpointFlags, pkiFile, startVirtApi, type VirtApi } from './virt-api-stack.js';
+import { handlerEndpointFlags, pkiFile, startVirtApi, type VirtApi } from '../harness/virt-api.js';
 
 const NODE = 'node-1';
 let ns: string;
@@ -164,7 +164,7 @@ describe('VM verbs', () => {
       },
       { timeoutMs: 60_000, describe: 'a new VMI to run after the restart' },
     );
-    const stop = await putRaw(vmPath('raw', 'stop'), { gracePeriod: 0 });
+    const stop = await putRaw(vmPath('raw', 'stop'));
     expect([stop.code, stop.stderr]).toEqual([0, '']);
     await waitVmStatus(ns, 'raw', 'Stopped');
     const missing = await putRaw(vmPath('nope', 'start'));

@@ -8,7 +8,7 @@ import { SYSTEM_NAMESPACE } from '../../api/names.js';
 import { APISERVICE_NAME, VIRT_API_SERVICE } from '../../api/subresources.js';
 import { ensureTsvirtCerts, handlerEndpointArgs, registerVirtApi, virtApiCommand } from '../../cluster/components.js';
 import { freePorts } from '../../cluster/ports.js';
-import { type ComponentHandle, clusterFromEnv, kubectl, startComponent } from '../harness/index.js';
+import { type ComponentHandle, clusterFromEnv, kubectl, startComponent } from './index.js';
 
 export type VirtApi = Readonly<{ handle: ComponentHandle; port: number; unregister: () => Promise<void> }>;
 
