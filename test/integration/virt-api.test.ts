@@ -26,7 +26,15 @@ import {
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
-import { createVms, nodeInfo, startController, startHandler, vmManifest, waitVmStatus } from './handler-stack.js';
+import {
+  createVms,
+  deleteAllVms,
+  nodeInfo,
+  startController,
+  startHandler,
+  vmManifest,
+  waitVmStatus,
+} from './handler-stack.js';
 import { handlerEndpointFlags, pkiFile, startVirtApi, type VirtApi } from '../harness/virt-api.js';
 
 const NODE = 'node-1';
@@ -54,6 +62,8 @@ beforeAll(async () => {
 afterAll(async () => {
   // Undefined when beforeAll failed early; the components it started are stopped all the same.
   await (api as VirtApi | undefined)?.unregister();
+  // Deleted while the controller and handler still run: a later file's controller must not find them.
+  await deleteAllVms(ns);
   await stopAllComponents();
   await deleteTestNamespace(ns);
 });
