@@ -3,18 +3,21 @@
  * oclif.manifest.json, so the bundle dispatches without reading the file system (STYLE.md §5).
  * The command modules import only oclif and small pure modules at the top; what a command needs
  * to do its work (the client, printers, ink) comes with `await import()` inside run().
- * The console command (virt-api issue) joins this map when it exists.
  */
 import { Autocomplete, AutocompleteScript } from './commands/autocomplete.js';
 import Complete from './commands/complete.js';
+import Console from './commands/console.js';
 import Create from './commands/create.js';
 import Delete from './commands/delete.js';
 import Describe from './commands/describe.js';
 import Get from './commands/get.js';
 import List from './commands/list.js';
+import Pause from './commands/pause.js';
 import Restart from './commands/restart.js';
+import SoftReboot from './commands/soft-reboot.js';
 import Start from './commands/start.js';
 import Stop from './commands/stop.js';
+import Unpause from './commands/unpause.js';
 import Version from './commands/version.js';
 import View from './commands/view.js';
 import Wait from './commands/wait.js';
@@ -24,14 +27,18 @@ export const COMMANDS = {
   __complete: Complete,
   autocomplete: Autocomplete,
   'autocomplete:script': AutocompleteScript,
+  console: Console,
   create: Create,
   delete: Delete,
   describe: Describe,
   get: Get,
   list: List,
+  pause: Pause,
   restart: Restart,
+  'soft-reboot': SoftReboot,
   start: Start,
   stop: Stop,
+  unpause: Unpause,
   version: Version,
   view: View,
   wait: Wait,

@@ -1,12 +1,15 @@
 /**
- * start, stop and restart on each named or selected VM: read the VM and its VMI, decide the one
- * write (state-change.ts), send it, and with --wait follow the VM until the state is reached.
- * A refusal for one VM does not stop the others; the exit code says whether all succeeded.
+ * start, stop and restart on each named or selected VM: one PUT on the VM's subresource in
+ * subresources.tsvirt.io (virt-api decides and sends the single write, api/state-change-plan.ts),
+ * so RBAC can grant `virtualmachines/start` without `update virtualmachines`; with --wait, follow
+ * the VM until the state is reached. A refusal for one VM does not stop the others; the exit code
+ * says whether all succeeded.
  */
-import { VM_PLURAL, VMI_PLURAL } from '../api/names.js';
+import { VM_PLURAL } from '../api/names.js';
+import { subresourcePath, type StopOptions } from '../api/subresources.js';
+import { KubeApiError } from '../kube/errors.js';
 import type { LeanClient } from '../kube/lean-client.js';
-import { findVmi, getVm, jsonPatch, listVms, mergePatch } from '../kube/lean-resources.js';
-import { planRestart, planStart, planStop, type StatePlan } from './state-change.js';
+import { findVmi, listVms } from '../kube/lean-resources.js';
 import { checkVmGoal, type VmGoal } from './vm-waits.js';
 import { waitUntil } from './wait-until.js';
 import { formatDuration } from './duration.js';
@@ -68,37 +71,28 @@ export async function waitForGoal(
   return `timed out after ${formatDuration(opts.timeoutMs)} waiting for VM ${target.name} to be ${want}; last seen: ${outcome.seen}`;
 }
 
-async function shortenGracePeriod(client: LeanClient, namespace: string, name: string, seconds: number): Promise<void> {
-  await mergePatch(
-    client,
-    { plural: VMI_PLURAL, namespace, name },
-    { spec: { terminationGracePeriodSeconds: seconds } },
-  );
-}
-
-function plan(
-  verb: Verb,
-  vm: Parameters<typeof planStart>[0],
-  vmi: Parameters<typeof planStart>[1],
-  force: boolean,
-): StatePlan {
-  if (verb === 'start') return planStart(vm, vmi);
-  if (verb === 'stop') return planStop(vm, vmi, force);
-  return planRestart(vm, vmi);
+function bodyOf(o: LifecycleOptions): StopOptions {
+  return o.verb === 'stop' && o.force === true && o.gracePeriodSeconds !== undefined
+    ? { gracePeriod: o.gracePeriodSeconds }
+    : {};
 }
 
 /** One VM: true when it was done (and, with --wait, reached its state). */
 async function actOnOne(client: LeanClient, name: string, o: LifecycleOptions): Promise<boolean> {
-  const [vm, vmi] = await Promise.all([getVm(client, o.namespace, name), findVmi(client, o.namespace, name)]);
-  const decided = plan(o.verb, vm, vmi, o.force === true);
-  if (decided.kind === 'refuse') {
-    o.err(`error: ${ING[o.verb]} VM ${name}: ${decided.message}`);
+  // The VMI before the verb: a restart is done when a VMI with another uid runs.
+  const vmi = o.wait && o.verb === 'restart' ? await findVmi(client, o.namespace, name) : undefined;
+  try {
+    await client.request({
+      method: 'PUT',
+      path: subresourcePath(VM_PLURAL, o.namespace, name, o.verb),
+      body: bodyOf(o),
+    });
+  } catch (err) {
+    // 409: virt-api's refusal ("VM is already running"); anything else is the caller's to report.
+    if (!(err instanceof KubeApiError) || err.code !== 409) throw err;
+    o.err(`error: ${ING[o.verb]} VM ${name}: ${err.message}`);
     return false;
   }
-  if (o.verb === 'stop' && o.force === true && o.gracePeriodSeconds !== undefined && vmi !== undefined) {
-    await shortenGracePeriod(client, o.namespace, name, o.gracePeriodSeconds);
-  }
-  await jsonPatch(client, { plural: VM_PLURAL, namespace: o.namespace, name, status: decided.status }, decided.ops);
   o.out(`VM ${name} was scheduled to ${PAST[o.verb]}`);
   if (!o.wait) return true;
   const failed = await waitForGoal(client, { namespace: o.namespace, name }, goalOf(o.verb, vmi?.metadata.uid), o);

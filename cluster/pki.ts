@@ -73,6 +73,45 @@ export function certSpecs(nodes: readonly string[]): CertSpec[] {
   ];
 }
 
+/** virt-api's serving certificate: the aggregator checks it against the Service's DNS name. */
+export const VIRT_API_CERT = 'virt-api';
+/** virt-api's client certificate toward the handlers' endpoints. */
+export const VIRT_API_CLIENT_CERT = 'virt-api-client';
+/** The handlers' serving certificate (one for every node here: they share the machine). */
+export const HANDLER_CERT = 'virt-handler';
+
+/**
+ * tsvirt's own certificates, from the cluster CA. Made by `sync` when missing, so a cluster started
+ * before they existed gets them too.
+ */
+export function tsvirtCertSpecs(
+  names: Readonly<{ virtApiDns: string; handlerDns: string; virtApiClientCn: string }>,
+): CertSpec[] {
+  return [
+    {
+      name: VIRT_API_CERT,
+      subject: '/CN=virt-api',
+      issuer: 'ca',
+      usage: 'server',
+      sans: [`DNS:${names.virtApiDns}`, 'DNS:localhost', 'IP:127.0.0.1'],
+    },
+    { name: VIRT_API_CLIENT_CERT, subject: `/CN=${names.virtApiClientCn}`, issuer: 'ca', usage: 'client' },
+    {
+      name: HANDLER_CERT,
+      subject: '/CN=virt-handler',
+      issuer: 'ca',
+      usage: 'server',
+      sans: [`DNS:${names.handlerDns}`, 'IP:127.0.0.1'],
+    },
+  ];
+}
+
+/** Creates each leaf of `specs` whose certificate is not in `dir` yet; the CAs must be there. */
+export async function ensureLeaves(dir: string, specs: readonly CertSpec[]): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  await Promise.all(specs.filter((s) => !existsSync(join(dir, `${s.name}.crt`))).map((s) => openssl(leafArgs(dir, s))));
+}
+
 const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-noenc'];
 
 /** openssl arguments that make a self-signed CA. */

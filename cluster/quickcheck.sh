@@ -51,6 +51,11 @@ components_up() {
   status="$(node_modules/.bin/node dist/local-cluster.js status --state-dir "$state")" || { echo "$status"; return 1; }
   grep -q '^virt-controller ' <<<"$status" || { echo "virt-controller is not running: run cluster/sync.sh"; return 1; }
   grep -q '^virt-handler-' <<<"$status" || { echo "no virt-handler is running: run cluster/sync.sh"; return 1; }
+  grep -q '^virt-api ' <<<"$status" || { echo "virt-api is not running: run cluster/sync.sh"; return 1; }
+}
+
+virt_api_available() {
+  k wait --for=condition=Available --timeout=10s apiservice/v1alpha1.subresources.tsvirt.io
 }
 
 if [[ ! -f "$state/cluster.json" ]]; then
@@ -62,6 +67,7 @@ check "CRDs established" crds_established
 check "nodes Ready" nodes_ready
 check "control plane processes running" control_plane_up
 check "tsvirt components up" components_up
+check "virt-api APIService Available" virt_api_available
 
 for extra in cluster/quickcheck.d/*.sh; do
   [[ -e "$extra" ]] || continue

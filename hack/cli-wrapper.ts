@@ -37,6 +37,9 @@ exec "\${self%/*}/kubectl-virt" __complete "$@"
 
 // ESM bundles of CommonJS dependencies need a require() of their own. getBuiltinModule, not an
 // import: an ESM import of a builtin builds a facade of all its exports, in every chunk's start-up.
+/** ws's optional native speed-ups: required in a try/catch, not installed, never bundled. */
+export const WS_OPTIONAL_ADDONS = ['bufferutil', 'utf-8-validate'];
+
 export const ESM_REQUIRE_BANNER =
   "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);";
 
@@ -68,7 +71,7 @@ export async function buildCli(out = 'dist'): Promise<void> {
     banner: { js: ESM_REQUIRE_BANNER },
     // oclif requires typescript (3.5 MB) only to read a tsconfig in development; a bundle never does.
     // ink imports react-devtools-core only when DEV=true; it is not installed, so leave it out.
-    external: ['typescript', 'react-devtools-core'],
+    external: ['typescript', 'react-devtools-core', ...WS_OPTIONAL_ADDONS],
     logLevel: 'warning',
   });
   // The folder must say its .js files are ESM: dist/ has hack/build.ts's package.json, others need one.

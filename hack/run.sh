@@ -81,11 +81,14 @@ tiny-guest is running on node-1 (QEMU under libvirt at $uri).
 Use this cluster from your shell:
   export KUBECONFIG=$KUBECONFIG PATH=$repo/dist/bin:$kubectl_dir:\$PATH
 Its serial console (the marker line TSVIRT-GUEST-READY, then a root shell):
+  kubectl virt console tiny-guest
+      interactive, through the API server and virt-api; press Enter for a prompt, Ctrl-] to leave
+  printf 'uname -r\\n' | kubectl virt console tiny-guest
+      scripted: sends the line, prints the answer, exits once the guest is quiet for 1 s
   cat $run_dir/default_tiny-guest/serial.log
       everything the guest printed since it started (QEMU logs the console there)
   socat -,raw,echo=0,escape=0x1d UNIX-CONNECT:$socket
-      interactive; press Enter for a prompt, Ctrl-] to leave${socat_note:-}
-  (virsh console does not work here: libvirt serves only PTY consoles that way)
+      as root on the node, without the API (one client at a time: it takes the console)${socat_note:-}
 Stop it (the guest gets the ACPI power button and powers itself off):
   kubectl virt stop tiny-guest --wait
 

@@ -7,6 +7,11 @@
  *     [--host-disk-root /var/lib/tsvirt/disks]... [--boot-root /var/lib/tsvirt/guest]...
  *     [--image-cache-dir /var/lib/tsvirt/containerdisks]
  *     [--insecure-registry HOST:PORT]... [--image-cache-max-unused 86400]
+ *     [--tls-cert-file F --tls-key-file F --client-ca-file F [--endpoint-port 8186]
+ *      [--endpoint-address 0.0.0.0] [--advertise-address $POD_IP]]
+ *
+ * With the three TLS files it serves virt-api's endpoint (pause, unpause, soft reboot, console;
+ * virt-api-endpoint.ts) over mutual TLS and writes its address on the Node.
  *
  * SIGTERM stops it cleanly and leaves every domain running: a restarted handler re-adopts them.
  */
@@ -21,6 +26,7 @@ import {
 } from '../api/cluster-config.js';
 import { COMPONENTS, LABELS } from '../api/names.js';
 import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
+import { HANDLER_ENDPOINT_PORT } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
@@ -37,6 +43,7 @@ import { DEFAULT_CACHE_DIR, DEFAULT_MAX_UNUSED_MS } from './containerdisk/cache.
 import { LibvirtConnection } from './libvirt/connection.js';
 import { HandlerMetrics } from './metrics.js';
 import { NodeHandler, UID_INDEX } from './node-handler.js';
+import { type EndpointFlags, type RunningEndpoint, serveVirtApiEndpoint } from './virt-api-endpoint.js';
 import { eventRecorder } from './vmi-events.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 500;
@@ -54,6 +61,7 @@ interface Flags {
   readonly workers: number;
   readonly roots: NodeRoots;
   readonly images: ImageCacheFlags;
+  readonly endpoint: EndpointFlags | undefined;
 }
 
 function usage(message: string): never {
@@ -106,6 +114,12 @@ function parseFlags(argv: readonly string[]): Flags {
         // Only these registries may be reached over plain HTTP; the local cluster lists its own.
         'insecure-registry': { type: 'string', multiple: true, default: [] },
         'image-cache-max-unused': { type: 'string', default: String(DEFAULT_MAX_UNUSED_MS / 1000) },
+        'tls-cert-file': { type: 'string' },
+        'tls-key-file': { type: 'string' },
+        'client-ca-file': { type: 'string' },
+        'endpoint-port': { type: 'string', default: String(HANDLER_ENDPOINT_PORT) },
+        'endpoint-address': { type: 'string', default: '0.0.0.0' },
+        'advertise-address': { type: 'string' },
       },
       strict: true,
     }),
@@ -134,6 +148,27 @@ function parseFlags(argv: readonly string[]): Flags {
       insecureRegistries: values['insecure-registry'],
       maxUnusedMs: intFlag(values['image-cache-max-unused'], 'image-cache-max-unused', 0) * 1000,
     },
+    endpoint: endpointFlags(values),
+  };
+}
+
+/** The endpoint's flags: all three TLS files, or none (no endpoint: no console, pause or soft reboot). */
+function endpointFlags(
+  values: Readonly<Record<string, string | boolean | ReadonlyArray<string> | undefined>>,
+): EndpointFlags | undefined {
+  const file = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+  const tls = ['tls-cert-file', 'tls-key-file', 'client-ca-file'].map(file);
+  if (tls.every((f) => f === undefined)) return undefined;
+  const [certFile, keyFile, clientCaFile] = tls;
+  if (certFile === undefined || keyFile === undefined || clientCaFile === undefined)
+    return usage('--tls-cert-file, --tls-key-file and --client-ca-file go together');
+  return {
+    certFile,
+    keyFile,
+    clientCaFile,
+    port: intFlag(file('endpoint-port') ?? '', 'endpoint-port', 0),
+    listenAddress: file('endpoint-address') ?? '0.0.0.0',
+    advertiseAddress: file('advertise-address') ?? process.env['POD_IP'] ?? '127.0.0.1',
   };
 }
 
@@ -236,6 +271,18 @@ async function main(): Promise<void> {
   heartbeat.start();
   images.startCollecting();
   void labelNode(log, nodes(clients), flags.nodeName);
+  const endpoint: RunningEndpoint | undefined =
+    flags.endpoint === undefined
+      ? undefined
+      : await serveVirtApiEndpoint(flags.endpoint, {
+          nodeName: flags.nodeName,
+          host: hostFacts(flags, choice),
+          libvirt,
+          vmis,
+          nodeClient: nodes(clients),
+          log,
+        });
+  if (endpoint === undefined) log.warn('No --tls-cert-file: no endpoint for virt-api (console, pause, soft reboot)');
   const port = await metrics.listen(flags.metricsPort, '127.0.0.1', () => vmis.hasSynced());
   log.info(
     {
@@ -245,6 +292,7 @@ async function main(): Promise<void> {
       bootRoots: flags.roots.bootRoots,
       socket: handler.launchers.socketPath,
       metricsPort: port,
+      endpoint: endpoint?.address,
       pollIntervalMs: flags.pollIntervalMs,
       emulation: choice.domainType,
     },
@@ -259,6 +307,9 @@ async function main(): Promise<void> {
     void (async (): Promise<void> => {
       images.stopCollecting();
       await heartbeat.stop();
+      endpoint?.consoles.closeAll();
+      endpoint?.server.closeAllConnections();
+      endpoint?.server.close();
       await handler.stop();
       await vmis.stop();
       await clusterConfig.stop();

@@ -9,6 +9,7 @@ import type { Agent as HttpAgent, IncomingMessage, request as httpRequestFn } fr
 import type { Agent as HttpsAgent } from 'node:https';
 import { apiErrorFromStatus, KubeApiError, toApiError } from './errors.js';
 import type { ExecConfig, ResolvedKubeconfig } from './lean-kubeconfig.js';
+import type { WebSocket } from 'ws';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -38,6 +39,11 @@ export interface LeanClient {
   request(opts: RequestOptions): Promise<unknown>;
   /** Follows a watch until the server ends it or `signal` aborts; calls onEvent per line. */
   watch(opts: RequestOptions, onEvent: (e: WatchEvent) => void): Promise<void>;
+  /**
+   * Opens a WebSocket on `path` with this client's credentials (a console). Resolves once it is
+   * open; throws KubeApiError with the server's answer when the upgrade is refused.
+   */
+  openWebSocket(path: string, subprotocol: string): Promise<WebSocket>;
   close(): void;
 }
 
@@ -86,10 +92,20 @@ async function runExecPlugin(exec: ExecConfig, env: NodeJS.ProcessEnv): Promise<
   };
 }
 
+/** TLS options of the connection, for the requests a keep-alive agent does not carry (WebSockets). */
+type TlsOptions = Readonly<{
+  rejectUnauthorized?: boolean;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  servername?: string;
+}>;
+
 interface Transport {
   readonly agent: HttpAgent | HttpsAgent;
   readonly send: typeof httpRequestFn;
   readonly headers: Readonly<Record<string, string>>;
+  readonly tls: TlsOptions;
 }
 
 function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<string, string> {
@@ -104,19 +120,19 @@ function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<st
 function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport {
   const headers = { Accept: 'application/json', 'User-Agent': 'kubectl-virt', ...authorization(cfg, cred) };
   if (cfg.server.startsWith('http:')) {
-    return { agent: new http.Agent({ keepAlive: true }), send: http.request, headers };
+    return { agent: new http.Agent({ keepAlive: true }), send: http.request, headers, tls: {} };
   }
   const cert = cred.cert ?? cfg.cert;
   const key = cred.key ?? cfg.key;
-  const agent = new https.Agent({
-    keepAlive: true,
+  const tls: TlsOptions = {
     rejectUnauthorized: !cfg.insecureSkipTlsVerify,
     ...(cfg.ca === undefined ? {} : { ca: cfg.ca }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
     ...(cfg.tlsServerName === undefined ? {} : { servername: cfg.tlsServerName }),
-  });
-  return { agent, send: https.request, headers };
+  };
+  const agent = new https.Agent({ keepAlive: true, ...tls });
+  return { agent, send: https.request, headers, tls };
 }
 
 function readAll(res: IncomingMessage): Promise<string> {
@@ -229,6 +245,23 @@ class NodeLeanClient implements LeanClient {
       res.on('end', resolve);
       res.on('error', (err: Error) => (err.name === 'AbortError' ? resolve() : reject(err)));
       opts.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  async openWebSocket(path: string, subprotocol: string): Promise<WebSocket> {
+    const t = await this.getTransport();
+    // ws is loaded only by the commands that stream (console): the rest never pay for it.
+    const { WebSocket: Ws } = await import('ws');
+    const url = new URL(path, `${this.cfg.server}/`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const { Accept: _accept, ...headers } = t.headers;
+    const ws = new Ws(url, subprotocol, { headers, ...t.tls, handshakeTimeout: this.opts.timeoutMs || 30_000 });
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(ws));
+      ws.once('unexpected-response', (_req, res) => {
+        void readAll(res).then((text) => reject(new KubeApiError(apiErrorFromStatus(res.statusCode ?? 0, text))));
+      });
+      ws.once('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
     });
   }
 

@@ -3,7 +3,7 @@ import { LifecycleCommand, lifecycleArgs, lifecycleFlags } from '../lifecycle-co
 
 export default class Restart extends LifecycleCommand {
   static override summary =
-    'Restart VirtualMachines: a Stop request for the current VMI and a Start request, in one write.';
+    'Restart VirtualMachines through virt-api (virtualmachines/restart): a Stop and a Start request, in one write.';
   static override description = `A VM that does not run is refused with "VM is not running", as virtctl says it. With --wait, waits until each VM is Running again with a new VMI (progress on stderr when it is a terminal).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = lifecycleArgs;
   static override flags = lifecycleFlags;

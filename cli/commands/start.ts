@@ -3,7 +3,7 @@ import { LifecycleCommand, lifecycleArgs, lifecycleFlags } from '../lifecycle-co
 
 export default class Start extends LifecycleCommand {
   static override summary =
-    'Start VirtualMachines: one API write each (the run strategy, or a Start request for Manual VMs).';
+    'Start VirtualMachines through virt-api (virtualmachines/start): one write each, the run strategy or a Start request.';
   static override description = `A VM that runs already is refused with "VM is already running", as virtctl says it; the other named VMs are still started. With --wait, waits until each VM is Running (progress on stderr when it is a terminal).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = lifecycleArgs;
   static override flags = lifecycleFlags;

@@ -5,7 +5,7 @@
  */
 import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
-import { effectiveStrategy } from '../state-change.js';
+import { effectiveStrategy } from '../../api/state-change-plan.js';
 import { humanDuration } from '../printers/age.js';
 import type { ContainerView, PodView, TerminatedView } from './views.js';
 

@@ -199,6 +199,49 @@ export class LibvirtConnection {
     await this.onDomain('destroying a domain', name, (h, d) => h.domainDestroy(d));
   }
 
+  /** Pauses the guest's vCPUs (virDomainSuspend). Throws LibvirtCallError with libvirt's reason. */
+  async suspend(name: string): Promise<void> {
+    await this.strictlyOnDomain('pausing a domain', name, (h, d) => h.domainSuspend(d));
+  }
+
+  /** Lets a paused guest run again (virDomainResume). Throws LibvirtCallError with libvirt's reason. */
+  async resume(name: string): Promise<void> {
+    await this.strictlyOnDomain('unpausing a domain', name, (h, d) => h.domainResume(d));
+  }
+
+  /**
+   * ACPI reboot: libvirt presses the power button and, when the guest powers off, resets QEMU
+   * instead of ending it ("fake reboot"). The binding has no virDomainReboot, so this runs
+   * libvirt's own client, `virsh reboot --mode acpi`, on the same URI. An in-process driver
+   * (test:///) is a different instance in another process: refused with that reason.
+   */
+  async reboot(name: string): Promise<void> {
+    if (this.uri.startsWith('test:'))
+      throw new LibvirtCallError(`soft reboot needs a libvirtd; ${this.uri} is an in-process test driver`);
+    const { execFile } = await import('node:child_process');
+    await new Promise<void>((resolve, reject) => {
+      execFile('virsh', ['-c', this.uri, 'reboot', name, '--mode', 'acpi'], { timeout: 30_000 }, (err, _o, stderr) =>
+        err === null
+          ? resolve()
+          : reject(new LibvirtCallError(`rebooting ${name}: ${String(stderr).trim() || err.message}`)),
+      );
+    });
+  }
+
+  private async strictlyOnDomain(
+    what: string,
+    name: string,
+    fn: (h: Hypervisor, d: Domain) => Promise<void>,
+  ): Promise<void> {
+    await this.call(what, async (h) => {
+      try {
+        await fn(h, await h.domainLookupByName(name));
+      } catch (e) {
+        throw new LibvirtCallError(`${what} ${name}: ${messageOf(e)}`);
+      }
+    });
+  }
+
   async undefine(name: string): Promise<void> {
     this.metaCache.delete(name);
     await this.onDomain('undefining a domain', name, (h, d) => h.domainUndefine(d));

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { VmiPhase } from '../../api/types.js';
-import { handlerCommand } from '../../cluster/components.js';
+import { ensureTsvirtCerts, handlerCommand } from '../../cluster/components.js';
 import { libvirtdAt, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
 import type { NodeInfo } from '../../cluster/local-cluster.js';
 import { clusterFromEnv, startComponent, waitFor, type ComponentHandle } from '../harness/index.js';
@@ -68,6 +68,8 @@ export async function startController(): Promise<ComponentHandle> {
 
 /** node-1's virt-handler with exactly sync.sh's flags (the private libvirtd's URI and log folder, emulation auto). */
 export async function startHandler(): Promise<ComponentHandle> {
+  // Its endpoint for virt-api (console, pause, soft reboot) needs certificates from the cluster CA.
+  await ensureTsvirtCerts(clusterFromEnv().info);
   const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
   const handler = await startComponent('virt-handler', args);
   await handler.waitForLog(/Started virt-handler/);

@@ -25,6 +25,7 @@ import {
   waitForMarker,
   watchVmi,
 } from './guest-stack.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 
 const EXAMPLE = (): string => join(clusterFromEnv().repoRoot, 'examples', 'vm-tiny-guest.yaml');
 
@@ -65,10 +66,14 @@ describe('the tiny guest through kubectl virt on a real libvirtd', () => {
     expect(log.trim()).toBe('');
   };
 
+  let api: VirtApi | undefined;
+
   beforeAll(async () => {
     ns = await createTestNamespace('e2e');
     await startController();
     handler = await startHandler();
+    // start and stop go through virt-api's subresources.
+    api = await startVirtApi();
     await virt(['create', '-f', EXAMPLE(), '-n', ns]);
   });
 
@@ -78,6 +83,7 @@ describe('the tiny guest through kubectl virt on a real libvirtd', () => {
       timeoutMs: 40_000,
       describe: 'the guest to be gone after delete',
     }).catch(() => undefined);
+    await api?.unregister();
     await stopAllComponents();
     await deleteTestNamespace(ns);
   });

@@ -16,12 +16,14 @@ import {
   waitFor,
 } from '../harness/index.js';
 import { startController, startHandler } from './handler-stack.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 
 type Run = Readonly<{ code: number; stdout: string; stderr: string }>;
 
 let ns: string;
 let scratch: string;
 let env: NodeJS.ProcessEnv;
+let api: VirtApi;
 
 /** Runs a shell command line with kubectl and kubectl-virt on PATH, as a user or a CI job would. */
 function sh(line: string, input = ''): Promise<Run> {
@@ -87,9 +89,12 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'tsvirt-cli-test-'));
   await startController();
   for (const node of cluster.nodes) await startHandler({ node });
+  // start, stop and restart go through virt-api's subresources.
+  api = await startVirtApi();
 }, 120_000);
 
 afterAll(async () => {
+  await (api as VirtApi | undefined)?.unregister();
   await stopAllComponents();
   await deleteTestNamespace(ns);
   await rm(scratch, { recursive: true, force: true });

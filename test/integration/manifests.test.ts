@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { COMPONENTS, CONTROLLER_LEASE_NAME, GROUP, SYSTEM_NAMESPACE, VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
+import { ensureTsvirtCerts } from '../../cluster/components.js';
 import { handlerLeaseName } from '../../handler/heartbeat.js';
 import type { Lease } from '../../kube/core.js';
 import {
@@ -36,8 +37,10 @@ const MANIFESTS = [
   'cluster-config.yaml',
   'host-path-policy.yaml',
   'rbac.yaml',
+  'user-rbac.yaml',
   'virt-controller.yaml',
   'virt-handler.yaml',
+  'virt-api.yaml',
 ] as const;
 const VMS = `${VM_PLURAL}.${GROUP}`;
 const VMIS = `${VMI_PLURAL}.${GROUP}`;
@@ -161,6 +164,9 @@ describe('manifests/', () => {
       `rolebinding.rbac.authorization.k8s.io/tsvirt:${COMPONENTS.handler}`,
       `deployment.apps/${COMPONENTS.controller}`,
       `daemonset.apps/${COMPONENTS.handler}`,
+      `deployment.apps/${COMPONENTS.api}`,
+      'apiservice.apiregistration.k8s.io/v1alpha1.subresources.tsvirt.io',
+      'clusterrole.rbac.authorization.k8s.io/tsvirt.io:edit',
       `customresourcedefinition.apiextensions.k8s.io/${VMS}`,
       'configmap/tsvirt-config',
       'validatingadmissionpolicy.admissionregistration.k8s.io/tsvirt-host-paths',
@@ -168,8 +174,9 @@ describe('manifests/', () => {
     ]) {
       expect(lines.find((l) => l.startsWith(`${expected} `))).toMatch(/\(server dry run\)$/);
     }
-    // 2 CRDs + namespace + ConfigMap + policy and binding + 10 RBAC objects + Deployment + DaemonSet.
-    expect(lines).toHaveLength(18);
+    // 2 CRDs + namespace + ConfigMap + policy and binding + 14 RBAC objects + 3 user roles +
+    // 2 Deployments + DaemonSet + Service + APIService, nothing refused.
+    expect(lines).toHaveLength(28);
     const deployment = await kubectl(['get', 'deployment', COMPONENTS.controller, '-n', SYSTEM_NAMESPACE], {
       allowFailure: true,
     });
@@ -261,6 +268,8 @@ describe('manifests/', () => {
     ]);
     // Leader election through the Role's one Lease name; a Lease a killed run left may first expire.
     await controller.waitForLog(/Started reconciling/, 60_000);
+    await ensureTsvirtCerts(clusterFromEnv().info);
+    const pki = join(clusterFromEnv().stateDir, 'pki');
     const handler = await startComponent(COMPONENTS.handler, [
       `--kubeconfig=${await serviceAccountKubeconfig(dir, COMPONENTS.handler)}`,
       ...localArgs('virt-handler.yaml', {
@@ -269,7 +278,13 @@ describe('manifests/', () => {
         'libvirt-log-dir': '',
         'run-dir': nodeInfo(node).handlerRunDir,
         emulation: 'tcg',
+        // virt-api's endpoint, with the local cluster's certificates in place of the Secret's.
+        'tls-cert-file': join(pki, 'virt-handler.crt'),
+        'tls-key-file': join(pki, 'virt-handler.key'),
+        'client-ca-file': join(pki, 'ca.crt'),
+        'advertise-address': '127.0.0.1',
       }),
+      '--endpoint-address=127.0.0.1',
     ]);
     await handler.waitForLog(/Started virt-handler/);
 

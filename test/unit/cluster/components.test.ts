@@ -3,6 +3,7 @@ import type { ClusterInfo } from '../../../cluster/local-cluster.js';
 
 const info = {
   repoRoot: '/repo',
+  stateDir: '/s',
   kubeconfig: '/s/kubeconfigs/admin.kubeconfig',
   nodes: [
     {
@@ -25,7 +26,12 @@ const info = {
 describe('plannedComponents', () => {
   it('runs one controller and one handler per node, each handler on its node libvirt', () => {
     const { commands, skipped } = plannedComponents(info, () => true);
-    expect(commands.map((c) => c.name)).toEqual(['virt-controller', 'virt-handler-node-1', 'virt-handler-node-2']);
+    expect(commands.map((c) => c.name)).toEqual([
+      'virt-controller',
+      'virt-handler-node-1',
+      'virt-handler-node-2',
+      'virt-api',
+    ]);
     expect(commands[1]?.args).toContain('--libvirt-uri=test:///default');
     expect(commands[2]?.args).toContain('--libvirt-uri=qemu:///system');
     expect(commands[2]?.args).toContain('--run-dir=/s/nodes/node-2/handler');
@@ -60,6 +66,20 @@ describe('plannedComponents', () => {
   it('skips a component whose bundle is not built yet, and says so', () => {
     const { commands, skipped } = plannedComponents(info, (name) => name === 'virt-controller');
     expect(commands.map((c) => c.name)).toEqual(['virt-controller']);
-    expect(skipped).toEqual([expect.stringContaining('dist/virt-handler.js is not built yet')]);
+    expect(skipped).toEqual([
+      expect.stringContaining('dist/virt-handler.js is not built yet'),
+      expect.stringContaining('dist/virt-api.js is not built yet'),
+    ]);
+  });
+
+  it('runs virt-api on loopback with certificates from the cluster PKI, and handlers with their endpoint', () => {
+    const { commands } = plannedComponents(info, () => true, 4443);
+    const api = commands.find((c) => c.name === 'virt-api');
+    expect(api?.args).toEqual(
+      expect.arrayContaining(['--address=127.0.0.1', '--port=4443', '--tls-cert-file=/s/pki/virt-api.crt']),
+    );
+    expect(commands[1]?.args).toEqual(
+      expect.arrayContaining(['--tls-cert-file=/s/pki/virt-handler.crt', '--client-ca-file=/s/pki/ca.crt']),
+    );
   });
 });

@@ -9,10 +9,19 @@ import {
   GROUP,
   LAUNCHER_IMAGE,
   RELEASE_VERSION,
+  SUBRESOURCES_GROUP,
   SYSTEM_NAMESPACE,
   VM_PLURAL,
   VMI_PLURAL,
 } from '../../../api/names.js';
+import {
+  APISERVICE_NAME,
+  CONSOLE_SUBRESOURCE,
+  SUBRESOURCES_VERSION,
+  VIRT_API_SERVICE,
+  VM_VERBS,
+  VMI_VERBS,
+} from '../../../api/subresources.js';
 import { parseControllerFlags } from '../../../controllers/flags.js';
 import { EMULATION_MODES } from '../../../handler/kvm-probe.js';
 
@@ -45,7 +54,14 @@ type Manifest = {
   spec?: { replicas?: number; template: { spec: PodSpec } };
 };
 
-const FILES = ['namespace.yaml', 'rbac.yaml', 'virt-controller.yaml', 'virt-handler.yaml'] as const;
+const FILES = [
+  'namespace.yaml',
+  'rbac.yaml',
+  'user-rbac.yaml',
+  'virt-controller.yaml',
+  'virt-handler.yaml',
+  'virt-api.yaml',
+] as const;
 
 const manifests: Manifest[] = FILES.flatMap((f) =>
   parseAllDocuments(readFileSync(new URL(`../../../manifests/${f}`, import.meta.url), 'utf8')).map((d) => {
@@ -106,12 +122,25 @@ const controllerFlags = parseControllerFlags(controller.args, {
 });
 const handlerFlags = flagMap(handler.args);
 
+const AUTH_READER = 'extension-apiserver-authentication-reader';
+
+/** The option names virt-api/main.ts accepts: its FILE_FLAGS and the two plain ones. */
+function virtApiOptions(): Set<string> {
+  const source = readFileSync(new URL('../../../virt-api/main.ts', import.meta.url), 'utf8');
+  const files = /FILE_FLAGS = \[([\s\S]*?)\]/.exec(source)?.[1] ?? '';
+  return new Set(['kubeconfig', 'port', 'address', ...[...files.matchAll(/'([a-z-]+)'/g)].map((m) => m[1] ?? '')]);
+}
+
 describe('manifests/', () => {
   it('put every namespaced object in SYSTEM_NAMESPACE, which namespace.yaml creates', () => {
     expect(one('Namespace', SYSTEM_NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe(
       'privileged',
     );
-    const namespaced = manifests.filter((m) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(m.kind));
+    const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'APIService'];
+    // The one exception: virt-api reads the front proxy's settings with the built-in Role in kube-system.
+    const readsAuthConfig = (m: Manifest): boolean =>
+      m.kind === 'RoleBinding' && m.metadata.namespace === 'kube-system' && m.roleRef?.name === AUTH_READER;
+    const namespaced = manifests.filter((m) => !clusterScoped.includes(m.kind) && !readsAuthConfig(m));
     expect(namespaced.length).toBeGreaterThan(0);
     for (const m of namespaced)
       expect([m.kind, m.metadata.name, m.metadata.namespace]).toEqual([m.kind, m.metadata.name, SYSTEM_NAMESPACE]);
@@ -207,5 +236,44 @@ describe('manifests/', () => {
     );
     expect(handlerVmi?.verbs).not.toContain('create');
     expect(handlerVmi?.verbs).not.toContain('delete');
+  });
+
+  it('give virt-api only flags virt-api/main.ts parses, two replicas, and an APIService for subresources.tsvirt.io', () => {
+    const api = container('Deployment', COMPONENTS.api);
+    const accepted = virtApiOptions();
+    for (const flag of flagMap(api.args).keys()) expect([flag, accepted.has(flag)]).toEqual([flag, true]);
+    expect(one('Deployment', COMPONENTS.api).spec?.replicas).toBe(2);
+    expect(one('Deployment', COMPONENTS.api).spec?.template.spec.serviceAccountName).toBe(COMPONENTS.api);
+    const service = one('APIService', APISERVICE_NAME) as unknown as { spec: Record<string, unknown> };
+    expect(service.spec).toMatchObject({
+      group: SUBRESOURCES_GROUP,
+      version: SUBRESOURCES_VERSION,
+      service: { name: VIRT_API_SERVICE, namespace: SYSTEM_NAMESPACE },
+    });
+    expect(one('RoleBinding', `tsvirt:${COMPONENTS.api}:${AUTH_READER}`).subjects).toEqual([
+      { kind: 'ServiceAccount', name: COMPONENTS.api, namespace: SYSTEM_NAMESPACE },
+    ]);
+  });
+
+  it('aggregate tsvirt.io:view|edit|admin into the built-in roles; view may not start, stop, pause or console', () => {
+    const subresourceRules = (role: string): Rule[] =>
+      (one('ClusterRole', role).rules ?? []).filter((r) => r.apiGroups.includes(SUBRESOURCES_GROUP));
+    for (const level of ['view', 'edit', 'admin'])
+      expect(one('ClusterRole', `tsvirt.io:${level}`).metadata.labels).toMatchObject({
+        [`rbac.authorization.k8s.io/aggregate-to-${level}`]: 'true',
+      });
+    expect(subresourceRules('tsvirt.io:view')).toEqual([]);
+    for (const level of ['edit', 'admin']) {
+      const granted = subresourceRules(`tsvirt.io:${level}`).flatMap((r) =>
+        r.resources.map((res) => `${r.verbs.join()} ${res}`),
+      );
+      expect(granted.sort()).toEqual(
+        [
+          ...VM_VERBS.map((v) => `update ${VM_PLURAL}/${v}`),
+          ...VMI_VERBS.map((v) => `update ${VMI_PLURAL}/${v}`),
+          `get ${VMI_PLURAL}/${CONSOLE_SUBRESOURCE}`,
+        ].sort(),
+      );
+    }
   });
 });

@@ -5,7 +5,7 @@
  * or a state change request on the status subresource, which the controller consumes. Refusals use
  * virtctl's words ("VM is already running", "VM is not running").
  */
-import type { RunStrategy, StateChangeRequest, VirtualMachine, VirtualMachineInstance } from '../api/types.js';
+import type { RunStrategy, StateChangeRequest, VirtualMachine, VirtualMachineInstance } from './types.js';
 
 export type JsonPatchOp = Readonly<{ op: 'test' | 'add' | 'replace'; path: string; value: unknown }>;
 

@@ -1,5 +1,5 @@
-import { changeRequestPlan, MESSAGES, planRestart, planStart, planStop } from '../../../cli/state-change.js';
-import { running, stopped, vm, vmi } from './fixtures.js';
+import { changeRequestPlan, MESSAGES, planRestart, planStart, planStop } from '../../../api/state-change-plan.js';
+import { running, stopped, vm, vmi } from '../cli/fixtures.js';
 
 const manual = vm('m', { runStrategy: 'Manual', status: { printableStatus: 'Stopped' } });
 

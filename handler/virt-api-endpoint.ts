@@ -1,0 +1,73 @@
+/**
+ * Wires the handler's endpoint for virt-api (endpoint-server.ts) to this handler's libvirt
+ * connection and VMI cache, and tells virt-api where it is: the Node gets
+ * {@link HANDLER_ENDPOINT_ANNOTATION} = `host:port`. virt-api trusts that address no further than
+ * the TLS handshake: the handler must show a cluster-CA certificate for HANDLER_TLS_SERVER_NAME.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { COMPONENTS } from '../api/names.js';
+import { HANDLER_ENDPOINT_ANNOTATION } from '../api/subresources.js';
+import type { VirtualMachineInstance } from '../api/types.js';
+import type { nodes } from '../kube/core.js';
+import type { Informer } from '../kube/informer.js';
+import { domainName, serialSocketPath, type HostFacts } from './domain/host-facts.js';
+import { startEndpoint } from './endpoint-server.js';
+import type { LibvirtConnection } from './libvirt/connection.js';
+import { SerialConsoles } from './serial-console.js';
+
+export type EndpointFlags = Readonly<{
+  port: number;
+  listenAddress: string;
+  advertiseAddress: string;
+  certFile: string;
+  keyFile: string;
+  clientCaFile: string;
+}>;
+
+export type RunningEndpoint = Readonly<{ server: Server; consoles: SerialConsoles; address: string }>;
+
+const nameOf = (vmi: VirtualMachineInstance): string =>
+  domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
+
+/** Serves the endpoint and annotates the Node with its address. Throws when a TLS file cannot be read. */
+export async function serveVirtApiEndpoint(
+  flags: EndpointFlags,
+  ctx: Readonly<{
+    nodeName: string;
+    host: HostFacts;
+    libvirt: LibvirtConnection;
+    vmis: Informer<VirtualMachineInstance>;
+    nodeClient: ReturnType<typeof nodes>;
+    log: Logger;
+  }>,
+): Promise<RunningEndpoint> {
+  const [cert, key, clientCa] = await Promise.all([
+    readFile(flags.certFile),
+    readFile(flags.keyFile),
+    readFile(flags.clientCaFile),
+  ]);
+  const consoles = new SerialConsoles(ctx.log);
+  const server = await startEndpoint({ cert, key, clientCa }, flags.listenAddress, flags.port, {
+    nodeName: ctx.nodeName,
+    findVmi: (ns, name) => ctx.vmis.get(ns, name),
+    observe: (vmi) => ctx.libvirt.observe(nameOf(vmi), vmi.metadata.uid ?? ''),
+    act: async (action, vmi) => {
+      if (action === 'pause') await ctx.libvirt.suspend(nameOf(vmi));
+      else if (action === 'unpause') await ctx.libvirt.resume(nameOf(vmi));
+      else await ctx.libvirt.reboot(nameOf(vmi));
+    },
+    serialSocket: (vmi) => serialSocketPath(ctx.host, vmi.metadata.namespace ?? '', vmi.metadata.name ?? ''),
+    consoles,
+    log: ctx.log,
+  });
+  const address = `${flags.advertiseAddress}:${(server.address() as AddressInfo).port}`;
+  await ctx.nodeClient.patch(
+    { name: ctx.nodeName },
+    { type: 'merge', patch: { metadata: { annotations: { [HANDLER_ENDPOINT_ANNOTATION]: address } } } },
+    { fieldManager: COMPONENTS.handler },
+  );
+  return { server, consoles, address };
+}
