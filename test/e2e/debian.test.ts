@@ -18,6 +18,7 @@ import {
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 import { node, qemuProcesses, startController, startHandler, virt } from './guest-stack.js';
 
 // A systemd + cloud-init guest under TCG on 2 shared cores: about 70-90 s to the token (FACTS.md
@@ -64,12 +65,15 @@ async function debianVm(name: string, token: string): Promise<VirtualMachine> {
 
 describe('the Debian containerDisk with cloud-init through kubectl virt', () => {
   let ns: string;
+  let api: VirtApi | undefined;
 
   beforeAll(async () => {
     ns = await createTestNamespace('debian');
     await startController();
     await startHandler();
-  }, 60_000);
+    // kubectl virt start and stop go through virt-api's subresources.
+    api = await startVirtApi();
+  }, 90_000);
 
   afterAll(async () => {
     for (const name of VMS) await virt(['delete', name, '-n', ns]).catch(() => undefined);
@@ -80,6 +84,7 @@ describe('the Debian containerDisk with cloud-init through kubectl virt', () => 
       },
       { timeoutMs: 90_000, describe: 'every Debian guest to be gone after delete' },
     ).catch(() => undefined);
+    await api?.unregister();
     await stopAllComponents();
     await deleteTestNamespace(ns);
   }, 150_000);

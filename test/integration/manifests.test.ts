@@ -252,7 +252,6 @@ describe('manifests/', () => {
       { verb: 'create', resource: LEASES },
       { verb: 'list', resource: 'configmaps' },
       { verb: 'update', resource: 'configmaps', namespace: SYSTEM_NAMESPACE },
-      { verb: 'get', resource: 'secrets', namespace: SYSTEM_NAMESPACE },
     ];
     expect((await answers(COMPONENTS.handler, yes, ns)).filter(([, a]) => a !== 'yes')).toEqual([]);
     expect((await answers(COMPONENTS.handler, no, ns)).filter(([, a]) => a !== 'no')).toEqual([]);

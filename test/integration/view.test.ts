@@ -158,7 +158,10 @@ beforeAll(async () => {
     '100',
     '-y',
     '30',
+    // An operator's terminal, not CI's: CI=true (as .ci/run sets it) makes the view print once.
     'env',
+    '-u',
+    'CI',
     ...env,
     'sh',
     '-c',
