@@ -5,10 +5,18 @@ import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { VM_PLURAL } from '../../api/names.js';
 import { colorLevel, progressAllowed } from '../style.js';
 
+/** The flags that chose this view's cluster and user, for the `kubectl virt console` it runs (c). */
+function consoleConnectionArgs(flags: Readonly<Record<string, unknown>>): string[] {
+  return ['kubeconfig', 'context', 'request-timeout'].flatMap((name) => {
+    const value = flags[name];
+    return typeof value === 'string' ? [`--${name}`, value] : [];
+  });
+}
+
 export default class View extends KubeCommand {
   static override summary =
-    'An interactive terminal view of the VMs: a live table, a detail pane, filter, sort, and start/stop/restart/delete keys.';
-  static override description = `The table follows every change (NAME, NAMESPACE with -A, STATUS, READY, NODE, IP, AGE, CPU, MEMORY). Keys: ↑/↓ j/k PgUp/PgDn Home/End move; Enter opens the detail pane (conditions, the last Events, why it is not running); / filters as you type; o sorts by name, status, age or node; s starts the selected VM; S stops, R restarts and d deletes it, each after a y/n prompt that names the VM; ? shows every key; q or Ctrl-C quits. When the API server is lost it says "reconnecting…" and carries on when it is back.\n\nWithout a terminal (a pipe, CI, TERM=dumb), or with --once: the table once, then exit 0. For a line per change, use "kubectl virt watch".\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
+    'An interactive terminal view of the VMs: a live table, a detail pane, filter, sort, and start/stop/restart/delete/pause/console keys.';
+  static override description = `The table follows every change (NAME, NAMESPACE with -A, STATUS, READY, NODE, IP, AGE, CPU, MEMORY). Keys: ↑/↓ j/k PgUp/PgDn Home/End move; Enter opens the detail pane (conditions, the last Events, why it is not running); / filters as you type; o sorts by name, status, age or node; s starts the selected VM; S stops, R restarts and d deletes it, each after a y/n prompt that names the VM; p pauses or unpauses it; c opens its serial console (kubectl virt console; Ctrl+] comes back to the view); ? shows every key; q or Ctrl-C quits. When the API server is lost it says "reconnecting…" and carries on when it is back.\n\nWithout a terminal (a pipe, CI, TERM=dumb), or with --once: the table once, then exit 0. For a line per change, use "kubectl virt watch".\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override flags = {
     ...connectionFlags,
     ...selectionFlags,
@@ -47,6 +55,7 @@ export default class View extends KubeCommand {
     // Its failure is handled where it is awaited (followLive: "reconnecting…"), not here.
     first.catch(() => undefined);
     const { runView } = await import('../views/run-view.js');
-    await runView(conn.client, { list, colour: colorLevel(process.stdout.isTTY, process.env) === 1, first });
+    const colour = colorLevel(process.stdout.isTTY, process.env) === 1;
+    await runView(conn.client, { list, connectionArgs: consoleConnectionArgs(flags), colour, first });
   }
 }

@@ -13,9 +13,10 @@ import { deleteEach } from '../delete-vms.js';
 import { fetchDescribe } from '../describe/fetch.js';
 import { reportError } from '../errors.js';
 import { actOnEach } from '../lifecycle.js';
+import { runVmiVerb } from '../vmi-verbs.js';
 import type { LiveSource } from '../live/follow.js';
 import { followLive } from '../live/reconnect.js';
-import type { ActionId, ActionSpec, Target, ViewState } from './view-keys.js';
+import { pauseVerbFor, type ActionId, type ActionSpec, type Target, type ViewState } from './view-keys.js';
 import { ViewApp, type FrameStart, type ViewAppProps } from './view-app.js';
 
 type Executor = (client: LeanClient, t: Target, out: (line: string) => void) => Promise<boolean>;
@@ -25,8 +26,12 @@ const lifecycle =
   (client, t, out) =>
     actOnEach(client, [t.name], { verb, namespace: t.namespace, wait: false, timeoutMs: 0, out, err: out });
 
+const leavesTheView: Executor = () => Promise.reject(new Error('this action runs in the terminal, not in the view'));
+
 /** What each key's action runs: the commands' own code, never a copy. */
 const EXECUTORS: Readonly<Record<ActionId, Executor>> = {
+  pause: (client, t, out) => runVmiVerb(client, t.namespace, [t.name], { verb: pauseVerbFor(t.status), out, err: out }),
+  console: leavesTheView,
   start: lifecycle('start'),
   stop: lifecycle('stop'),
   restart: lifecycle('restart'),
@@ -87,6 +92,8 @@ function frameTrace(file: string | undefined): {
 
 export interface ViewOptions {
   readonly list: ListOptions;
+  /** The connection flags the view was started with, passed on to `kubectl virt console`. */
+  readonly connectionArgs: readonly string[];
   readonly colour: boolean;
   /** The first list, started before ink was imported so both go on at once. */
   readonly first?: Promise<LiveSource>;
@@ -97,20 +104,31 @@ type Resume = Readonly<{ state: ViewState; message: string }>;
 
 /**
  * The commands of actions that take the terminal (ActionSpec.leaves), run with the terminal
- * handed over. Console joins here once virt-api serves it: kubectl virt console NAME -n NS.
+ * handed over: this same CLI (the Node and bundle running now), so no PATH lookup can pick another.
  */
-const TERMINAL_COMMANDS: Partial<Record<ActionId, (t: Target) => readonly string[]>> = {};
+const TERMINAL_COMMANDS: Partial<Record<ActionId, (t: Target, connection: readonly string[]) => readonly string[]>> = {
+  console: (t, connection) => [
+    process.execPath,
+    process.argv[1] ?? '',
+    'console',
+    t.name,
+    '-n',
+    t.namespace,
+    ...connection,
+  ],
+};
 
 /** Runs a leaving action's command in the terminal; resolves to the line the view shows after. */
-function runInTerminal(left: Left): Promise<string> {
-  const argv = TERMINAL_COMMANDS[left.action.id]?.(left.target) ?? [];
+function runInTerminal(left: Left, connection: readonly string[]): Promise<string> {
+  const argv = TERMINAL_COMMANDS[left.action.id]?.(left.target, connection) ?? [];
   const [command, ...args] = argv;
   if (command === undefined) return Promise.resolve(`error: ${left.action.label} cannot run from the view`);
   const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit' });
     child.on('error', (err) => resolve(`error: ${argv.join(' ')}: ${err.message}`));
-    child.on('exit', (code, signal) => resolve(`${argv.join(' ')} exited with ${code ?? signal ?? 'no code'}`));
+    const shown = `kubectl virt ${argv.slice(2).join(' ')}`;
+    child.on('exit', (code, signal) => resolve(`${shown} exited with ${code ?? signal ?? 'no code'}`));
   });
 }
 
@@ -123,7 +141,7 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
   for (let first = opts.first; ; first = undefined) {
     const left = await session(client, { ...opts, ...(first === undefined ? {} : { first }) }, resume);
     if (left === undefined) return;
-    resume = { state: left.state, message: await runInTerminal(left) };
+    resume = { state: left.state, message: await runInTerminal(left, opts.connectionArgs) };
   }
 }
 

@@ -13,6 +13,7 @@ import type { LinkStatus, LiveSink } from '../live/reconnect.js';
 import { EMPTY_STATE, type LiveState } from '../live/state.js';
 import type { DetailView } from './detail-pane.js';
 import {
+  rowTarget,
   INITIAL_VIEW,
   keyPresses,
   onKey,
@@ -45,8 +46,7 @@ export interface ViewAppProps {
 
 export type FrameStart = Readonly<{ at: number; vms: number }>;
 
-const targetOf = (r: ViewRow | undefined): Target | undefined =>
-  r === undefined ? undefined : { key: r.key, name: r.name, namespace: r.namespace };
+const targetOf = (r: ViewRow | undefined): Target | undefined => (r === undefined ? undefined : rowTarget(r));
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 

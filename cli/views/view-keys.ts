@@ -1,12 +1,12 @@
 /**
  * What each key does in `kubectl virt view`, as a pure step: (view state, key, rows) → the next
  * view state and at most one effect for the shell to run (an API action, or quitting). The
- * actions are data (ACTIONS): one that needs a y/n prompt says so, and a new one (pause,
- * console) is one entry here plus its executor in run-view.tsx.
+ * actions are data (ACTIONS): one that needs a y/n prompt says so, one that takes the terminal
+ * (console) says so, and each has its executor in run-view.tsx.
  */
 import { nextSort, type SortKey, type ViewRow } from './view-rows.js';
 
-export type ActionId = 'start' | 'stop' | 'restart' | 'delete';
+export type ActionId = 'start' | 'stop' | 'restart' | 'delete' | 'pause' | 'console';
 
 export interface ActionSpec {
   readonly id: ActionId;
@@ -20,6 +20,8 @@ export interface ActionSpec {
    * terminal, and the view comes back as it was (run-view.tsx TERMINAL_COMMANDS).
    */
   readonly leaves?: boolean;
+  /** The help screen's line, when "<label> the selected VM" does not read well. */
+  readonly help?: string;
 }
 
 export const ACTIONS: readonly ActionSpec[] = [
@@ -27,7 +29,20 @@ export const ACTIONS: readonly ActionSpec[] = [
   { id: 'stop', key: 'S', label: 'stop', confirm: true },
   { id: 'restart', key: 'R', label: 'restart', confirm: true },
   { id: 'delete', key: 'd', label: 'delete', confirm: true },
+  // Pause is undone by the same key, so it needs no prompt: nothing is lost either way.
+  { id: 'pause', key: 'p', label: 'pause', confirm: false, help: 'pause the selected VM, or unpause it when paused' },
+  {
+    id: 'console',
+    key: 'c',
+    label: 'console',
+    confirm: false,
+    leaves: true,
+    help: "the selected VM's serial console (kubectl virt console; Ctrl+] comes back here)",
+  },
 ];
+
+/** What `p` does to a VM in this printable status: unpause a paused one, pause any other. */
+export const pauseVerbFor = (status: string): 'pause' | 'unpause' => (status === 'Paused' ? 'unpause' : 'pause');
 
 export type Mode = 'table' | 'filter' | 'confirm' | 'help';
 
@@ -35,6 +50,8 @@ export interface Target {
   readonly key: string;
   readonly name: string;
   readonly namespace: string;
+  /** The row's printable status when the key was pressed (p pauses or unpauses by it). */
+  readonly status: string;
 }
 
 export interface ViewState {
@@ -116,9 +133,17 @@ function move(s: ViewState, delta: number, rows: readonly ViewRow[]): ViewState 
   return selectAt(s, rows, selectedIndex(s, rows) + delta);
 }
 
+/** The VM a row stands for, as an action's target. */
+export const rowTarget = (row: ViewRow): Target => ({
+  key: row.key,
+  name: row.name,
+  namespace: row.namespace,
+  status: row.status,
+});
+
 function targetOf(s: ViewState, rows: readonly ViewRow[]): Target | undefined {
   const row = rows[selectedIndex(s, rows)];
-  return row === undefined ? undefined : { key: row.key, name: row.name, namespace: row.namespace };
+  return row === undefined ? undefined : rowTarget(row);
 }
 
 function runAction(s: ViewState, action: ActionSpec, rows: readonly ViewRow[]): Step {
@@ -203,7 +228,8 @@ export function keyPresses(input: string, k: KeyPress): Array<readonly [string, 
 /** The footer's key list, from the same table the keys are read from. */
 export function footerKeys(): string {
   const actions = ACTIONS.map((a) => `${a.key} ${a.label}`).join(' · ');
-  return `↑↓ move · ⏎ detail · / filter · o sort · ${actions} · ? help · q quit`;
+  // Help and quit first: a narrow terminal cuts the end of the line, and these two must stay.
+  return `? help · q quit · ↑↓ move · ⏎ detail · / filter · o sort · ${actions}`;
 }
 
 /** The help screen's lines: every key and what it does. */
@@ -215,7 +241,9 @@ export function helpLines(): string[] {
     'Enter          open or close the detail pane of the selected VM',
     '/              filter as you type (Enter keeps it, Esc clears it)',
     'o              sort by the next of: name, status, age, node',
-    ...ACTIONS.map((a) => `${a.key.padEnd(15)}${a.label} the selected VM${a.confirm ? ' (asks y/n first)' : ''}`),
+    ...ACTIONS.map(
+      (a) => `${a.key.padEnd(15)}${a.help ?? `${a.label} the selected VM`}${a.confirm ? ' (asks y/n first)' : ''}`,
+    ),
     'Esc            close the detail pane, or clear the filter',
     '?              this help (any key closes it)',
     'q  Ctrl-C      quit',

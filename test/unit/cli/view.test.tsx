@@ -14,6 +14,7 @@ import {
   INITIAL_VIEW,
   keyPresses,
   onKey,
+  pauseVerbFor,
   selectedIndex,
   type ActionSpec,
   type Target,
@@ -166,7 +167,7 @@ describe('view keys', () => {
     expect(start.effect).toEqual({
       kind: 'act',
       action: ACTIONS[0],
-      target: { key: 'default/web', name: 'web', namespace: 'default' },
+      target: { key: 'default/web', name: 'web', namespace: 'default', status: 'Running' },
     });
     for (const key of ['S', 'R', 'd']) {
       const asked = onKey(onWeb, key, {}, ctx);
@@ -176,6 +177,26 @@ describe('view keys', () => {
       const yes = onKey(asked.state, 'y', {}, ctx);
       expect(yes.effect).toMatchObject({ kind: 'act', action: { key }, target: { name: 'web' } });
     }
+  });
+
+  it('pauses a running VM and unpauses a paused one with p, and leaves for the console with c, without asking', () => {
+    expect([pauseVerbFor('Running'), pauseVerbFor('Paused'), pauseVerbFor('Stopped')]).toEqual([
+      'pause',
+      'unpause',
+      'pause',
+    ]);
+    const onWeb = press(INITIAL_VIEW, 'G');
+    const pause = onKey(onWeb, 'p', {}, ctx);
+    expect(pause.effect).toMatchObject({
+      kind: 'act',
+      action: { id: 'pause' },
+      target: { name: 'web', status: 'Running' },
+    });
+    const consoleKey = onKey(onWeb, 'c', {}, ctx);
+    expect([consoleKey.state.mode, consoleKey.effect]).toMatchObject([
+      'table',
+      { kind: 'act', action: { id: 'console', leaves: true }, target: { name: 'web', namespace: 'default' } },
+    ]);
   });
 
   it('filters as you type after /, keeps it on Enter and clears it on Esc', () => {
@@ -303,7 +324,7 @@ describe('view frames (golden)', () => {
           mode: 'confirm',
           pending: {
             action: ACTIONS[1] as ActionSpec,
-            target: { key: 'default/db', name: 'db', namespace: 'default' },
+            target: { key: 'default/db', name: 'db', namespace: 'default', status: 'Running' },
           },
         },
       },
@@ -416,7 +437,7 @@ describe('ViewApp', () => {
     a.stdin.write('S');
     await until(() => a.text().includes('Stop VM web in namespace default? y/n'), a.text);
     a.stdin.write('n');
-    await until(() => a.text().includes('q quit'), a.text);
+    await until(() => !a.text().includes('y/n'), a.text);
     expect(acted).toEqual([]);
     a.stdin.write('S');
     await until(() => a.text().includes('y/n'), a.text);
