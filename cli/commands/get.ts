@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { connectionFlags, outputFlag, selectionFlags, watchFlag } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
+import { listOptionsFrom } from '../list-options.js';
 import { parseGetArgs } from '../targets.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
@@ -32,12 +33,7 @@ export default class Get extends KubeCommand {
       throw new UsageError('name VMs or select them with -l/-A, not both');
     }
     const conn = await this.connect(flags);
-    const list = {
-      namespace: conn.namespace,
-      allNamespaces: flags['all-namespaces'],
-      ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-      ...(flags['field-selector'] === undefined ? {} : { fieldSelector: flags['field-selector'] }),
-    };
+    const list = listOptionsFrom(conn.namespace, flags);
     const req = { resource, names, list, output: flags.output };
     if (flags.watch) {
       const { followChanges } = await import('../live/follow.js');

@@ -1,6 +1,7 @@
 import { VM_PLURAL } from '../../api/names.js';
 import { connectionFlags, outputFlag, selectionFlags } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
+import { listOptionsFrom } from '../list-options.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 
 export default class List extends KubeCommand {
@@ -27,12 +28,7 @@ export default class List extends KubeCommand {
     const req = {
       resource: VM_PLURAL,
       names: [],
-      list: {
-        namespace: conn.namespace,
-        allNamespaces: flags['all-namespaces'],
-        ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-        ...(flags['field-selector'] === undefined ? {} : { fieldSelector: flags['field-selector'] }),
-      },
+      list: listOptionsFrom(conn.namespace, flags),
       output: flags.output,
     } as const;
     const rendered = await renderFetched(req, await fetchObjects(conn.client, req), Date.now());

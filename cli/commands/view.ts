@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { connectionFlags, selectionFlags } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
+import { listOptionsFrom } from '../list-options.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { VM_PLURAL } from '../../api/names.js';
 import { colorLevel, progressAllowed } from '../style.js';
@@ -31,12 +32,7 @@ export default class View extends KubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(View);
     const conn = await this.connect(flags);
-    const list = {
-      namespace: conn.namespace,
-      allNamespaces: flags['all-namespaces'],
-      ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-      ...(flags['field-selector'] === undefined ? {} : { fieldSelector: flags['field-selector'] }),
-    };
+    const list = listOptionsFrom(conn.namespace, flags);
     const terminal = process.stdout.isTTY && process.stdin.isTTY && progressAllowed(true, process.env);
     if (flags.once || !terminal) {
       const [{ listForLive }, { viewTable }] = await Promise.all([
@@ -46,7 +42,7 @@ export default class View extends KubeCommand {
       const { state } = await listForLive(conn.client, VM_PLURAL, list);
       if (state.vms.size === 0)
         this.note(`No resources found${list.allNamespaces ? '' : ` in ${list.namespace} namespace`}.`);
-      else this.out(viewTable(state, { allNamespaces: list.allNamespaces, now: Date.now() }));
+      else this.out(viewTable(state, { allNamespaces: flags['all-namespaces'], now: Date.now() }));
       return;
     }
     // The first list goes out while ink and react load (~240 ms): the first frame needs both.

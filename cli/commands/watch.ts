@@ -1,5 +1,6 @@
 import { connectionFlags, selectionFlags } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
+import { listOptionsFrom } from '../list-options.js';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { VM_PLURAL } from '../../api/names.js';
 
@@ -15,12 +16,7 @@ export default class Watch extends KubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Watch);
     const conn = await this.connect(flags);
-    const list = {
-      namespace: conn.namespace,
-      allNamespaces: flags['all-namespaces'],
-      ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-      ...(flags['field-selector'] === undefined ? {} : { fieldSelector: flags['field-selector'] }),
-    };
+    const list = listOptionsFrom(conn.namespace, flags);
     const { followChanges } = await import('../live/follow.js');
     await followChanges(conn.client, { resource: VM_PLURAL, names: [], list, output: undefined }, (l) => this.out(l));
   }

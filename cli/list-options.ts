@@ -1,0 +1,20 @@
+/**
+ * The list request that kubectl's selection flags (-A, -l, --field-selector) ask for, in the
+ * namespace the connection chose: one builder for list, get, watch and view.
+ */
+import type { ListOptions } from '../kube/lean-resources.js';
+
+export interface SelectionFlagValues {
+  readonly 'all-namespaces': boolean;
+  readonly selector?: string | undefined;
+  readonly 'field-selector'?: string | undefined;
+}
+
+export function listOptionsFrom(namespace: string, flags: SelectionFlagValues): ListOptions {
+  return {
+    namespace,
+    allNamespaces: flags['all-namespaces'],
+    ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
+    ...(flags['field-selector'] === undefined ? {} : { fieldSelector: flags['field-selector'] }),
+  };
+}
