@@ -126,6 +126,29 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
   });
 }
 
+/**
+ * Runs the built `kubectl virt` (dist/bin, or TSVIRT_CLI_BIN_DIR) against the test cluster as
+ * admin, without colour; resolves with its exit code and output whatever the code.
+ */
+export function kubectlVirt(args: readonly string[], input = ''): Promise<KubectlResult> {
+  const c = clusterFromEnv();
+  const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(bin, 'kubectl-virt'), [...args, `--kubeconfig=${c.kubeconfig}`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 /** `kubectl <args> -o json`, parsed. Throws when kubectl fails. */
 export async function kubectlJson<T = unknown>(
   args: readonly string[],

@@ -4,15 +4,13 @@
 // as a `field: problem` line and exit code EXIT_CODES.failed — and a good twin accepted by both.
 // A VM's template is also tried as a VirtualMachineInstance (kubectl only: kubectl virt creates VMs),
 // since the VMI CRD carries the same rules. No tsvirt component runs: this is the API server alone.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { EXIT_CODES } from '../../cli/exit-codes.js';
 import {
-  clusterFromEnv,
   createTestNamespace,
   deleteTestNamespace,
   kubectl,
   type KubectlResult,
+  kubectlVirt,
 } from '../harness/index.js';
 import { loadBadSpecs, vmiField, vmiTwin, type BadSpec } from './api-validation-specs.js';
 
@@ -26,24 +24,6 @@ interface Verdicts {
   readonly kubectl: KubectlResult;
   readonly vmi?: KubectlResult;
   readonly virt?: KubectlResult;
-}
-
-function kubectlVirt(args: readonly string[]): Promise<KubectlResult> {
-  const cluster = clusterFromEnv();
-  const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(cluster.repoRoot, 'dist', 'bin');
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, 'kubectl-virt'), [...args, `--kubeconfig=${cluster.kubeconfig}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 const dryRun = (file: string): Promise<KubectlResult> =>

@@ -4,7 +4,6 @@
 // symlink out of a root) fails the VMI with HostPathNotAllowed, an Event and describe's why-line;
 // the HostDisk gate in tsvirt-config is read by both. The local cluster's roots are the defaults,
 // so the files live in a temp folder under /var/lib/tsvirt/disks, removed afterwards.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,37 +13,18 @@ import type { VirtualMachine } from '../../api/types.js';
 import {
   type ComponentHandle,
   type KubectlResult,
-  clusterFromEnv,
   createTestNamespace,
   deleteTestNamespace,
   kubectl,
   kubectlJson,
   stopAllComponents,
   waitFor,
+  kubectlVirt,
 } from '../harness/index.js';
 import { createVms, deleteAllVms, startController, startHandler, vmManifest, waitVmiPhase } from './handler-stack.js';
 
 const NODE = 'node-1';
 const TIMEOUT = 90_000;
-
-function kubectlVirt(args: readonly string[], input = ''): Promise<KubectlResult> {
-  const c = clusterFromEnv();
-  const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, 'kubectl-virt'), [...args, `--kubeconfig=${c.kubeconfig}`], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 async function fingerprint(path: string): Promise<unknown> {
   const st = await stat(path);
