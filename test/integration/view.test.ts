@@ -19,6 +19,7 @@ import {
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 import { startController, startHandler } from './handler-stack.js';
 
 const run = promisify(execFile);
@@ -125,6 +126,8 @@ async function relayKubeconfig(): Promise<string> {
   return file;
 }
 
+let api: VirtApi | undefined;
+
 beforeAll(async () => {
   const c = clusterFromEnv();
   ns = await createTestNamespace('view');
@@ -135,6 +138,8 @@ beforeAll(async () => {
   await relay.open();
   await startController();
   await startHandler({ node: c.nodes[0] ?? 'node-1' });
+  // s, S and R go through virt-api's subresources, as the commands do.
+  api = await startVirtApi();
   for (const name of ['alpha', 'beta']) await kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
   const env = (viewEnv = [
     `KUBECONFIG=${await relayKubeconfig()}`,
@@ -170,6 +175,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await api?.unregister();
   await tmux('kill-server').catch(() => undefined);
   await relay.cut();
   await stopAllComponents();
