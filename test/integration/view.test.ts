@@ -126,6 +126,9 @@ async function relayKubeconfig(): Promise<string> {
   return file;
 }
 
+/** `env` for a command in an operator's terminal, not CI's: CI=true (as .ci/run sets it) makes the view print once. */
+const operatorEnv = (vars: readonly string[]): string[] => ['env', '-u', 'CI', ...vars];
+
 let api: VirtApi | undefined;
 
 beforeAll(async () => {
@@ -163,11 +166,7 @@ beforeAll(async () => {
     '100',
     '-y',
     '30',
-    // An operator's terminal, not CI's: CI=true (as .ci/run sets it) makes the view print once.
-    'env',
-    '-u',
-    'CI',
-    ...env,
+    ...operatorEnv(env),
     'sh',
     '-c',
     line,
@@ -284,7 +283,7 @@ describe('kubectl virt view in tmux', () => {
 
   it('restores the terminal when it is ended with SIGTERM', async () => {
     const line = `kubectl virt view -n ${ns}; echo "view exited with $?"; exec cat`;
-    await tmux('new-window', '-d', '-t', 'view', '-n', 'term', 'env', ...viewEnv, 'sh', '-c', line);
+    await tmux('new-window', '-d', '-t', 'view', '-n', 'term', ...operatorEnv(viewEnv), 'sh', '-c', line);
     await untilScreen((t) => rowOf(t, 'alpha') !== undefined, 'the second view', 30_000, 'view:term');
     const shell = (await tmux('display-message', '-p', '-t', 'view:term', '#{pane_pid}')).trim();
     // kubectl execs the plugin in its own process, so the shell's one child is the view.
