@@ -279,8 +279,13 @@ class NodeLeanClient implements LeanClient {
     });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
-      ws.once('unexpected-response', (_req, res) => {
-        void readAll(res).then((text) => reject(new KubeApiError(apiErrorFromStatus(res.statusCode ?? 0, text))));
+      ws.once('unexpected-response', (req, res) => {
+        void readAll(res).then((text) => {
+          // With this listener ws leaves the refused request to us: destroy it, or its socket keeps
+          // the process alive until the server drops the idle connection.
+          req.destroy();
+          reject(new KubeApiError(apiErrorFromStatus(res.statusCode ?? 0, text)));
+        });
       });
       ws.once('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
     });
