@@ -1,6 +1,6 @@
 /**
  * Opens a client the way kubectl would: --kubeconfig, else KUBECONFIG, else ~/.kube/config;
- * --context; -n else the context's namespace; --request-timeout per request. The client and the
+ * --context; -n else the context's namespace; --request-timeout per request; --as and --as-group. The client and the
  * kubeconfig reader are loaded here, on first use, so help and parse errors never pay for them.
  */
 import type { LeanClient } from '../kube/lean-client.js';
@@ -12,6 +12,9 @@ export interface ConnectionFlagValues {
   readonly context?: string | undefined;
   readonly namespace?: string | undefined;
   readonly 'request-timeout': string;
+  /** --as and --as-group: whom the API server should treat the requests as (kubectl's impersonation). */
+  readonly as?: string | undefined;
+  readonly 'as-group'?: readonly string[] | undefined;
   readonly verbose: boolean;
 }
 
@@ -21,6 +24,12 @@ export interface Connection {
   readonly namespace: string;
   /** Whether -n was given (a file's own namespace must then match it). */
   readonly explicitNamespace: boolean;
+}
+
+function impersonation(flags: ConnectionFlagValues): { impersonate?: { user?: string; groups: string[] } } {
+  const groups = [...(flags['as-group'] ?? [])];
+  if (flags.as === undefined && groups.length === 0) return {};
+  return { impersonate: { ...(flags.as === undefined ? {} : { user: flags.as }), groups } };
 }
 
 export async function connect(flags: ConnectionFlagValues): Promise<Connection> {
@@ -34,6 +43,7 @@ export async function connect(flags: ConnectionFlagValues): Promise<Connection> 
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
     ...(flags.context === undefined ? {} : { context: flags.context }),
     ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
+    ...impersonation(flags),
     env: process.env,
   });
   mark('kubeconfig read');

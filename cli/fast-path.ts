@@ -21,8 +21,8 @@ import { parseGetArgs, type Resource } from './targets.js';
 import type { ConnectionFlagValues } from './connection.js';
 import { mark } from './startup-trace.js';
 
-type Values = Readonly<Record<string, string | boolean | undefined>>;
-type Spec = Readonly<{ kind: string; char?: string; default?: string | boolean }>;
+type Values = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
+type Spec = Readonly<{ kind: string; char?: string; default?: string | boolean; multiple?: boolean }>;
 
 export type FastRequest =
   | Readonly<{
@@ -41,6 +41,7 @@ export function parseArgsOptions(specs: Readonly<Record<string, Spec>>): ParseAr
     options[name] = {
       type: spec.kind === 'boolean' ? 'boolean' : 'string',
       ...(spec.char === undefined ? {} : { short: spec.char }),
+      ...(spec.multiple === true ? { multiple: true } : {}),
       ...(spec.default === undefined ? {} : { default: spec.default }),
     };
   }
@@ -63,7 +64,7 @@ function parseFlags(command: keyof typeof SPECS, rest: readonly string[]): Parse
   if (rest.includes('--')) return undefined;
   try {
     // getBuiltinModule: an ESM import of node:util would build a facade reading every export.
-    // No flag here has multiple: true, so every value is a string or a boolean.
+    // Every value is a string or a boolean, but --as-group (multiple) gives a string array.
     return process.getBuiltinModule('node:util').parseArgs({
       args: [...rest],
       options: parseArgsOptions(SPECS[command]),
@@ -120,7 +121,8 @@ export function parseFast(argv: readonly string[]): FastRequest | undefined {
   return command === 'version' ? parseVersion(p) : parseGet(command, p);
 }
 
-const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+const str = (v: Values[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+const strs = (v: Values[string]): readonly string[] | undefined => (Array.isArray(v) ? v : undefined);
 
 function connectionValues(v: Values): ConnectionFlagValues {
   return {
@@ -128,6 +130,8 @@ function connectionValues(v: Values): ConnectionFlagValues {
     context: str(v['context']),
     namespace: str(v['namespace']),
     'request-timeout': str(v['request-timeout']) ?? '0',
+    as: str(v['as']),
+    'as-group': strs(v['as-group']),
     verbose: v['verbose'] === true,
   };
 }

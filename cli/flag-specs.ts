@@ -30,6 +30,17 @@ export const FLAG_SPECS = {
     default: '0',
     helpGroup: KUBECTL,
   },
+  as: {
+    kind: 'string',
+    description: 'Username to impersonate for the operation (Impersonate-User), as kubectl --as.',
+    helpGroup: KUBECTL,
+  },
+  'as-group': {
+    kind: 'string',
+    multiple: true,
+    description: 'Group to impersonate for the operation (Impersonate-Group); repeat for several groups.',
+    helpGroup: KUBECTL,
+  },
   verbose: { kind: 'boolean', description: 'Show stack traces with errors.', default: false, helpGroup: KUBECTL },
   'all-namespaces': {
     kind: 'boolean',
@@ -65,6 +76,8 @@ export const CONNECTION_FLAG_NAMES = [
   'context',
   'namespace',
   'request-timeout',
+  'as',
+  'as-group',
   'verbose',
 ] as const satisfies readonly FlagName[];
 

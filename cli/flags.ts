@@ -12,6 +12,8 @@ export const connectionFlags = {
   context: Flags.string(S.context),
   namespace: Flags.string(S.namespace),
   'request-timeout': Flags.string(S['request-timeout']),
+  as: Flags.string(S.as),
+  'as-group': Flags.string(S['as-group']),
   verbose: Flags.boolean(S.verbose),
 };
 

@@ -104,7 +104,8 @@ type TlsOptions = Readonly<{
 interface Transport {
   readonly agent: HttpAgent | HttpsAgent;
   readonly send: typeof httpRequestFn;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Sent on every request and WebSocket upgrade; Impersonate-Group repeats, so it is an array. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
   readonly tls: TlsOptions;
 }
 
@@ -117,8 +118,22 @@ function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<st
   };
 }
 
+/** kubectl's --as and --as-group as headers (client-go transport/round_trippers.go). */
+export function impersonationHeaders(imp: ResolvedKubeconfig['impersonate']): Record<string, string | string[]> {
+  if (imp === undefined) return {};
+  return {
+    ...(imp.user === undefined ? {} : { 'Impersonate-User': imp.user }),
+    ...(imp.groups.length === 0 ? {} : { 'Impersonate-Group': [...imp.groups] }),
+  };
+}
+
 function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport {
-  const headers = { Accept: 'application/json', 'User-Agent': 'kubectl-virt', ...authorization(cfg, cred) };
+  const headers = {
+    Accept: 'application/json',
+    'User-Agent': 'kubectl-virt',
+    ...authorization(cfg, cred),
+    ...impersonationHeaders(cfg.impersonate),
+  };
   if (cfg.server.startsWith('http:')) {
     return { agent: new http.Agent({ keepAlive: true }), send: http.request, headers, tls: {} };
   }
@@ -181,7 +196,7 @@ class NodeLeanClient implements LeanClient {
     const t = await this.getTransport();
     const url = new URL(buildPath(opts.path, opts.query), `${this.cfg.server}/`);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string> = { ...t.headers };
+    const headers: Record<string, string | string[]> = { ...t.headers };
     if (body !== undefined) {
       headers['Content-Type'] = opts.contentType ?? 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(body));
@@ -255,11 +270,22 @@ class NodeLeanClient implements LeanClient {
     const url = new URL(path, `${this.cfg.server}/`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const { Accept: _accept, ...headers } = t.headers;
-    const ws = new Ws(url, subprotocol, { headers, ...t.tls, handshakeTimeout: this.opts.timeoutMs || 30_000 });
+    // ws types headers as strings, but hands them to http.request, which sends an array value as
+    // one header line per element: each impersonated group arrives as its own Impersonate-Group.
+    const ws = new Ws(url, subprotocol, {
+      headers: headers as Record<string, string>,
+      ...t.tls,
+      handshakeTimeout: this.opts.timeoutMs || 30_000,
+    });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
-      ws.once('unexpected-response', (_req, res) => {
-        void readAll(res).then((text) => reject(new KubeApiError(apiErrorFromStatus(res.statusCode ?? 0, text))));
+      ws.once('unexpected-response', (req, res) => {
+        void readAll(res).then((text) => {
+          // With this listener ws leaves the refused request to us: destroy it, or its socket keeps
+          // the process alive until the server drops the idle connection.
+          req.destroy();
+          reject(new KubeApiError(apiErrorFromStatus(res.statusCode ?? 0, text)));
+        });
       });
       ws.once('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
     });

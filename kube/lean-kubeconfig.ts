@@ -22,6 +22,8 @@ export interface KubeconfigSelection {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly namespace?: string;
+  /** --as and --as-group; they replace the kubeconfig user's own as/as-groups, as in kubectl. */
+  readonly impersonate?: Impersonation;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -30,6 +32,12 @@ export interface ExecConfig {
   readonly args: ReadonlyArray<string>;
   readonly env: ReadonlyArray<Readonly<{ name: string; value: string }>>;
   readonly apiVersion: string;
+}
+
+/** Whom the API server should act as (Impersonate-User, one Impersonate-Group per group). */
+export interface Impersonation {
+  readonly user?: string;
+  readonly groups: ReadonlyArray<string>;
 }
 
 /** Everything needed to open a connection to the selected cluster as the selected user. */
@@ -45,6 +53,7 @@ export interface ResolvedKubeconfig {
   readonly token?: string;
   readonly basicAuth?: Readonly<{ username: string; password: string }>;
   readonly exec?: ExecConfig;
+  readonly impersonate?: Impersonation;
 }
 
 /** The kubeconfig cannot be used: no file, no context, no cluster. The message says which. */
@@ -136,6 +145,15 @@ function userToken(user: Named, read: ReadFile): string | undefined {
   return str(user.body, 'token') ?? (tokenFile === undefined ? undefined : read(tokenFile).toString('utf8').trim());
 }
 
+/** The kubeconfig user's own `as` and `as-groups` (kubectl reads them too). */
+function userImpersonation(user: Named): Impersonation | undefined {
+  const as = str(user.body, 'as');
+  const list = user.body['as-groups'];
+  const groups = Array.isArray(list) ? list.filter((g): g is string => typeof g === 'string') : [];
+  if (as === undefined && groups.length === 0) return undefined;
+  return { ...(as === undefined ? {} : { user: as }), groups };
+}
+
 function userCredentials(user: Named | undefined, read: ReadFile): Partial<ResolvedKubeconfig> {
   if (user === undefined) return {};
   if (isRec(user.body['auth-provider'])) {
@@ -146,7 +164,9 @@ function userCredentials(user: Named | undefined, read: ReadFile): Partial<Resol
   const token = userToken(user, read);
   const username = str(user.body, 'username');
   const exec = execConfig(user);
+  const impersonate = userImpersonation(user);
   return {
+    ...(impersonate === undefined ? {} : { impersonate }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
     ...(token === undefined ? {} : { token }),
@@ -164,6 +184,9 @@ function pickContext(merged: Merged, sel: KubeconfigSelection, paths: readonly s
   if (context === undefined) throw new KubeconfigError(`context "${name}" does not exist in ${paths.join(delimiter)}`);
   return context;
 }
+
+const selectedImpersonation = (sel: KubeconfigSelection): { impersonate?: Impersonation } =>
+  sel.impersonate === undefined ? {} : { impersonate: sel.impersonate };
 
 /** Resolves the selected context of already-parsed kubeconfig documents; pure apart from `read`. */
 export function resolveKubeconfig(
@@ -192,6 +215,7 @@ export function resolveKubeconfig(
     ...(ca === undefined ? {} : { ca }),
     ...(tlsServerName === undefined ? {} : { tlsServerName }),
     ...userCredentials(userName === undefined ? undefined : merged.users.get(userName), read),
+    ...selectedImpersonation(sel),
   };
 }
 

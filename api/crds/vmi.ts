@@ -35,17 +35,33 @@ const status = named(
   }),
 );
 
+/** The one spec field a VMI may change: KubeVirt's stop --grace-period shortens it before stopping. */
+const GRACE = 'terminationGracePeriodSeconds';
+
+/** `self.f == oldSelf.f` for an optional field: both unset, or both set and equal. */
+const unchanged = (f: string): string =>
+  `(has(self.${f}) ? has(oldSelf.${f}) && self.${f} == oldSelf.${f} : !has(oldSelf.${f}))`;
+
 /**
  * The VMI's spec is fixed once created, as in KubeVirt: the domain was built from it, so a change
- * could only lie about what runs. Edits go to the VM's template and take effect on restart.
+ * could only lie about what runs. Edits go to the VM's template and take effect on restart. The
+ * exception is the grace period, which may only go down (virt-api's stop with a gracePeriod;
+ * the handler reads it from the VMI when it sets the destroy deadline).
  */
 const immutableSpec: JSONSchemaProps = named('VirtualMachineInstanceSpec', {
   ...vmiSpecSchema,
   'x-kubernetes-validations': [
     ...(vmiSpecSchema['x-kubernetes-validations'] ?? []),
     rule(
-      'self == oldSelf',
-      "spec is immutable after creation; change the VirtualMachine's template and restart it, or delete and recreate the VirtualMachineInstance",
+      Object.keys(vmiSpecSchema.properties ?? {})
+        .filter((f) => f !== GRACE)
+        .map(unchanged)
+        .join(' && '),
+      `spec is immutable after creation; change the VirtualMachine's template and restart it, or delete and recreate the VirtualMachineInstance (only ${GRACE} may be lowered)`,
+    ),
+    rule(
+      `!has(oldSelf.${GRACE}) || (has(self.${GRACE}) && self.${GRACE} <= oldSelf.${GRACE})`,
+      `${GRACE} may only be lowered once the VirtualMachineInstance exists`,
     ),
   ],
 });

@@ -48,12 +48,15 @@ beforeAll(async () => {
   api = await startVirtApi();
   // A viewer and an editor of this namespace, through the built-in roles tsvirt.io:* aggregate into.
   await applyObjects(
-    ['view', 'edit'].map((role) => ({
+    [
+      ['view', 'viewer'],
+      ['edit', 'editor'],
+    ].map(([role, user]) => ({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
-      metadata: { name: `${role}er` },
+      metadata: { name: user },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: `${role}er` }],
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
     })),
     ns,
   );
@@ -187,12 +190,50 @@ describe('VM verbs', () => {
     await createVms(ns, [vmManifest('cli', { node: NODE, runStrategy: 'Halted' })]);
     const denied = await putRaw(vmPath('cli', 'start'), {}, 'viewer');
     expect(denied.stderr).toContain('Error from server (Forbidden)');
-    expect((await putRaw(vmPath('cli', 'start'), { dryRun: ['All'] }, 'editer')).code).toBe(0);
-    expect((await virt(['start', 'cli', '--wait', '--timeout', '60s'])).stdout).toBe('VM cli was scheduled to start\n');
+    expect((await putRaw(vmPath('cli', 'start'), { dryRun: ['All'] }, 'editor')).code).toBe(0);
+    const viewer = await virt(['start', 'cli', '--as', 'viewer']);
+    expect([viewer.code, viewer.stderr]).toEqual([1, expect.stringContaining('forbidden') as unknown]);
+    const editor = await virt(['start', 'cli', '--as', 'editor', '--as-group', 'system:authenticated', '--wait']);
+    expect([editor.code, editor.stdout]).toEqual([0, 'VM cli was scheduled to start\n']);
     const twice = await virt(['start', 'cli']);
     expect([twice.code, twice.stderr]).toEqual([1, 'error: starting VM cli: VM is already running\n']);
     expect((await virt(['restart', 'cli', '--wait', '--timeout', '60s'])).code).toBe(0);
     expect((await virt(['stop', 'cli', '--wait', '--timeout', '60s'])).code).toBe(0);
+  });
+});
+
+describe('stop with a grace period', () => {
+  const grace = async (name: string): Promise<string> =>
+    (await kubectl(['get', 'vmi', name, '-n', ns, '-o', 'jsonpath={.spec.terminationGracePeriodSeconds}'])).stdout;
+  const vmiGone = (name: string): Promise<unknown> =>
+    waitFor(
+      async () => (await kubectl(['get', 'vmi', name, '-n', ns, '--ignore-not-found', '-o', 'name'])).stdout === '',
+      { timeoutMs: 60_000, describe: `VMI ${name} to end` },
+    );
+
+  it('dry run leaves the grace period and the VM alone', async () => {
+    await runningVm('graceful');
+    const before = await grace('graceful');
+    const dry = await putRaw(vmPath('graceful', 'stop'), { gracePeriod: 0, dryRun: ['All'] });
+    expect([dry.code, dry.stderr]).toEqual([0, '']);
+    expect(await grace('graceful')).toBe(before);
+    expect(before).toBe('1'); // handler-stack's VMs get 1 s; the dry run asked for 0
+  });
+
+  it('kubectl virt stop --force --grace-period=0 lowers the VMI grace, and the VMI ends', async () => {
+    const stop = await virt(['stop', 'graceful', '--force', '--grace-period=0', '--wait', '--timeout', '60s']);
+    expect([stop.code, stop.stderr]).toEqual([0, '']);
+    await vmiGone('graceful');
+    await waitVmStatus(ns, 'graceful', 'Stopped');
+  });
+
+  it('PUT .../stop {"gracePeriod": 1} through kubectl --raw, and the VMI ends', async () => {
+    expect((await putRaw(vmPath('graceful', 'start'))).code).toBe(0);
+    await waitVmStatus(ns, 'graceful', 'Running');
+    const stop = await putRaw(vmPath('graceful', 'stop'), { gracePeriod: 1 });
+    expect([stop.code, stop.stderr]).toEqual([0, '']);
+    await vmiGone('graceful');
+    await waitVmStatus(ns, 'graceful', 'Stopped');
   });
 });
 
@@ -280,9 +321,12 @@ describe('console', () => {
 
   it('refuses a viewer with 403 and opens for an editor', async () => {
     await expect(openConsole('talky', 'viewer')).rejects.toThrow('console refused: 403');
+    // The same refusal through kubectl virt: --as reaches the WebSocket upgrade.
+    const viaCli = await virt(['console', 'talky', '--as', 'viewer']);
+    expect([viaCli.code, viaCli.stderr]).toEqual([1, expect.stringMatching(/forbidden|403/i) as unknown]);
     const serial = await serialStandIn('talky');
     try {
-      const session = await openConsole('talky', 'editer');
+      const session = await openConsole('talky', 'editor');
       session.ws.close();
       await session.closed;
     } finally {

@@ -155,12 +155,20 @@ describe('the generated CRDs', () => {
     expect([...new Set(unbounded)]).toEqual([]);
   });
 
-  it('make a VMI spec immutable and give it the same validation as a VM template', () => {
+  it('make a VMI spec immutable but for a lower grace period, and give it the same validation as a VM template', () => {
     const vmiSpec = byPath(vmiCrd, '.spec');
     const templateSpec = byPath(vmCrd, '.spec.template.spec');
     const vmiRules = vmiSpec?.['x-kubernetes-validations'] ?? [];
-    expect(vmiRules.map((r) => r.rule)).toContain('self == oldSelf');
-    expect(vmiRules.filter((r) => r.rule !== 'self == oldSelf')).toEqual(templateSpec?.['x-kubernetes-validations']);
+    const transition = vmiRules.filter((r) => r.rule.includes('oldSelf'));
+    // Every spec field but the grace period is compared with its old value; the grace may only go down.
+    const fields = Object.keys(vmiSpec?.properties ?? {});
+    const frozen = fields.filter((f) => transition[0]?.rule.includes(`self.${f} == oldSelf.${f}`));
+    expect(fields.filter((f) => !frozen.includes(f))).toEqual(['terminationGracePeriodSeconds']);
+    expect(transition[1]?.rule).toContain(
+      'self.terminationGracePeriodSeconds <= oldSelf.terminationGracePeriodSeconds',
+    );
+    expect(transition).toHaveLength(2);
+    expect(vmiRules.filter((r) => !r.rule.includes('oldSelf'))).toEqual(templateSpec?.['x-kubernetes-validations']);
     expect(vmiSpec?.properties).toBe(templateSpec?.properties);
   });
 });

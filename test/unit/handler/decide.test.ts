@@ -147,6 +147,19 @@ describe('nextStep while the domain runs', () => {
     ).toMatchObject({ kind: 'destroy' });
   });
 
+  it('destroys at the lowered grace period when stop --grace-period shortens it after ACPI', () => {
+    // The handler reads the grace from the VMI on every sync (graceSecondsOf): 30 s, then 1 s.
+    const deleting = vmi('Running', { deleting: true });
+    const told = { ...LAUNCHER, told: 'Stopping' as const };
+    const stopping = { vmi: deleting, domain: RUNNING, memory: { started: true, acpiAt: NOW }, launcher: told };
+    expect(nextStep(view({ ...stopping, now: NOW + 5000 })).kind).toBe('wait');
+    expect(nextStep(view({ ...stopping, graceSeconds: 1, now: NOW + 5000 }))).toMatchObject({
+      kind: 'destroy',
+      why: expect.stringContaining('ignored ACPI for 1s') as unknown,
+    });
+    expect(nextStep(view({ ...stopping, graceSeconds: 0, now: NOW }))).toMatchObject({ kind: 'destroy' });
+  });
+
   it('stops gracefully when the launcher asks', () => {
     expect(
       nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, stopRequested: true } })),
