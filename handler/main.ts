@@ -240,7 +240,8 @@ async function main(): Promise<void> {
     fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
     logger: log,
   });
-  const images = imageCacheFor(flags.images, flags.runDir, secrets(clients), log);
+  const images = imageCacheFor(flags.images, flags.runDir, log);
+  const secretClient = secrets(clients);
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -261,7 +262,7 @@ async function main(): Promise<void> {
       now: Date.now,
       onPoll: (ms, domains) => metrics.observePoll(ms, domains),
       imageCache: images.cache,
-      pullSecret: images.pullSecret,
+      secret: (namespace, name) => secretClient.find({ namespace, name }),
     },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);

@@ -10,6 +10,7 @@ import type { VirtualMachineInstance } from '../api/types.js';
 import { isConflict, isNotFound as isApiNotFound, toApiError } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
 import type { KubeLogger } from '../kube/logger.js';
+import type { Secret } from '../kube/core.js';
 import type { VirtualMachineInstanceClient } from '../kube/tsvirt.js';
 import { WorkQueue, type QueueOutcome } from '../kube/workqueue.js';
 import { type HostFacts, domainName } from './domain/host-facts.js';
@@ -52,8 +53,8 @@ export interface NodeHandlerDeps {
   readonly onPoll?: (ms: number, domains: number) => void;
   /** The node's containerDisk cache; without it containerDisks fail to pull. */
   readonly imageCache?: ContainerDiskCache;
-  /** A dockerconfigjson Secret's content. @throws ImagePullError when it is missing or of another type */
-  readonly pullSecret?: (namespace: string, name: string) => Promise<string>;
+  /** Reads a Secret (get only; undefined when missing): pull secrets and cloud-init data. */
+  readonly secret?: (namespace: string, name: string) => Promise<Secret | undefined>;
 }
 
 /** A status this handler wrote, used until the informer shows a newer object (no stale re-write). */
@@ -368,11 +369,12 @@ export class NodeHandler {
   }
 
   private diskContext(vmi: VirtualMachineInstance): NodeDiskContext {
-    const read = this.deps.pullSecret;
+    const read = this.deps.secret;
     const namespace = vmi.metadata.namespace ?? '';
     return {
       cache: this.deps.imageCache,
-      pullSecret: (name) =>
+      namespace,
+      secret: (name) =>
         read === undefined
           ? Promise.reject(new Error(`cannot read Secret ${namespace}/${name} on this node`))
           : read(namespace, name),

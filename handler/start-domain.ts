@@ -16,7 +16,7 @@ import { admitHostPaths } from './host-paths/node-paths.js';
 import type { NodePathPolicy } from './host-paths/policy.js';
 import { ImagePullError } from './containerdisk/cache.js';
 import { ToolError } from './containerdisk/tools.js';
-import { type NodeDiskContext, prepareNodeDisks } from './node-disks.js';
+import { CloudInitSecretError, type NodeDiskContext, prepareNodeDisks } from './node-disks.js';
 
 export type StartResult = Readonly<
   | { kind: 'started' }
@@ -61,6 +61,9 @@ async function defineAndStart(
     return { kind: 'started' };
   } catch (e) {
     if (e instanceof ImagePullError) return { kind: 'pull-failed', message: e.message };
+    // Final, unlike a pull: the VMI's cloud-init is fixed when its ISO is built (docs/api.md).
+    if (e instanceof CloudInitSecretError)
+      return failed(REASONS.failedDefine, `Could not build the cloud-init volume: ${e.message}`);
     if (e instanceof ToolError)
       return failed(REASONS.failedDefine, `Could not prepare the domain's disks: ${e.message}`);
     if (e instanceof LibvirtCallError) return failed(REASONS.failedCreate, e.message);
@@ -74,14 +77,15 @@ export interface StartOptions {
   readonly node: string;
   /** The node's host-path policy now (roots resolved, the HostDisk gate as the cluster says). */
   readonly hostPaths: () => Promise<NodePathPolicy>;
-  /** The containerDisk cache and pull secrets: the disks the handler makes in the run folder. */
+  /** The containerDisk cache and the VMI's Secrets: the disks the handler makes in the run folder. */
   readonly disks: NodeDiskContext;
 }
 
-/** No containerDisk cache (a node or a test without one): a containerDisk fails to pull. */
+/** No containerDisk cache nor Secrets (a node or a test without them): a containerDisk fails to pull. */
 export const NO_NODE_DISKS: NodeDiskContext = {
   cache: undefined,
-  pullSecret: (name) => Promise.reject(new ImagePullError(`cannot read pull secret ${name} on this node`)),
+  namespace: '',
+  secret: (name) => Promise.reject(new ImagePullError(`cannot read Secret ${name} on this node`)),
 };
 
 /**

@@ -286,6 +286,16 @@ const containerDisk = named(
   ),
 );
 
+/** KubeVirt's LocalObjectReference: a Secret named in the VMI's own namespace. */
+const secretRef = (typeName: string, description: string): ReturnType<typeof obj> =>
+  named(
+    typeName,
+    obj(
+      { name: str({ minLength: 1, maxLength: 253, description: 'The name of the Secret.' }) },
+      { required: ['name'], description },
+    ),
+  );
+
 const cloudInitData = (what: string): ReturnType<typeof str> =>
   str({ maxLength: MAX_CLOUD_INIT_CHARS, description: what });
 
@@ -301,16 +311,24 @@ const cloudInitNoCloud = named(
       userDataBase64: cloudInitData('User data, base64-encoded; at most 2048 bytes once decoded.'),
       networkData: cloudInitData('Inline network config, at most 2048 bytes.'),
       networkDataBase64: cloudInitData('Network config, base64-encoded; at most 2048 bytes once decoded.'),
+      secretRef: secretRef(
+        'CloudInitSecretRef',
+        'A Secret in the VMI namespace whose key userdata (or userData) holds the user data; read by virt-handler when it builds the ISO.',
+      ),
+      networkDataSecretRef: secretRef(
+        'CloudInitNetworkDataSecretRef',
+        'A Secret in the VMI namespace whose key networkdata (or networkData) holds the network config; read by virt-handler when it builds the ISO.',
+      ),
     },
     {
       'x-kubernetes-validations': [
         exactlyOne(
-          ['userData', 'userDataBase64'],
-          'cloudInitNoCloud needs its user data exactly once: set userData or userDataBase64, not both',
+          ['userData', 'userDataBase64', 'secretRef'],
+          'cloudInitNoCloud needs its user data exactly once: set one of userData, userDataBase64 or secretRef',
         ),
         rule(
-          '!(has(self.networkData) && has(self.networkDataBase64))',
-          'cloudInitNoCloud: set networkData or networkDataBase64, not both',
+          '[has(self.networkData), has(self.networkDataBase64), has(self.networkDataSecretRef)].filter(x, x).size() <= 1',
+          'cloudInitNoCloud: set at most one of networkData, networkDataBase64 or networkDataSecretRef',
         ),
         maxBytes(CLOUD_INIT_MAX_BYTES, 'userData'),
         maxBytes(CLOUD_INIT_MAX_BYTES, 'networkData'),

@@ -227,6 +227,10 @@ export interface CloudInitNoCloud {
   readonly networkData?: string;
   /** Network config, base64-encoded; at most 2048 bytes once decoded. */
   readonly networkDataBase64?: string;
+  /** A Secret in the VMI namespace whose key userdata (or userData) holds the user data; read by virt-handler when it builds the ISO. */
+  readonly secretRef?: CloudInitSecretRef;
+  /** A Secret in the VMI namespace whose key networkdata (or networkData) holds the network config; read by virt-handler when it builds the ISO. */
+  readonly networkDataSecretRef?: CloudInitNetworkDataSecretRef;
 }
 
 export interface PodNetwork {
@@ -268,6 +272,18 @@ export interface KernelBoot {
 export type HostDiskType = 'Disk' | 'DiskOrCreate';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** A Secret in the VMI namespace whose key userdata (or userData) holds the user data; read by virt-handler when it builds the ISO. */
+export interface CloudInitSecretRef {
+  /** The name of the Secret. */
+  readonly name: string;
+}
+
+/** A Secret in the VMI namespace whose key networkdata (or networkData) holds the network config; read by virt-handler when it builds the ISO. */
+export interface CloudInitNetworkDataSecretRef {
+  /** The name of the Secret. */
+  readonly name: string;
+}
 
 export interface DiskTarget {
   readonly bus?: DiskBus;

@@ -1,13 +1,9 @@
 /**
- * virt-handler's wiring of the containerDisk cache: its flags, pull secrets read from the VMI's
- * namespace, and the collection timer (at start, then every 10 minutes; the rule is in cache.ts).
+ * virt-handler's wiring of the containerDisk cache: its flags and the collection timer (at start, then every 10 minutes; the rule is in cache.ts).
  */
 import type { KubeLogger } from '../../kube/logger.js';
-import type { ResourceClient } from '../../kube/resources.js';
-import type { Secret } from '../../kube/core.js';
 import { ContainerDiskCache } from './cache.js';
 import { nodePlatform } from './manifest.js';
-import { authFileOf } from './pull-secret.js';
 import { digestsInUse } from '../node-disks.js';
 
 const COLLECT_EVERY_MS = 10 * 60 * 1000;
@@ -20,17 +16,11 @@ export interface ImageCacheFlags {
 
 export interface NodeImageCache {
   readonly cache: ContainerDiskCache;
-  readonly pullSecret: (namespace: string, name: string) => Promise<string>;
   startCollecting(): void;
   stopCollecting(): void;
 }
 
-export function imageCacheFor(
-  flags: ImageCacheFlags,
-  runDir: string,
-  secretClient: ResourceClient<Secret>,
-  log: KubeLogger,
-): NodeImageCache {
+export function imageCacheFor(flags: ImageCacheFlags, runDir: string, log: KubeLogger): NodeImageCache {
   const cache = new ContainerDiskCache({
     dir: flags.dir,
     insecureRegistries: new Set(flags.insecureRegistries.map((r) => r.toLowerCase())),
@@ -47,7 +37,6 @@ export function imageCacheFor(
   };
   return {
     cache,
-    pullSecret: async (namespace, name) => authFileOf(await secretClient.find({ namespace, name }), namespace, name),
     startCollecting: () => {
       void collect(); // logs its own failure
       timer = setInterval(() => void collect(), COLLECT_EVERY_MS);

@@ -18,7 +18,13 @@ import type {
   Volume,
 } from '../../api/types.js';
 import { type HostFacts, domainName, nodeDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
-import { NoCloudError, type NoCloudFiles, noCloudFiles } from '../cloudinit/nocloud.js';
+import {
+  NoCloudError,
+  type NoCloudFiles,
+  noCloudFiles,
+  type NoCloudSecretRefs,
+  noCloudSecretRefs,
+} from '../cloudinit/nocloud.js';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../containerdisk/reference.js';
 import { isQuantity, parseQuantity } from '../../api/quantity.js';
 import { el, renderXml, type XmlElement } from './xml.js';
@@ -55,7 +61,13 @@ export type NodeDisk = Readonly<
       /** A dockerconfigjson Secret in the VMI's namespace. */
       pullSecret?: string;
     }
-  | { kind: 'cloudInit'; files: NoCloudFiles }
+  | {
+      kind: 'cloudInit';
+      files: NoCloudFiles;
+      /** Secrets the shell reads when it makes the ISO; `field` is the volume's cloudInitNoCloud. */
+      secrets?: NoCloudSecretRefs;
+      field: string;
+    }
 >;
 
 /**
@@ -238,8 +250,7 @@ function volumeFile(volume: Volume, index: number, id: Identity & { hostname: st
     return { path: inRunDir(`${volume.name}.qcow2`), volume: volume.name, mode: 'node', format: 'qcow2', node };
   }
   if (volume.cloudInitNoCloud !== undefined) {
-    const files = cloudInitFiles(volume.cloudInitNoCloud, `${field}.cloudInitNoCloud`, id.uid, id.hostname);
-    const node: NodeDisk = { kind: 'cloudInit', files };
+    const node = cloudInitDisk(volume.cloudInitNoCloud, `${field}.cloudInitNoCloud`, id);
     return { path: inRunDir(`${volume.name}.iso`), volume: volume.name, mode: 'node', format: 'raw', node };
   }
   if (volume.hostDisk !== undefined) return hostDiskFile(volume.name, volume.hostDisk, `${field}.hostDisk`);
@@ -265,14 +276,16 @@ function imageOf(ref: string, field: string): ImageReference {
   }
 }
 
-function cloudInitFiles(
+function cloudInitDisk(
   source: NonNullable<Volume['cloudInitNoCloud']>,
   field: string,
-  uid: string,
-  hostname: string,
-): NoCloudFiles {
+  id: Identity & { hostname: string },
+): NodeDisk {
   try {
-    return noCloudFiles(source, uid, hostname);
+    const files = noCloudFiles(source, id.uid, id.hostname);
+    const secrets = noCloudSecretRefs(source);
+    const named = secrets.userData !== undefined || secrets.networkData !== undefined;
+    return { kind: 'cloudInit', files, field, ...(named ? { secrets } : {}) };
   } catch (e) {
     if (e instanceof NoCloudError) throw new DomainSpecError(`${field}.${e.field}`, e.message);
     throw e;

@@ -1,4 +1,13 @@
-import { NoCloudError, noCloudFiles, renderMetaData } from '../../../handler/cloudinit/nocloud.js';
+import {
+  NETWORK_DATA_KEYS,
+  NoCloudError,
+  noCloudFiles,
+  noCloudSecretRefs,
+  renderMetaData,
+  secretValue,
+  USER_DATA_KEYS,
+  withSecretData,
+} from '../../../handler/cloudinit/nocloud.js';
 
 const UID = '6f1b2c3d-0000-4000-8000-000000000009';
 
@@ -48,5 +57,68 @@ describe('noCloudFiles', () => {
 
   it('quotes meta-data values, so a hostname cannot add YAML keys', () => {
     expect(renderMetaData('u', 'a\nb: c')).toBe('instance-id: "u"\nlocal-hostname: "a\\nb: c"\n');
+  });
+});
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const WHERE = { field: 'spec.volumes[1].cloudInitNoCloud.secretRef', namespace: 'ns', name: 'ci' };
+
+function caughtFrom(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+describe('cloud-init data from a Secret', () => {
+  it('names the Secrets of secretRef and networkDataSecretRef, nothing when inline', () => {
+    expect(noCloudSecretRefs({ secretRef: { name: 'u' }, networkDataSecretRef: { name: 'n' } })).toEqual({
+      userData: 'u',
+      networkData: 'n',
+    });
+    expect(noCloudSecretRefs({ userData: '#cloud-config\n', networkData: 'version: 2\n' })).toEqual({});
+  });
+
+  it.each([
+    [{ userData: 'a', secretRef: { name: 's' } }, 'secretRef'],
+    [{ userDataBase64: 'YQ==', secretRef: { name: 's' } }, 'secretRef'],
+    [{ secretRef: { name: 's' }, networkData: 'a', networkDataSecretRef: { name: 'n' } }, 'networkDataSecretRef'],
+  ])('refuses %j: a Secret and inline data for one file', (source, field) => {
+    expect(caughtFrom(() => noCloudFiles(source, UID, 'x'))).toMatchObject({ field });
+  });
+
+  it('renders user-data and network-config equal to the Secret values, meta-data as ever', () => {
+    const files = noCloudFiles({ secretRef: { name: 'ci' }, networkDataSecretRef: { name: 'ci' } }, UID, 'web');
+    expect(files['user-data']).toBe('');
+    const secret = { data: { userdata: b64('#cloud-config\nhostname: web\n'), networkdata: b64('version: 2\n') } };
+    const filled = withSecretData(files, {
+      userData: secretValue(secret, WHERE, USER_DATA_KEYS),
+      networkData: secretValue(secret, WHERE, NETWORK_DATA_KEYS),
+    });
+    expect(filled).toEqual({
+      'user-data': '#cloud-config\nhostname: web\n',
+      'meta-data': `instance-id: "${UID}"\nlocal-hostname: "web"\n`,
+      'network-config': 'version: 2\n',
+    });
+  });
+
+  it('reads userdata before userData, and the camel-case keys alone (as KubeVirt)', () => {
+    expect(secretValue({ data: { userData: b64('b'), userdata: b64('a') } }, WHERE, USER_DATA_KEYS)).toBe('a');
+    expect(secretValue({ data: { userData: b64('b') } }, WHERE, USER_DATA_KEYS)).toBe('b');
+    expect(secretValue({ data: { networkData: b64('n') } }, WHERE, NETWORK_DATA_KEYS)).toBe('n');
+    expect(secretValue({ data: { userdata: '' } }, WHERE, USER_DATA_KEYS)).toBe('');
+  });
+
+  it.each([
+    [undefined, 'Secret ns/ci does not exist'],
+    [{}, 'Secret ns/ci has no key userdata or userData'],
+    [{ data: { 'user-data': b64('secret words') } }, 'Secret ns/ci has no key userdata or userData'],
+  ])('refuses the Secret %j naming the field and the Secret, not its content', (secret, message) => {
+    const e = caughtFrom(() => secretValue(secret, WHERE, USER_DATA_KEYS));
+    expect(e).toBeInstanceOf(NoCloudError);
+    expect(e).toMatchObject({ field: WHERE.field, message });
+    expect(String((e as Error).message)).not.toContain('secret words');
   });
 });

@@ -111,9 +111,27 @@ describe('vmiToDomainXml', () => {
             'meta-data': 'instance-id: "6f1b2c3d-0000-4000-8000-000000000009"\nlocal-hostname: "container-disk"\n',
             'network-config': 'version: 2\n',
           },
+          field: 'spec.volumes[1].cloudInitNoCloud',
         },
       },
     ]);
+  });
+
+  it('plans a secretRef volume with the Secrets to read when the ISO is made', () => {
+    const base = readFixture('container-disk');
+    const volumes = (base.spec.volumes ?? []).map((v) =>
+      v.cloudInitNoCloud === undefined
+        ? v
+        : { name: v.name, cloudInitNoCloud: { secretRef: { name: 'ci' }, networkDataSecretRef: { name: 'net' } } },
+    );
+    const plan = planDomain({ ...base, spec: { ...base.spec, volumes } }, TCG_HOST);
+    const ci = plan.files.find((f) => f.node?.kind === 'cloudInit')?.node;
+    expect(ci).toMatchObject({
+      kind: 'cloudInit',
+      field: 'spec.volumes[1].cloudInitNoCloud',
+      secrets: { userData: 'ci', networkData: 'net' },
+      files: { 'user-data': '' },
+    });
   });
 
   it('names the VM by spec.hostname in meta-data when it is set', () => {
