@@ -145,12 +145,12 @@ describe("KubeVirt's examples", () => {
 describe("a VirtualMachineInstance's spec", () => {
   const resource = `${VMI_PLURAL}.${GROUP}`;
 
-  it('cannot change after creation, while its labels and status can', async () => {
+  it('cannot change after creation, while its labels, status and a lowered grace period can', async () => {
     // Given a stored VMI
     await kubectl(['create', '-n', ns, '-f', '-'], { input: JSON.stringify(asVmi('fixed', goodVmiSpec())) });
 
-    // When its spec is patched, then the API server refuses with the immutability message
-    const patch = JSON.stringify({ spec: { terminationGracePeriodSeconds: 5 } });
+    // When its guest memory is patched, then the API server refuses with the immutability message
+    const patch = JSON.stringify({ spec: { domain: { memory: { guest: '96Mi' } } } });
     const refused = await kubectl(['patch', resource, 'fixed', '-n', ns, '--type=merge', '-p', patch], {
       allowFailure: true,
     });
@@ -164,5 +164,19 @@ describe("a VirtualMachineInstance's spec", () => {
     await kubectl(['patch', resource, 'fixed', '-n', ns, '--subresource=status', '--type=merge', '-p', status]);
     const phase = await kubectl(['get', resource, 'fixed', '-n', ns, '-o', 'jsonpath={.status.phase}']);
     expect(phase.stdout).toBe('Scheduling');
+
+    // And the grace period may go down (stop --grace-period), as in KubeVirt
+    const lower = JSON.stringify({ spec: { terminationGracePeriodSeconds: 5 } });
+    await kubectl(['patch', resource, 'fixed', '-n', ns, '--type=merge', '-p', lower]);
+    const grace = await kubectl([
+      'get',
+      resource,
+      'fixed',
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.spec.terminationGracePeriodSeconds}',
+    ]);
+    expect(grace.stdout).toBe('5');
   }, 30_000);
 });
