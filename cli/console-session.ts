@@ -16,6 +16,7 @@ import {
 import type { LeanClient } from '../kube/lean-client.js';
 import { formatDuration } from './duration.js';
 import { waitUntil } from './wait-until.js';
+import { throughVirtApi } from './virt-api-absent.js';
 
 /** Ctrl+], telnet's and virtctl's escape. */
 export const ESCAPE_BYTE = 0x1d;
@@ -72,7 +73,7 @@ export async function runConsole(
   const notRunning = await waitForRunning(client, target, timeoutMs);
   if (notRunning !== undefined) return notRunning;
   const path = subresourcePath(VMI_PLURAL, target.namespace, target.name, CONSOLE_SUBRESOURCE);
-  const ws = await client.openWebSocket(path, CONSOLE_SUBPROTOCOL);
+  const ws = await throughVirtApi(() => client.openWebSocket(path, CONSOLE_SUBPROTOCOL));
   const tty = io.stdin.isTTY === true;
   if (tty) io.note(`Successfully connected to ${target.name} console. The escape sequence is ^]`);
   return new Promise((resolve) => {

@@ -21,6 +21,12 @@ export class UsageError extends Error {
 /** The command could not do what was asked (refused, timed out, VM failed). Exit 1. */
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface Report {
@@ -89,7 +95,8 @@ export function reportError(err: unknown, verbose: boolean): Report {
     return { lines: withStack(lines, err, verbose), exitCode: EXIT_CODES.usage };
   }
   if (err instanceof CommandFailure || err instanceof KubeconfigError) {
-    return { lines: withStack([`error: ${err.message}`], err, verbose), exitCode: EXIT_CODES.failed };
+    const fix = err instanceof CommandFailure && err.fix !== undefined ? [`hint: ${err.fix}`] : [];
+    return { lines: withStack([`error: ${err.message}`, ...fix], err, verbose), exitCode: EXIT_CODES.failed };
   }
   if (isApiShaped(err))
     return { lines: withStack(apiErrorLines(toApiError(err)), err, verbose), exitCode: EXIT_CODES.failed };

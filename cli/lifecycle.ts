@@ -14,6 +14,7 @@ import { checkVmGoal, type VmGoal } from './vm-waits.js';
 import { waitUntil } from './wait-until.js';
 import { formatDuration } from './duration.js';
 import { reportError } from './errors.js';
+import { throughVirtApi } from './virt-api-absent.js';
 
 export type Verb = 'start' | 'stop' | 'restart';
 
@@ -82,11 +83,9 @@ async function actOnOne(client: LeanClient, name: string, o: LifecycleOptions): 
   // The VMI before the verb: a restart is done when a VMI with another uid runs.
   const vmi = o.wait && o.verb === 'restart' ? await findVmi(client, o.namespace, name) : undefined;
   try {
-    await client.request({
-      method: 'PUT',
-      path: subresourcePath(VM_PLURAL, o.namespace, name, o.verb),
-      body: bodyOf(o),
-    });
+    await throughVirtApi(() =>
+      client.request({ method: 'PUT', path: subresourcePath(VM_PLURAL, o.namespace, name, o.verb), body: bodyOf(o) }),
+    );
   } catch (err) {
     // 409: virt-api's refusal ("VM is already running"); anything else is the caller's to report.
     if (!(err instanceof KubeApiError) || err.code !== 409) throw err;

@@ -8,6 +8,7 @@ import { subresourcePath, type VmiVerb } from '../api/subresources.js';
 import { KubeApiError } from '../kube/errors.js';
 import type { LeanClient } from '../kube/lean-client.js';
 import { reportError } from './errors.js';
+import { throughVirtApi } from './virt-api-absent.js';
 
 const DONE: Readonly<Record<VmiVerb, string>> = {
   pause: 'was paused',
@@ -26,7 +27,9 @@ export async function runVmiVerb(
   let ok = true;
   for (const name of names) {
     try {
-      await client.request({ method: 'PUT', path: subresourcePath(VMI_PLURAL, namespace, name, o.verb), body: {} });
+      await throughVirtApi(() =>
+        client.request({ method: 'PUT', path: subresourcePath(VMI_PLURAL, namespace, name, o.verb), body: {} }),
+      );
       o.out(`VMI ${name} ${DONE[o.verb]}`);
     } catch (err) {
       ok = false;

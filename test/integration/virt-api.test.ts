@@ -335,3 +335,38 @@ describe('console', () => {
     }
   });
 });
+
+// Last in the file: it stops virt-api, then takes its APIService away.
+describe('without virt-api', () => {
+  it('kubectl virt start, pause and console say virt-api is not answering, then that it is not installed', async () => {
+    await runningVm('orphan');
+    await api.handle.stop();
+    // Registered but nobody behind it: the aggregator answers 503 once it notices the endpoint is gone.
+    await waitFor(async () => (await virt(['start', 'orphan'])).stderr.includes('virt-api is not answering'), {
+      timeoutMs: 60_000,
+      describe: 'kubectl virt start to say virt-api is not answering',
+    });
+    await api.unregister();
+    await waitFor(async () => (await virt(['pause', 'orphan'])).stderr.includes('virt-api is not installed'), {
+      timeoutMs: 60_000,
+      describe: 'kubectl virt pause to say virt-api is not installed',
+    });
+    for (const args of [
+      ['start', 'orphan'],
+      ['pause', 'orphan'],
+      ['console', 'orphan'],
+    ]) {
+      const run = await virt(args);
+      expect([args[0], run.code, run.stderr.split('\n').slice(0, 2)]).toEqual([
+        args[0],
+        1,
+        [
+          'error: virt-api is not installed: the API server has no v1alpha1.subresources.tsvirt.io APIService (it answered "404 page not found")',
+          expect.stringMatching(
+            /^hint: deploy virt-api .*kubectl get apiservice v1alpha1\.subresources\.tsvirt\.io/,
+          ) as unknown,
+        ],
+      ]);
+    }
+  }, 180_000);
+});
