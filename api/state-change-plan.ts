@@ -5,7 +5,8 @@
  * or a state change request on the status subresource, which the controller consumes. Refusals use
  * virtctl's words ("VM is already running", "VM is not running").
  */
-import type { RunStrategy, StateChangeRequest, VirtualMachine, VirtualMachineInstance } from './types.js';
+import type { StateChangeRequest, VirtualMachine, VirtualMachineInstance } from './types.js';
+import { isFinal, runStrategyOf } from './lifecycle.js';
 
 export type JsonPatchOp = Readonly<{ op: 'test' | 'add' | 'replace'; path: string; value: unknown }>;
 
@@ -20,16 +21,6 @@ export const MESSAGES = {
 } as const;
 
 const refuse = (message: string): StatePlan => ({ kind: 'refuse', message });
-
-/** The effective strategy: spec.runStrategy, or what the deprecated spec.running means. */
-export function effectiveStrategy(vm: VirtualMachine): RunStrategy {
-  if (vm.spec.runStrategy !== undefined) return vm.spec.runStrategy;
-  return vm.spec.running === true ? 'Always' : 'Halted';
-}
-
-function isFinal(vmi: VirtualMachineInstance): boolean {
-  return vmi.status?.phase === 'Succeeded' || vmi.status?.phase === 'Failed';
-}
 
 /** A VMI that exists and has not finished. */
 function hasLiveVmi(vmi: VirtualMachineInstance | undefined): vmi is VirtualMachineInstance {
@@ -100,7 +91,7 @@ function startByRequest(
 
 export function planStart(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): StatePlan {
   if (isRunning(vmi)) return refuse(MESSAGES.alreadyRunning);
-  const strategy = effectiveStrategy(vm);
+  const strategy = runStrategyOf(vm);
   switch (strategy) {
     case 'Halted':
       return strategyPatch(vm, 'Always');
@@ -116,7 +107,7 @@ export function planStart(vm: VirtualMachine, vmi: VirtualMachineInstance | unde
 }
 
 export function planStop(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, force: boolean): StatePlan {
-  const strategy = effectiveStrategy(vm);
+  const strategy = runStrategyOf(vm);
   switch (strategy) {
     case 'Halted':
       if (!hasLiveVmi(vmi)) return refuse(MESSAGES.notRunning);
@@ -138,7 +129,7 @@ export function planStop(vm: VirtualMachine, vmi: VirtualMachineInstance | undef
 }
 
 export function planRestart(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined): StatePlan {
-  const strategy = effectiveStrategy(vm);
+  const strategy = runStrategyOf(vm);
   if (strategy === 'Halted') return refuse('Halted does not support manual restart requests');
   if (!hasLiveVmi(vmi)) return refuse(MESSAGES.notRunning);
   return changeRequestPlan(vm, [stopOf(vmi), { action: 'Start' }]);

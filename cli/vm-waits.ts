@@ -5,6 +5,7 @@
  */
 import type { VirtualMachine } from '../api/types.js';
 import { isVirtualMachine } from '../api/types.js';
+import { runStrategyOf } from '../api/lifecycle.js';
 import { statusIsCurrent, type Evaluation } from './wait-for.js';
 
 export type VmGoal = Readonly<
@@ -46,6 +47,6 @@ export function checkVmGoal(goal: VmGoal, o: unknown, vmiUid: string | undefined
 
 /** The goal of `create --wait`: Running when the run strategy starts the VM, else Stopped. */
 export function goalAfterCreate(vm: VirtualMachine): VmGoal {
-  const s = vm.spec.runStrategy ?? (vm.spec.running === true ? 'Always' : 'Halted');
+  const s = runStrategyOf(vm);
   return s === 'Always' || s === 'RerunOnFailure' || s === 'Once' ? { kind: 'running' } : { kind: 'stopped' };
 }

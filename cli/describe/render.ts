@@ -15,7 +15,7 @@ import type {
 } from '../../api/types.js';
 import { age } from '../printers/age.js';
 import { byteOrder, formatTable } from '../printers/table.js';
-import { runStrategyOf } from '../printers/vm-rows.js';
+import { runStrategyOf } from '../../api/lifecycle.js';
 import type { ConditionView, ContainerView, EventView, PodView, TerminatedView } from './views.js';
 
 export interface DescribeInput {

@@ -5,7 +5,7 @@
  */
 import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
-import { effectiveStrategy } from '../../api/state-change-plan.js';
+import { runStrategyOf } from '../../api/lifecycle.js';
 import { humanDuration } from '../printers/age.js';
 import type { ContainerView, PodView, TerminatedView } from './views.js';
 
@@ -35,9 +35,9 @@ function lastExit(c: ContainerView | undefined): TerminatedView | undefined {
 }
 
 const stopped: Rule = (i) => {
-  if (i.vm.status?.printableStatus !== 'Stopped' && !(effectiveStrategy(i.vm) === 'Halted' && i.vmi === undefined))
+  if (i.vm.status?.printableStatus !== 'Stopped' && !(runStrategyOf(i.vm) === 'Halted' && i.vmi === undefined))
     return undefined;
-  const strategy = effectiveStrategy(i.vm);
+  const strategy = runStrategyOf(i.vm);
   return strategy === 'Halted' || strategy === 'Manual'
     ? `Stopped: runStrategy is ${strategy}; start it with "kubectl virt start ${i.vm.metadata.name ?? ''}"`
     : `Stopped: the guest finished and runStrategy ${strategy} does not start it again`;

@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CPU, VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceSpec } from '../../api/types.js';
 import { CONDITION_TYPES } from '../../api/names.js';
+import { liveVmi, runStrategyOf } from '../../api/lifecycle.js';
 import { age } from './age.js';
 import { byteOrder, formatTable, type Row } from './table.js';
 import { statusPaint } from '../style.js';
@@ -67,17 +68,6 @@ export function vmiReady(vmi: VirtualMachineInstance | undefined): boolean {
 const capital = (b: boolean): string => (b ? 'True' : 'False');
 
 /** A VMI that has not finished: a finished one has no node or address worth showing. */
-export function liveVmi(vmi: VirtualMachineInstance | undefined): VirtualMachineInstance | undefined {
-  const phase = vmi?.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed' ? undefined : vmi;
-}
-
-/** spec.runStrategy, or what the deprecated spec.running means. */
-export function runStrategyOf(vm: VirtualMachine): string {
-  if (vm.spec.runStrategy !== undefined) return vm.spec.runStrategy;
-  if (vm.spec.running === undefined) return NONE;
-  return vm.spec.running ? 'Always' : 'Halted';
-}
 
 export function vmRow(vm: VirtualMachine, vmi: VirtualMachineInstance | undefined, opts: RowOptions): Row {
   const status = vm.status?.printableStatus ?? '';

@@ -13,7 +13,7 @@
  * [Stop uid, Start]).
  */
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
-import { isBeingDeleted, isFinal, runStrategyOf } from './run-strategy.js';
+import { isBeingDeleted, isFinal, runStrategyOf } from '../../api/lifecycle.js';
 import { hasStartRequest, hasStopRequestFor, trimStateChangeRequests } from './state-change.js';
 import { backoffRemainingMs, failureNotYetRecorded, type StartFailure } from './start-failure.js';
 

@@ -10,7 +10,7 @@
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
 import type { PrintableStatus, RunStrategy, VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import { hasCondition } from '../../api/conditions.js';
-import { isBeingDeleted, isFinal, runStrategyOf } from './run-strategy.js';
+import { isBeingDeleted, isFinal, runStrategyOf } from '../../api/lifecycle.js';
 import { hasStopRequestFor } from './state-change.js';
 import type { StartFailure } from './start-failure.js';
 

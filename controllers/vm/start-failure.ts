@@ -9,7 +9,7 @@
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance, VirtualMachineStatus } from '../../api/types.js';
 import { rfc3339 } from '../../api/conditions.js';
 import { defined } from '../defined.js';
-import { runStrategyOf, wasRunning } from './run-strategy.js';
+import { runStrategyOf, wasRunning } from '../../api/lifecycle.js';
 
 /** status.startFailure, with kubevirt's field names (api/crds/vm.ts). */
 export type StartFailure = NonNullable<VirtualMachineStatus['startFailure']>;

@@ -5,7 +5,7 @@
  * queue once the world shows it done. Pure.
  */
 import type { StateChangeRequest, VirtualMachineInstance } from '../../api/types.js';
-import { isBeingDeleted, isFinal } from './run-strategy.js';
+import { isBeingDeleted, isFinal } from '../../api/lifecycle.js';
 
 type Requests = ReadonlyArray<StateChangeRequest>;
 

@@ -18,7 +18,7 @@ import { GUEST_NOT_RUNNING } from '../vmi/status.js';
 import { findCondition, removeCondition, setCondition, type ConditionInput } from '../../api/conditions.js';
 import { defined } from '../defined.js';
 import { printableStatus } from './printable-status.js';
-import { isBeingDeleted, runStrategyOf } from './run-strategy.js';
+import { isBeingDeleted, runStrategyOf } from '../../api/lifecycle.js';
 import { nextStartFailure } from './start-failure.js';
 import { trimStateChangeRequests } from './state-change.js';
 

@@ -13,7 +13,7 @@
 import { REASONS } from '../../api/names.js';
 import type { VirtualMachineInstance, VmiPhase } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
-import { isBeingDeleted, isFinalPhase } from '../vm/run-strategy.js';
+import { isBeingDeleted, isFinalPhase } from '../../api/lifecycle.js';
 
 export type PhaseDecision = Readonly<{
   phase: VmiPhase;

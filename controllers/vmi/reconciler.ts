@@ -22,7 +22,7 @@ import { EVENT_REASONS, type EventSink } from '../events.js';
 import { Expectations, enqueueFrom } from '../expectations.js';
 import { DONE, fromApiFailure, requeueAfter, type Result } from '../result.js';
 import { sameJson } from '../same-json.js';
-import { isBeingDeleted, isFinalPhase } from '../vm/run-strategy.js';
+import { isBeingDeleted, isFinalPhase } from '../../api/lifecycle.js';
 import { launcherPodFor, launcherPodName, type LauncherConfig } from './launcher-pod.js';
 import { podEnded } from './phase.js';
 import { computeVmiStatus } from './status.js';

@@ -6,6 +6,7 @@
  * left as it is. Also the node label handlers select on. Pure.
  */
 import { CONDITION_TYPES, LABELS, REASONS } from '../../api/names.js';
+import { isFinalPhase } from '../../api/lifecycle.js';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
 import { rfc3339, setCondition, type ConditionInput } from '../../api/conditions.js';
@@ -65,8 +66,6 @@ function nodeLabels(vmi: VirtualMachineInstance, nodeName: string | undefined): 
   return { ...labels, [LABELS.nodeName]: nodeName };
 }
 
-const isFinal = (p: VmiPhase | undefined): boolean => p === 'Succeeded' || p === 'Failed';
-
 function conditionsFor(
   vmi: VirtualMachineInstance,
   pod: Pod | undefined,
@@ -75,7 +74,7 @@ function conditionsFor(
 ): VirtualMachineInstanceStatus['conditions'] {
   let conditions = vmi.status?.conditions;
   // A VMI that was already final keeps its conditions: what ended it stays readable.
-  if (isFinal(vmi.status?.phase)) return conditions;
+  if (isFinalPhase(vmi.status?.phase)) return conditions;
   const scheduled = podScheduledInput(pod);
   if (scheduled !== undefined) conditions = setCondition(conditions, scheduled, now);
   const ready = readyInput(decision.phase, pod, decision);
@@ -88,7 +87,7 @@ export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefin
   const old = vmi.status ?? {};
   const decision = vmiPhaseFromPod(vmi, pod);
   const phase = decision.phase;
-  const changedToFinal = phase !== old.phase && isFinal(phase);
+  const changedToFinal = phase !== old.phase && isFinalPhase(phase);
   const nodeName = decision.nodeName ?? old.nodeName;
   const status: VirtualMachineInstanceStatus = {
     ...old,

@@ -25,7 +25,8 @@ import {
   domainStateToVmiPhase,
   isActive,
 } from '../domain/state.js';
-import { isFinalPhase, pullStatus, statusForVerdict } from './vmi-status.js';
+import { isFinalPhase } from '../../api/lifecycle.js';
+import { pullStatus, statusForVerdict } from './vmi-status.js';
 
 /** What the launcher socket shows for this uid. */
 export interface LauncherView {

@@ -7,14 +7,11 @@
  * shell writes only changes.
  */
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';
+import { isFinalPhase } from '../../api/lifecycle.js';
 import type { Condition, VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
 import { type ConditionInput, removeCondition, rfc3339, setCondition } from '../../api/conditions.js';
 import type { DomainType } from '../domain/host-facts.js';
 import type { PhaseVerdict } from '../domain/state.js';
-
-export function isFinalPhase(phase: VmiPhase | undefined): boolean {
-  return phase === 'Succeeded' || phase === 'Failed';
-}
 
 function emulationCondition(emulation: DomainType): ConditionInput {
   return emulation === 'qemu'
