@@ -3,9 +3,10 @@
  * reads (informer) and the ValidatingAdmissionPolicy `tsvirt-host-paths` reads at admission time
  * (paramRef). It plays the part of KubeVirt's `KubeVirt` CR `spec.configuration`
  * (developerConfiguration.featureGates). A ConfigMap holds strings only, so each field is one key
- * with a documented string form; later fields (cpuAllocationRatio, insecure registries, migration
- * limits) are new keys parsed here, nowhere else (docs/api.md, "Cluster configuration").
+ * with a documented string form; later fields (insecure registries, migration limits) are new keys
+ * parsed here, nowhere else (docs/api.md, "Cluster configuration").
  */
+import { DEFAULT_CPU_ALLOCATION_RATIO } from './defaults.js';
 import { SYSTEM_NAMESPACE } from './names.js';
 
 /** The ConfigMap's name; it lives in {@link SYSTEM_NAMESPACE}. */
@@ -20,6 +21,8 @@ export const CLUSTER_CONFIG_KEYS = {
   hostDiskRoots: 'hostDiskRoots',
   /** Absolute folders kernelBoot.kernelPath and initrdPath must lie in. */
   bootRoots: 'bootRoots',
+  /** vCPUs per requested CPU of a launcher Pod, a number above 0 (KubeVirt's cpuAllocationRatio, default 10). */
+  cpuAllocationRatio: 'cpuAllocationRatio',
 } as const;
 
 /** Feature gate names, KubeVirt's words. */
@@ -41,6 +44,7 @@ export interface ClusterConfig {
   readonly featureGates: ReadonlyArray<string>;
   readonly hostDiskRoots: ReadonlyArray<string>;
   readonly bootRoots: ReadonlyArray<string>;
+  readonly cpuAllocationRatio: number;
 }
 
 /** The configuration of a cluster with no tsvirt-config (or an empty one): every gate off, default roots. */
@@ -48,6 +52,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   featureGates: [],
   hostDiskRoots: [DEFAULT_HOST_DISK_ROOT],
   bootRoots: [DEFAULT_BOOT_ROOT],
+  cpuAllocationRatio: DEFAULT_CPU_ALLOCATION_RATIO,
 };
 
 function list(value: string | undefined): ReadonlyArray<string> | undefined {
@@ -60,7 +65,8 @@ function list(value: string | undefined): ReadonlyArray<string> | undefined {
 
 /**
  * The configuration a ConfigMap's `data` says; a missing key takes its default. Never throws:
- * a root that is not absolute is dropped (it could never contain an absolute path).
+ * a root that is not absolute is dropped (it could never contain an absolute path), and a
+ * cpuAllocationRatio that is not a number above 0 takes the default.
  */
 export function parseClusterConfig(data: Readonly<Record<string, string>> | undefined): ClusterConfig {
   const d = data ?? {};
@@ -70,7 +76,13 @@ export function parseClusterConfig(data: Readonly<Record<string, string>> | unde
     featureGates: list(d[CLUSTER_CONFIG_KEYS.featureGates]) ?? [],
     hostDiskRoots: roots(CLUSTER_CONFIG_KEYS.hostDiskRoots, DEFAULT_CLUSTER_CONFIG.hostDiskRoots),
     bootRoots: roots(CLUSTER_CONFIG_KEYS.bootRoots, DEFAULT_CLUSTER_CONFIG.bootRoots),
+    cpuAllocationRatio: ratio(d[CLUSTER_CONFIG_KEYS.cpuAllocationRatio]),
   };
+}
+
+function ratio(value: string | undefined): number {
+  const n = Number(value?.trim() ?? '');
+  return value !== undefined && value.trim() !== '' && Number.isFinite(n) && n > 0 ? n : DEFAULT_CPU_ALLOCATION_RATIO;
 }
 
 export function gateEnabled(config: ClusterConfig, gate: FeatureGate): boolean {
@@ -91,6 +103,7 @@ export function clusterConfigMap(config: ClusterConfig): Readonly<Record<string,
       [CLUSTER_CONFIG_KEYS.featureGates]: config.featureGates.join(','),
       [CLUSTER_CONFIG_KEYS.hostDiskRoots]: config.hostDiskRoots.join(','),
       [CLUSTER_CONFIG_KEYS.bootRoots]: config.bootRoots.join(','),
+      [CLUSTER_CONFIG_KEYS.cpuAllocationRatio]: String(config.cpuAllocationRatio),
     },
   };
 }

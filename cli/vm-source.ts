@@ -5,6 +5,7 @@
  * before anything is sent; the API server's CEL rules still have the last word.
  */
 import { parseAllDocuments } from 'yaml';
+import { DEFAULT_DISK_BUS } from '../api/defaults.js';
 import { API_VERSION, VM_KIND } from '../api/names.js';
 import { RUN_STRATEGIES, type RunStrategy, type VirtualMachine, type Volume, type Disk } from '../api/types.js';
 import { UsageError } from './errors.js';
@@ -41,12 +42,12 @@ export function parseDisk(spec: string, index: number): { disk: Disk; volume: Vo
         'Use a Kubernetes quantity such as 1Gi or 512Mi.',
       );
     const name = `scratch${index}`;
-    return { disk: { name, disk: { bus: 'virtio' } }, volume: { name, emptyDisk: { capacity: value } } };
+    return { disk: { name, disk: { bus: DEFAULT_DISK_BUS } }, volume: { name, emptyDisk: { capacity: value } } };
   }
   const name = key ?? `disk${index}`;
   if (!NAME.test(name)) throw new UsageError(`--disk ${spec}: "${name}" is not a valid disk name`);
   if (value === '') throw new UsageError(`--disk ${spec}: no path`);
-  return { disk: { name, disk: { bus: 'virtio' } }, volume: { name, hostDisk: { path: value, type: 'Disk' } } };
+  return { disk: { name, disk: { bus: DEFAULT_DISK_BUS } }, volume: { name, hostDisk: { path: value, type: 'Disk' } } };
 }
 
 function checkFlags(f: VmFlags): RunStrategy {

@@ -12,7 +12,8 @@ import { COMPONENTS, CONTROLLER_LEASE_NAME, LABELS, SYSTEM_NAMESPACE } from '../
 import type { VirtualMachine, VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients, type KubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { pods, type Pod } from '../kube/core.js';
+import { configMaps, pods, type ConfigMap, type Pod } from '../kube/core.js';
+import { CLUSTER_CONFIG_NAME, CLUSTER_CONFIG_NAMESPACE, parseClusterConfig } from '../api/cluster-config.js';
 import { toApiError } from '../kube/errors.js';
 import { EventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leader.js';
@@ -84,6 +85,7 @@ function buildInformers(
   vmCache: Informer<VirtualMachine>;
   vmiCache: Informer<VirtualMachineInstance>;
   podCache: Informer<Pod>;
+  configCache: Informer<ConfigMap>;
 } {
   const logger = log.child({ module: 'informer' });
   return {
@@ -91,6 +93,12 @@ function buildInformers(
     vmiCache: new Informer(virtualMachineInstances(clients), { logger }),
     // Only launcher Pods: the controller never needs to hold the cluster's other Pods in memory.
     podCache: new Informer(pods(clients), { labelSelector: LABELS.createdBy, logger }),
+    // The cluster configuration, for cpuAllocationRatio; absent, every setting takes its default.
+    configCache: new Informer(configMaps(clients), {
+      namespace: CLUSTER_CONFIG_NAMESPACE,
+      fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
+      logger,
+    }),
   };
 }
 
@@ -117,7 +125,7 @@ async function main(): Promise<void> {
     userAgent: COMPONENTS.controller,
     onWrite: metrics.countWrite,
   });
-  const { vmCache, vmiCache, podCache } = buildInformers(clients, log);
+  const { vmCache, vmiCache, podCache, configCache } = buildInformers(clients, log);
   const recorder = new EventRecorder(clients, {
     component: COMPONENTS.controller,
     host: hostname(),
@@ -126,6 +134,8 @@ async function main(): Promise<void> {
   const events: EventSink = { record: (obj, type, reason, message) => recorder.event(obj, type, reason, message) };
   const launcher = {
     launcherCommand: flags.launcherCommand,
+    cpuAllocationRatio: () =>
+      parseClusterConfig(configCache.get(CLUSTER_CONFIG_NAMESPACE, CLUSTER_CONFIG_NAME)?.data).cpuAllocationRatio,
     ...(flags.launcherImage === undefined ? {} : { image: flags.launcherImage }),
   };
   const vmReconciler = new VmReconciler({
@@ -160,7 +170,7 @@ async function main(): Promise<void> {
     metrics,
     log,
   });
-  const informers = [vmCache, vmiCache, podCache] as const;
+  const informers = [vmCache, vmiCache, podCache, configCache] as const;
   let synced = false;
   const servers = await startServers(flags, metrics, () => synced, log);
   const running: Running = { informers, queues: [vmQueue, vmiQueue], servers };

@@ -15,7 +15,8 @@ import type { VirtualMachineInstanceClient } from '../kube/tsvirt.js';
 import { WorkQueue, type QueueOutcome } from '../kube/workqueue.js';
 import { type HostFacts, domainName } from './domain/host-facts.js';
 import { type DomainObservation, type PhaseVerdict, type ShutoffCause, shutoffCauseFromLog } from './domain/state.js';
-import { DEFAULT_GRACE_SECONDS, graceSecondsOf } from './domain/vmi-to-domain.js';
+import { gracePeriodSecondsOf } from '../api/lifecycle.js';
+import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../api/defaults.js';
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection, type ObservedDomain } from './libvirt/connection.js';
 import type { ContainerDiskCache } from './containerdisk/cache.js';
@@ -191,7 +192,9 @@ export class NodeHandler {
     const domain: DomainObservation =
       name === undefined ? { kind: 'missing' } : await this.deps.libvirt.observe(name, uid);
     const graceSeconds =
-      vmi !== undefined ? graceSecondsOf(vmi) : (this.domains.get(uid)?.meta.graceSeconds ?? DEFAULT_GRACE_SECONDS);
+      vmi !== undefined
+        ? gracePeriodSecondsOf(vmi)
+        : (this.domains.get(uid)?.meta.graceSeconds ?? DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
     const view: SyncView = {
       vmi,
       domain,

@@ -7,6 +7,7 @@
  * sanity: without them a rule over a list is priced as if the list were unbounded and the CRD is
  * refused at install.
  */
+import { DEFAULT_DISK_BUS, DEFAULT_INTERFACE_MODEL, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../defaults.js';
 import { DISK_BUSES, HOST_DISK_TYPES, IMAGE_PULL_POLICIES } from '../enums.js';
 import {
   absolutePath,
@@ -33,9 +34,6 @@ const MAX_NAME = 63;
 const MAX_CLOUD_INIT_CHARS = 16384;
 /** 2048 bytes encode to at most 2732 base64 characters. */
 const MAX_CLOUD_INIT_BASE64 = Math.ceil(CLOUD_INIT_MAX_BYTES / 3) * 4;
-
-/** KubeVirt's default grace period for a VMI (kubevirt.io/api core/v1 DefaultGracePeriodSeconds). */
-export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 180;
 
 function name(what: string): ReturnType<typeof str> {
   return str({ maxLength: MAX_NAME, 'x-kubernetes-validations': [dnsLabel(what)] });
@@ -101,7 +99,7 @@ const disk = named(
         'DiskTarget',
         obj(
           {
-            bus: named('DiskBus', str({ enum: DISK_BUSES, default: 'virtio' })),
+            bus: named('DiskBus', str({ enum: DISK_BUSES, default: DEFAULT_DISK_BUS })),
             readonly: bool(),
           },
           { default: {} },
@@ -130,7 +128,7 @@ const iface = named(
   obj(
     {
       name: name('interface name'),
-      model: str({ enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: 'virtio' }),
+      model: str({ enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: DEFAULT_INTERFACE_MODEL }),
       macAddress: str({
         maxLength: 17,
         'x-kubernetes-validations': [

@@ -1,87 +1,28 @@
 /**
  * The virt-launcher Pod for a VMI (kubevirt pkg/virt-controller/services/template.go
  * RenderLaunchManifest, much reduced). The Pod holds the VM's place on a node: the scheduler
- * places it by its requests, which are the guest's CPU and memory plus the launcher overhead
- * below, so a node never takes more VMs than it can hold. Pure.
- *
- * Launcher overhead, added to requests and limits (kubevirt computes the same kind of sum in
- * services/renderresources.go GetMemoryOverhead):
- * - CPU: {@link LAUNCHER_CPU_OVERHEAD_MILLICORES} (10m): the launcher is idle but for socket traffic;
- *   QEMU's own threads are counted in the guest's vCPUs.
- * - memory: {@link LAUNCHER_MEMORY_OVERHEAD_BYTES} (48 MiB, the virt-launcher process; DESIGN.md
- *   targets ≤ 45 MB RSS) + {@link QEMU_MEMORY_OVERHEAD_BYTES} (32 MiB, QEMU's fixed cost: code,
- *   firmware, video memory) + 8 MiB per vCPU (thread stacks, vCPU state) + guest memory / 512
- *   (the guest's page tables).
- * Requests equal limits, so the Pod is in the Guaranteed QoS class, as a VM's memory cannot be
- * reclaimed without harming the guest.
+ * places it by its requests, the guest's size plus the launcher overhead (api/sizing.ts), so a
+ * node never takes more VMs than it can hold. Pure.
  */
 import { API_VERSION, COMPONENTS, LABELS, LAUNCHER_CONTAINER_NAME, LAUNCHER_IMAGE, VMI_KIND } from '../../api/names.js';
-import type { Quantity, VirtualMachineInstance } from '../../api/types.js';
+import type { VirtualMachineInstance } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
-import { parseMilliQuantity, parseQuantity } from '../../api/quantity.js';
+import { gracePeriodSecondsOf } from '../../api/lifecycle.js';
+import { launcherResources } from '../../api/sizing.js';
+import { DEFAULT_CPU_ALLOCATION_RATIO } from '../../api/defaults.js';
 
-export const LAUNCHER_CPU_OVERHEAD_MILLICORES = 10;
-export const LAUNCHER_MEMORY_OVERHEAD_BYTES = 48 * 2 ** 20;
-export const QEMU_MEMORY_OVERHEAD_BYTES = 32 * 2 ** 20;
-export const PER_VCPU_MEMORY_OVERHEAD_BYTES = 8 * 2 ** 20;
-/** Guest memory when the VMI names none (KubeVirt has no default; ours keeps tiny test VMs tiny). */
-export const DEFAULT_GUEST_MEMORY_BYTES = 128 * 2 ** 20;
-/** The VMI's grace period when it names none (the Kubernetes Pod default). */
-export const DEFAULT_VMI_GRACE_SECONDS = 30;
 /** Added to the VMI's grace period so the launcher outlives the handler's graceful stop (kubevirt adds 15 s). */
 export const LAUNCHER_GRACE_MARGIN_SECONDS = 15;
 
-/** How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.cjs]. */
-export type LauncherConfig = Readonly<{ launcherCommand: readonly string[]; image?: string }>;
-
-/** A quantity through api/quantity.ts, or undefined when absent (the CRD's CEL rules vetted it). */
-function quantity(q: Quantity | undefined, parse: (q: Quantity) => bigint): number | undefined {
-  if (q === undefined) return undefined;
-  try {
-    return Number(parse(q));
-  } catch {
-    return undefined;
-  }
-}
-
-/** vCPUs: cores × sockets × threads, each 1 when unset. */
-export function vcpuCount(vmi: VirtualMachineInstance): number {
-  const cpu = vmi.spec.domain.cpu;
-  return (cpu?.cores ?? 1) * (cpu?.sockets ?? 1) * (cpu?.threads ?? 1);
-}
-
-/** The CPU the guest asks the scheduler for, in millicores: resources.requests.cpu, else its vCPUs. */
-export function guestMilliCpu(vmi: VirtualMachineInstance): number {
-  return quantity(vmi.spec.domain.resources?.requests?.cpu, parseMilliQuantity) ?? vcpuCount(vmi) * 1000;
-}
-
-/** Guest memory in bytes: memory.guest, else resources.requests.memory, else the default. */
-export function guestMemoryBytes(vmi: VirtualMachineInstance): number {
-  const d = vmi.spec.domain;
-  return (
-    quantity(d.memory?.guest, parseQuantity) ??
-    quantity(d.resources?.requests?.memory, parseQuantity) ??
-    DEFAULT_GUEST_MEMORY_BYTES
-  );
-}
-
-/** Memory as a quantity string: `Mi` when it divides evenly, plain bytes otherwise. */
-function formatBytes(bytes: number): string {
-  const whole = Math.ceil(bytes);
-  return whole % 2 ** 20 === 0 ? `${whole / 2 ** 20}Mi` : String(whole);
-}
-
-/** The launcher Pod's CPU and memory (requests = limits): guest plus overhead. */
-export function launcherResources(vmi: VirtualMachineInstance): { cpu: string; memory: string } {
-  const guest = guestMemoryBytes(vmi);
-  const memory =
-    guest +
-    LAUNCHER_MEMORY_OVERHEAD_BYTES +
-    QEMU_MEMORY_OVERHEAD_BYTES +
-    PER_VCPU_MEMORY_OVERHEAD_BYTES * vcpuCount(vmi) +
-    guest / 512;
-  return { cpu: `${guestMilliCpu(vmi) + LAUNCHER_CPU_OVERHEAD_MILLICORES}m`, memory: formatBytes(memory) };
-}
+/**
+ * How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.cjs].
+ * `cpuAllocationRatio` is read at each build, as the cluster configuration may change.
+ */
+export type LauncherConfig = Readonly<{
+  launcherCommand: readonly string[];
+  image?: string;
+  cpuAllocationRatio?: () => number;
+}>;
 
 const POD_NAME_MAX = 63;
 
@@ -118,8 +59,8 @@ export function launcherLabels(vmi: VirtualMachineInstance): Record<string, stri
 
 /** The launcher Pod for `vmi`. */
 export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConfig): Pod {
-  const resources = launcherResources(vmi);
-  const grace = (vmi.spec.terminationGracePeriodSeconds ?? DEFAULT_VMI_GRACE_SECONDS) + LAUNCHER_GRACE_MARGIN_SECONDS;
+  const resources = launcherResources(vmi, config.cpuAllocationRatio?.() ?? DEFAULT_CPU_ALLOCATION_RATIO);
+  const grace = gracePeriodSecondsOf(vmi) + LAUNCHER_GRACE_MARGIN_SECONDS;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -150,7 +91,7 @@ export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConf
           image: config.image ?? LAUNCHER_IMAGE,
           command: [...config.launcherCommand],
           env: launcherEnv(vmi),
-          resources: { requests: { ...resources }, limits: { ...resources } },
+          resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
         },
       ],
     },

@@ -4,6 +4,7 @@
  * is not ours and is never touched.
  */
 import { TSVIRT_DOMAIN_XMLNS } from './vmi-to-domain.js';
+import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../../api/defaults.js';
 
 export interface TsvirtDomainMetadata {
   readonly uid: string;
@@ -43,5 +44,10 @@ export function readTsvirtMetadata(domainXml: string): TsvirtDomainMetadata | un
   const name = child(metadata, prefix, 'name');
   if (uid === undefined || namespace === undefined || name === undefined) return undefined;
   const grace = Number(child(metadata, prefix, 'gracePeriodSeconds'));
-  return { uid, namespace, name, graceSeconds: Number.isFinite(grace) && grace >= 0 ? grace : 30 };
+  return {
+    uid,
+    namespace,
+    name,
+    graceSeconds: Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS,
+  };
 }

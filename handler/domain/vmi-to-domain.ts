@@ -27,13 +27,13 @@ import {
 } from '../cloudinit/nocloud.js';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../containerdisk/reference.js';
 import { isQuantity, parseQuantity } from '../../api/quantity.js';
+import { gracePeriodSecondsOf } from '../../api/lifecycle.js';
+import { DEFAULT_DISK_BUS, DEFAULT_INTERFACE_MODEL } from '../../api/defaults.js';
+import { type CpuTopology, cpuTopology, guestMemoryBytes, SizingError } from '../../api/sizing.js';
 import { el, renderXml, type XmlElement } from './xml.js';
 
 /** The XML namespace of the tsvirt element in a domain's <metadata>. */
 export const TSVIRT_DOMAIN_XMLNS = 'https://tsvirt.io/domain/v1alpha1';
-export const DEFAULT_GRACE_SECONDS = 30;
-/** Guest memory when the VMI names none: 128 MiB, as the controller assumes for the Pod's requests. */
-export const DEFAULT_GUEST_MEMORY_KIB = 128 * 1024;
 /** sockaddr_un.sun_path holds 108 bytes, one for the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -107,10 +107,6 @@ function identityOf(vmi: VirtualMachineInstance): Identity {
   return { namespace, name, uid };
 }
 
-export function graceSecondsOf(vmi: VirtualMachineInstance): number {
-  return vmi.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-}
-
 function metadataElement(id: Identity, graceSeconds: number): XmlElement {
   return el(
     'metadata',
@@ -126,67 +122,26 @@ function metadataElement(id: Identity, graceSeconds: number): XmlElement {
   );
 }
 
-function positiveInt(value: number | undefined, field: string): number {
-  if (value === undefined) return 1;
-  if (!Number.isInteger(value) || value < 1)
-    throw new DomainSpecError(field, `must be a positive whole number, got ${value}`);
-  return value;
-}
-
-interface Topology {
-  readonly sockets: number;
-  readonly cores: number;
-  readonly threads: number;
-}
-
-function cpuRequestTopology(vmi: VirtualMachineInstance): Topology {
-  const resources = vmi.spec.domain.resources;
-  const candidates: ReadonlyArray<readonly [string, string | number | undefined]> = [
-    ['spec.domain.resources.requests.cpu', resources?.requests?.cpu],
-    ['spec.domain.resources.limits.cpu', resources?.limits?.cpu],
-  ];
-  const found = candidates.find(([, v]) => v !== undefined);
-  if (found === undefined) return { sockets: 1, cores: 1, threads: 1 };
-  const [field, request = ''] = found;
-  // Rounded up, as KubeVirt rounds a fractional request to whole vCPUs.
-  const cores = quantityValue(request);
-  if (cores === undefined || cores <= 0) throw new DomainSpecError(field, `"${String(request)}" is not a CPU quantity`);
-  return { sockets: 1, cores, threads: 1 };
-}
-
 /** The quantity rounded up to an integer (api/quantity.ts, exact), or undefined when it is not one. */
 function quantityValue(q: Quantity): number | undefined {
   return isQuantity(q) ? Number(parseQuantity(q)) : undefined;
 }
 
-function topologyOf(vmi: VirtualMachineInstance): Topology {
-  const cpu = vmi.spec.domain.cpu;
-  if (cpu === undefined) return cpuRequestTopology(vmi);
-  return {
-    sockets: positiveInt(cpu.sockets, 'spec.domain.cpu.sockets'),
-    cores: positiveInt(cpu.cores, 'spec.domain.cpu.cores'),
-    threads: positiveInt(cpu.threads, 'spec.domain.cpu.threads'),
-  };
+/** The topology and memory of api/sizing.ts, with its errors as the handler reports them. */
+function sized<T>(size: () => T): T {
+  try {
+    return size();
+  } catch (e) {
+    if (e instanceof SizingError) throw new DomainSpecError(e.field, e.reason);
+    throw e;
+  }
 }
 
 function memoryKiB(vmi: VirtualMachineInstance): number {
-  const d = vmi.spec.domain;
-  const candidates: ReadonlyArray<readonly [string, string | number | undefined]> = [
-    ['spec.domain.memory.guest', d.memory?.guest],
-    ['spec.domain.resources.requests.memory', d.resources?.requests?.memory],
-    ['spec.domain.resources.limits.memory', d.resources?.limits?.memory],
-  ];
-  const found = candidates.find(([, v]) => v !== undefined);
-  // The controller sizes the launcher Pod with the same default (controllers/vmi/launcher-pod.ts).
-  if (found === undefined) return DEFAULT_GUEST_MEMORY_KIB;
-  const [field, value] = found;
-  const bytes = value === undefined ? undefined : quantityValue(value);
-  if (bytes === undefined || bytes < 1024 * 1024)
-    throw new DomainSpecError(field, `"${String(value)}" is not a memory size of at least 1Mi`);
-  return Math.ceil(bytes / 1024);
+  return Math.ceil(sized(() => guestMemoryBytes(vmi)) / 1024);
 }
 
-function cpuElement(t: Topology, host: HostFacts): XmlElement {
+function cpuElement(t: CpuTopology, host: HostFacts): XmlElement {
   const mode = host.domainType === 'kvm' ? 'host-passthrough' : undefined;
   return el('cpu', { mode }, el('topology', { sockets: t.sockets, dies: 1, cores: t.cores, threads: t.threads }));
 }
@@ -333,7 +288,7 @@ function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): R
     if (volume === undefined)
       throw new DomainSpecError(`${field}.name`, `no volume named "${disk.name}" in spec.volumes`);
     const file = volumeFile(volume, vIndex, { ...id, hostname: vmi.spec.hostname ?? id.name }, host);
-    const bus = disk.disk?.bus ?? 'virtio';
+    const bus = disk.disk?.bus ?? DEFAULT_DISK_BUS;
     if (isReadonly(disk, file) && (bus === 'sata' || bus === 'usb')) {
       throw new DomainSpecError(
         `${field}.disk.readonly`,
@@ -357,7 +312,7 @@ function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<N
     'interface',
     { type: 'user' },
     iface.macAddress === undefined ? undefined : el('mac', { address: iface.macAddress.toLowerCase() }),
-    el('model', { type: iface.model ?? 'virtio' }),
+    el('model', { type: iface.model ?? DEFAULT_INTERFACE_MODEL }),
     el('alias', { name: `ua-${iface.name}` }),
   );
 }
@@ -389,7 +344,7 @@ function checkSocketPath(socket: string): void {
  */
 export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan {
   const id = identityOf(vmi);
-  const graceSeconds = graceSecondsOf(vmi);
+  const graceSeconds = gracePeriodSecondsOf(vmi);
   const socket = serialSocketPath(host, id.namespace, id.name);
   checkSocketPath(socket);
   const disks = mapDisks(vmi, id, host);
@@ -397,7 +352,7 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
     interfaceElement(iface, i, vmi.spec.networks ?? []),
   );
   const kib = memoryKiB(vmi);
-  const topology = topologyOf(vmi);
+  const topology = sized(() => cpuTopology(vmi));
   const bootOrder = (vmi.spec.domain.devices.disks ?? []).some((d) => d.bootOrder !== undefined);
   const domain = el(
     'domain',

@@ -135,7 +135,10 @@ describe('virt-controller run strategies', () => {
         cpu: '20m',
         memory: expect.any(String) as unknown,
       });
-      expect(pod?.spec?.containers[0]?.resources?.limits).toEqual(pod?.spec?.containers[0]?.resources?.requests);
+      // Memory is limited at its request; CPU is not limited unless the VM sets limits.cpu (KubeVirt's sizing).
+      expect(pod?.spec?.containers[0]?.resources?.limits).toEqual({
+        memory: pod?.spec?.containers[0]?.resources?.requests?.['memory'],
+      });
       expect(vm.status).toMatchObject({ created: true, ready: false, observedGeneration: 1 });
     },
     TEST_TIMEOUT_MS,
@@ -283,6 +286,47 @@ describe('virt-controller deletion and scheduling', () => {
         timeoutMs: 30_000,
         describe: 'the launcher Pod to be gone',
       });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'sizes launcher Pods by vCPUs / cpuAllocationRatio: ten 2-vCPU VMs fit on two 2-CPU nodes, and a new ratio sizes the next Pod',
+    async () => {
+      // At a whole CPU per vCPU only two of these would fit; KubeVirt's ratio 10 asks 200m each.
+      const names = Array.from({ length: 10 }, (_, i) => `ratio-${i}`);
+      await applyObjects(
+        names.map((n) => testVm(n, 'Always', 2)),
+        ns,
+      );
+      for (const n of names) await vmiIn(n, ['Scheduled']);
+      const first = (await launcherPods(ns, (await getVmi(ns, 'ratio-0'))?.metadata.uid))[0];
+      expect(first?.spec?.containers[0]?.resources?.requests?.['cpu']).toBe('210m');
+
+      const config = ['-n', 'tsvirt-system', 'configmap', 'tsvirt-config'];
+      const before = (await kubectl(['get', ...config, '-o', 'jsonpath={.data.cpuAllocationRatio}'])).stdout;
+      await kubectl(['patch', ...config, '--type=merge', '-p', JSON.stringify({ data: { cpuAllocationRatio: '2' } })]);
+      try {
+        await applyObjects([testVm('ratio-two', 'Always', 2)], ns);
+        const vmi = await vmiIn('ratio-two', ['Scheduling', 'Scheduled']);
+        const pod = await waitFor(async () => (await launcherPods(ns, vmi.metadata.uid))[0], {
+          timeoutMs: 30_000,
+          describe: 'the launcher Pod of ratio-two',
+        });
+        // 2 vCPUs / 2 + the launcher's 10m. The ConfigMap's watch event reaches the controller in
+        // milliseconds, while VM → VMI → Pod takes two reconciles and their writes.
+        expect(pod.spec?.containers[0]?.resources?.requests?.['cpu']).toBe('1010m');
+      } finally {
+        const restore = before === '' ? null : before;
+        await kubectl([
+          'patch',
+          ...config,
+          '--type=merge',
+          '-p',
+          JSON.stringify({ data: { cpuAllocationRatio: restore } }),
+        ]);
+        await kubectl(['delete', `${VM_PLURAL}.${GROUP}`, ...names, 'ratio-two', '-n', ns, '--wait=false']);
+      }
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,4 +1,4 @@
-import { launcherPodFor, launcherPodName, launcherResources } from '../../../controllers/vmi/launcher-pod.js';
+import { launcherPodFor, launcherPodName } from '../../../controllers/vmi/launcher-pod.js';
 import { VMI_UID, vmi } from './fixtures.js';
 
 const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.cjs'] };
@@ -52,13 +52,18 @@ describe('launcherPodFor', () => {
     ]);
   });
 
-  it('requests and limits the guest’s CPU and memory plus the launcher overhead', () => {
-    // 2 vCPUs + 10m; 256Mi guest + 48Mi launcher + 32Mi QEMU + 2 × 8Mi + 256Mi/512.
-    const expected = {
-      cpu: '2010m',
-      memory: String(256 * 2 ** 20 + 48 * 2 ** 20 + 32 * 2 ** 20 + 16 * 2 ** 20 + 2 ** 19),
-    };
-    expect(c?.resources).toEqual({ requests: expected, limits: expected });
+  it('requests the guest’s CPU and memory plus the launcher overhead, limiting memory only', () => {
+    // 2 vCPUs / ratio 10 + 10m; 256Mi guest + 48Mi launcher + 32Mi QEMU + 2 × 8Mi + 256Mi/512.
+    const memory = String(256 * 2 ** 20 + 48 * 2 ** 20 + 32 * 2 ** 20 + 16 * 2 ** 20 + 2 ** 19);
+    expect(c?.resources).toEqual({ requests: { cpu: '210m', memory }, limits: { memory } });
+  });
+
+  it('divides the vCPUs by the cluster’s cpuAllocationRatio, read at each build', () => {
+    let ratio = 4;
+    const config = { ...CONFIG, cpuAllocationRatio: () => ratio };
+    expect(launcherPodFor(vmi(undefined), config).spec?.containers[0]?.resources?.requests?.['cpu']).toBe('510m');
+    ratio = 1;
+    expect(launcherPodFor(vmi(undefined), config).spec?.containers[0]?.resources?.requests?.['cpu']).toBe('2010m');
   });
 
   it('keeps the node selector, never restarts, and outlives the VMI’s grace period by 15 s', () => {
@@ -75,33 +80,5 @@ describe('launcherPodFor', () => {
     expect(launcherPodName(vmi(undefined, { uid: 'abcdef12-0000' }))).toBe('virt-launcher-web-abcdef12');
     const long = { ...vmi(undefined), metadata: { ...vmi(undefined).metadata, name: 'x'.repeat(200) } };
     expect(launcherPodName(long).length).toBeLessThanOrEqual(63);
-  });
-});
-
-describe('launcherResources', () => {
-  it('takes CPU from resources.requests when given, else sockets × cores × threads', () => {
-    const base = vmi(undefined);
-    const withRequest = {
-      ...base,
-      spec: { ...base.spec, domain: { ...base.spec.domain, resources: { requests: { cpu: '100m' } } } },
-    };
-    expect(launcherResources(withRequest).cpu).toBe('110m');
-    const topo = {
-      ...base,
-      spec: { ...base.spec, domain: { ...base.spec.domain, cpu: { sockets: 2, cores: 2, threads: 2 } } },
-    };
-    expect(launcherResources(topo).cpu).toBe('8010m');
-  });
-});
-
-describe('launcher memory', () => {
-  it('takes memory.guest, else resources.requests.memory, and writes whole mebibytes as Mi', () => {
-    const base = vmi(undefined);
-    const fromRequests = {
-      ...base,
-      spec: { ...base.spec, domain: { devices: {}, resources: { requests: { memory: '1Gi' } } } },
-    };
-    // 1024Mi + 48Mi + 32Mi + 8Mi + 2Mi.
-    expect(launcherResources(fromRequests).memory).toBe('1114Mi');
   });
 });

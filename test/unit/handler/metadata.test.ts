@@ -18,7 +18,7 @@ describe('readTsvirtMetadata', () => {
 
   it('follows whatever prefix the namespace is bound to', () => {
     const xml = `<domain><metadata><t:vmi xmlns:t='https://tsvirt.io/domain/v1alpha1'><t:uid>u</t:uid><t:namespace>n</t:namespace><t:name>a&amp;b</t:name></t:vmi></metadata></domain>`;
-    expect(readTsvirtMetadata(xml)).toEqual({ uid: 'u', namespace: 'n', name: 'a&b', graceSeconds: 30 });
+    expect(readTsvirtMetadata(xml)).toEqual({ uid: 'u', namespace: 'n', name: 'a&b', graceSeconds: 180 });
   });
 
   it.each([

@@ -62,7 +62,7 @@ describe('vmiToDomainXml', () => {
       uid: '6f1b2c3d-0000-4000-8000-000000000008',
       namespace: 'default',
       name: 'machine-q35',
-      graceSeconds: 30,
+      graceSeconds: 180,
     });
   });
 
