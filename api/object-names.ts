@@ -1,4 +1,11 @@
 /**
+ * The names of objects tsvirt derives from others (launcher Pod, handler Lease, libvirt domain, the
+ * VMI's run folder) and the rule names follow. Every component calls these; none builds a name by hand.
+ */
+import { COMPONENTS } from './names.js';
+import type { VirtualMachineInstance } from './types.js';
+
+/**
  * The rule a VM's (and so a VMI's) name follows: a DNS label, as the CRDs check with CEL
  * (api/crds/cel.ts) and the CLI checks before it sends anything (cli/targets.ts).
  */
@@ -10,4 +17,28 @@ const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
 /** True when `name` is a DNS label: at most 63 lowercase letters, digits and '-', alphanumeric at both ends. */
 export function isDnsLabel(name: string): boolean {
   return name.length <= DNS_LABEL_MAX && DNS_LABEL.test(name);
+}
+
+const POD_NAME_MAX = 63;
+
+/**
+ * `virt-launcher-<vmi>-<first 8 of the VMI uid>`: deterministic, so a create repeated from a stale
+ * cache is a 409 AlreadyExists, and different for each incarnation of a VMI name. Kept to 63
+ * characters so it can serve as a hostname too.
+ */
+export function launcherPodName(vmi: VirtualMachineInstance): string {
+  const suffix = `-${(vmi.metadata.uid ?? '').replace(/-/g, '').slice(0, 8)}`;
+  const prefix = `${COMPONENTS.launcher}-`;
+  const name = (vmi.metadata.name ?? '').slice(0, POD_NAME_MAX - prefix.length - suffix.length).replace(/[-.]+$/, '');
+  return `${prefix}${name}${suffix}`;
+}
+
+/** The heartbeat Lease of the handler on `node`, in tsvirt-system (handler/heartbeat.ts renews it). */
+export function handlerLeaseName(node: string): string {
+  return `${COMPONENTS.handler}-${node}`;
+}
+
+/** The libvirt domain of a VMI. Kubernetes names never contain `_`, so it is unambiguous. */
+export function domainName(namespace: string, name: string): string {
+  return `${namespace}_${name}`;
 }

@@ -7,6 +7,8 @@
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_DISK_BUS } from '../api/defaults.js';
 import { API_VERSION, VM_KIND } from '../api/names.js';
+import { isDnsLabel } from '../api/object-names.js';
+import { isQuantity } from '../api/quantity.js';
 import { RUN_STRATEGIES, type RunStrategy, type VirtualMachine, type Volume, type Disk } from '../api/types.js';
 import { UsageError } from './errors.js';
 
@@ -21,10 +23,8 @@ export interface VmFlags {
   readonly runStrategy: string;
 }
 
-/** A Kubernetes quantity (binary or decimal suffix). */
-const QUANTITY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-/** A DNS-1123 subdomain, what metadata.name must be. */
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** api/quantity.ts's rule, as a plain test (its type guard would narrow a string flag to never). */
+const isSize = (s: string): boolean => isQuantity(s);
 
 export function isRunStrategy(s: string): s is RunStrategy {
   return (RUN_STRATEGIES as readonly string[]).includes(s);
@@ -36,7 +36,7 @@ export function parseDisk(spec: string, index: number): { disk: Disk; volume: Vo
   const key = eq < 0 ? undefined : spec.slice(0, eq);
   const value = eq < 0 ? spec : spec.slice(eq + 1);
   if (key === 'size') {
-    if (!QUANTITY.test(value))
+    if (!isSize(value))
       throw new UsageError(
         `--disk ${spec}: "${value}" is not a quantity`,
         'Use a Kubernetes quantity such as 1Gi or 512Mi.',
@@ -45,19 +45,19 @@ export function parseDisk(spec: string, index: number): { disk: Disk; volume: Vo
     return { disk: { name, disk: { bus: DEFAULT_DISK_BUS } }, volume: { name, emptyDisk: { capacity: value } } };
   }
   const name = key ?? `disk${index}`;
-  if (!NAME.test(name)) throw new UsageError(`--disk ${spec}: "${name}" is not a valid disk name`);
+  if (!isDnsLabel(name)) throw new UsageError(`--disk ${spec}: "${name}" is not a valid disk name`);
   if (value === '') throw new UsageError(`--disk ${spec}: no path`);
   return { disk: { name, disk: { bus: DEFAULT_DISK_BUS } }, volume: { name, hostDisk: { path: value, type: 'Disk' } } };
 }
 
 function checkFlags(f: VmFlags): RunStrategy {
-  if (!NAME.test(f.name))
+  if (!isDnsLabel(f.name))
     throw new UsageError(
       `--name "${f.name}" is not a valid name`,
       'Use lowercase letters, digits and "-", e.g. web-1.',
     );
   if (!Number.isInteger(f.cpu) || f.cpu < 1) throw new UsageError(`--cpu ${f.cpu}: need a whole number of at least 1`);
-  if (!QUANTITY.test(f.memory))
+  if (!isSize(f.memory))
     throw new UsageError(`--memory "${f.memory}" is not a quantity`, 'Use a Kubernetes quantity such as 2Gi or 512Mi.');
   if (!isRunStrategy(f.runStrategy))
     throw new UsageError(`--run-strategy "${f.runStrategy}" is not one of ${RUN_STRATEGIES.join(', ')}`);

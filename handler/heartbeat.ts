@@ -5,6 +5,7 @@
  * One small write per node per interval, whatever the number of VMs.
  */
 import { COMPONENTS, SYSTEM_NAMESPACE } from '../api/names.js';
+import { handlerLeaseName } from '../api/object-names.js';
 import type { Lease } from '../kube/core.js';
 import { isNotFound, toApiError } from '../kube/errors.js';
 import type { KubeLogger } from '../kube/logger.js';
@@ -13,10 +14,6 @@ import type { ResourceClient } from '../kube/resources.js';
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 /** A Lease not renewed for this long means the handler is gone. */
 export const HEARTBEAT_LEASE_SECONDS = 40;
-
-export function handlerLeaseName(node: string): string {
-  return `${COMPONENTS.handler}-${node}`;
-}
 
 /** Microsecond RFC 3339, as metav1.MicroTime serialises. */
 function microTime(d: Date): string {

@@ -3,7 +3,8 @@
  * and its VMI, then the launcher Pod, the handler's heartbeat Lease on the VMI's node and the
  * Events of all three.
  */
-import { LABELS, SYSTEM_NAMESPACE, COMPONENTS } from '../../api/names.js';
+import { LABELS, SYSTEM_NAMESPACE } from '../../api/names.js';
+import { handlerLeaseName } from '../../api/object-names.js';
 import type { VirtualMachineInstance } from '../../api/types.js';
 import type { LeanClient } from '../../kube/lean-client.js';
 import { findLease, findVmi, getPod, getVm, listEventsFor, listPods } from '../../kube/lean-resources.js';
@@ -32,7 +33,7 @@ async function launcherPod(
 
 async function handlerRenewTime(client: LeanClient, node: string | undefined): Promise<string | undefined> {
   if (node === undefined) return undefined;
-  return leaseRenewTime(await findLease(client, SYSTEM_NAMESPACE, `${COMPONENTS.handler}-${node}`));
+  return leaseRenewTime(await findLease(client, SYSTEM_NAMESPACE, handlerLeaseName(node)));
 }
 
 function recentEvents(lists: readonly unknown[][]): EventView[] {

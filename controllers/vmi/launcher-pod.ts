@@ -9,6 +9,7 @@ import type { VirtualMachineInstance } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
 import { gracePeriodSecondsOf } from '../../api/lifecycle.js';
 import { launcherResources } from '../../api/sizing.js';
+import { launcherPodName } from '../../api/object-names.js';
 import { DEFAULT_CPU_ALLOCATION_RATIO } from '../../api/defaults.js';
 
 /** Added to the VMI's grace period so the launcher outlives the handler's graceful stop (kubevirt adds 15 s). */
@@ -23,20 +24,6 @@ export type LauncherConfig = Readonly<{
   image?: string;
   cpuAllocationRatio?: () => number;
 }>;
-
-const POD_NAME_MAX = 63;
-
-/**
- * `virt-launcher-<vmi>-<first 8 of the VMI uid>`: deterministic, so a create repeated from a stale
- * cache is a 409 AlreadyExists, and different for each incarnation of a VMI name. Kept to 63
- * characters so it can serve as a hostname too.
- */
-export function launcherPodName(vmi: VirtualMachineInstance): string {
-  const suffix = `-${(vmi.metadata.uid ?? '').replace(/-/g, '').slice(0, 8)}`;
-  const prefix = 'virt-launcher-';
-  const name = (vmi.metadata.name ?? '').slice(0, POD_NAME_MAX - prefix.length - suffix.length).replace(/[-.]+$/, '');
-  return `${prefix}${name}${suffix}`;
-}
 
 function launcherEnv(vmi: VirtualMachineInstance): NonNullable<NonNullable<Pod['spec']>['containers'][number]['env']> {
   return [

@@ -23,7 +23,8 @@ import { Expectations, enqueueFrom } from '../expectations.js';
 import { DONE, fromApiFailure, requeueAfter, type Result } from '../result.js';
 import { sameJson } from '../same-json.js';
 import { isBeingDeleted, isFinalPhase } from '../../api/lifecycle.js';
-import { launcherPodFor, launcherPodName, type LauncherConfig } from './launcher-pod.js';
+import { launcherPodFor, type LauncherConfig } from './launcher-pod.js';
+import { launcherPodName } from '../../api/object-names.js';
 import { podEnded } from './phase.js';
 import { computeVmiStatus } from './status.js';
 

@@ -2,6 +2,8 @@
  * What the handler's shell probed about its node, handed to the pure mapping so it needs no I/O
  * (kubevirt converter/types/converter-context.go plays the same part).
  */
+import { domainName } from '../../api/object-names.js';
+
 export const DOMAIN_TYPES = ['kvm', 'qemu'] as const;
 /** `kvm` when KVM is usable, `qemu` for TCG emulation (libvirt's test driver accepts both). */
 export type DomainType = (typeof DOMAIN_TYPES)[number];
@@ -20,11 +22,6 @@ export interface HostFacts {
 /** The per-VMI folder under the run folder: `<runDir>/<namespace>_<name>`. */
 export function vmiRunDir(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string): string {
   return `${host.runDir.replace(/\/+$/, '')}/${domainName(namespace, name)}`;
-}
-
-/** The domain's name. Kubernetes names never contain `_`, so it is unambiguous. */
-export function domainName(namespace: string, name: string): string {
-  return `${namespace}_${name}`;
 }
 
 export function serialSocketPath(host: Pick<HostFacts, 'runDir'>, namespace: string, name: string): string {

@@ -17,7 +17,8 @@ import type {
   VirtualMachineInstance,
   Volume,
 } from '../../api/types.js';
-import { type HostFacts, domainName, nodeDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { type HostFacts, nodeDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
+import { domainName } from '../../api/object-names.js';
 import {
   NoCloudError,
   type NoCloudFiles,

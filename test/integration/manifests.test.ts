@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { COMPONENTS, CONTROLLER_LEASE_NAME, GROUP, SYSTEM_NAMESPACE, VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
 import { ensureTsvirtCerts } from '../../cluster/components.js';
-import { handlerLeaseName } from '../../handler/heartbeat.js';
+import { handlerLeaseName } from '../../api/object-names.js';
 import type { Lease } from '../../kube/core.js';
 import {
   clusterFromEnv,

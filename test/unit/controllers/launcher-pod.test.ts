@@ -1,4 +1,5 @@
-import { launcherPodFor, launcherPodName } from '../../../controllers/vmi/launcher-pod.js';
+import { launcherPodFor } from '../../../controllers/vmi/launcher-pod.js';
+import { launcherPodName } from '../../../api/object-names.js';
 import { VMI_UID, vmi } from './fixtures.js';
 
 const CONFIG = { launcherCommand: ['/usr/bin/node', '/opt/tsvirt/dist/virt-launcher.cjs'] };

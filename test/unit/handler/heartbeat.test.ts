@@ -1,5 +1,6 @@
 import { SYSTEM_NAMESPACE } from '../../../api/names.js';
-import { HEARTBEAT_LEASE_SECONDS, handlerLeaseName, heartbeatLease } from '../../../handler/heartbeat.js';
+import { HEARTBEAT_LEASE_SECONDS, heartbeatLease } from '../../../handler/heartbeat.js';
+import { handlerLeaseName } from '../../../api/object-names.js';
 
 const T0 = new Date('2026-11-25T14:00:00.123Z');
 const T1 = new Date('2026-11-25T14:00:10.456Z');
