@@ -46,8 +46,12 @@ export interface CrdNames {
 /** apiVersion and kind are set by the API server; the types pin them to tsvirt's literals. */
 export function typeMeta(kindConstant: string): Readonly<Record<string, JSONSchemaProps>> {
   return {
-    apiVersion: tsOverride('typeof API_VERSION', str()),
-    kind: tsOverride(`typeof ${kindConstant}`, str()),
+    apiVersion: tsOverride(
+      'typeof API_VERSION',
+      str({ description: 'The versioned schema of this object: tsvirt.io/v1alpha1.' }),
+    ),
+    kind: tsOverride(`typeof ${kindConstant}`, str({ description: 'The kind of this object.' })),
+    // Bare, as a structural schema wants it; the API server publishes ObjectMeta's own docs for it.
     metadata: tsOverride('ObjectMeta', { type: 'object' }),
   };
 }

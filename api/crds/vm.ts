@@ -15,10 +15,19 @@ const template = named(
   obj(
     {
       // Only what a VMI inherits: a name or namespace here would contradict the VM's own.
-      metadata: named('TemplateMeta', obj({ labels: stringMap(), annotations: stringMap() })),
+      metadata: named(
+        'TemplateMeta',
+        obj(
+          {
+            labels: stringMap({ description: 'Labels each VMI (and its launcher Pod) gets.' }),
+            annotations: stringMap({ description: 'Annotations each VMI gets.' }),
+          },
+          { description: 'Labels and annotations for the VMIs made from this template.' },
+        ),
+      ),
       spec: vmiSpecSchema,
     },
-    { required: ['spec'] },
+    { required: ['spec'], description: 'What each run of this VM is made of.' },
   ),
 );
 
@@ -26,7 +35,14 @@ const spec = named(
   'VirtualMachineSpec',
   obj(
     {
-      runStrategy: named('RunStrategy', str({ enum: RUN_STRATEGIES })),
+      runStrategy: named(
+        'RunStrategy',
+        str({
+          enum: RUN_STRATEGIES,
+          description:
+            'When a VMI should exist: Always, RerunOnFailure (restart after a failure only), Once, Manual (start and stop by request) or Halted.',
+        }),
+      ),
       running: bool({
         description: 'Deprecated in KubeVirt, accepted so its examples apply: true means Always, false Halted.',
       }),
@@ -34,6 +50,7 @@ const spec = named(
     },
     {
       required: ['template'],
+      description: 'What the VM is and when it should run.',
       'x-kubernetes-validations': [
         rule(
           '!(has(self.running) && has(self.runStrategy))',
@@ -49,37 +66,56 @@ const stateChangeRequest = named(
   'StateChangeRequest',
   obj(
     {
-      action: named('StateChangeAction', str({ enum: STATE_CHANGE_ACTIONS })),
+      action: named('StateChangeAction', str({ enum: STATE_CHANGE_ACTIONS, description: 'Start or Stop.' })),
       uid: str({ description: 'For Stop: the UID of the VMI to stop, so a stale request cannot stop its successor.' }),
-      data: stringMap(),
+      data: stringMap({ description: 'Details of the request, such as a stop grace period.' }),
     },
-    { required: ['action'] },
+    { required: ['action'], description: 'A start or stop request, drained by virt-controller.' },
   ),
 );
 
 const status = named(
   'VirtualMachineStatus',
-  obj({
-    printableStatus: named('PrintableStatus', str({ enum: PRINTABLE_STATUSES })),
-    ready: bool(),
-    created: bool(),
-    conditions: conditionsSchema,
-    observedGeneration: int(),
-    stateChangeRequests: arr(stateChangeRequest, { maxItems: MAX_STATE_CHANGE_REQUESTS }),
-    startFailure: named(
-      'VirtualMachineStartFailure',
-      obj({
-        consecutiveFailCount: int({ description: 'VMIs in a row that failed before ever running.' }),
-        lastFailedVMIUID: str({ description: 'The last VMI counted, so one failure is counted once.' }),
-        retryAfterTimestamp: str({ format: 'date-time', description: 'No new VMI before this (crash-loop back-off).' }),
+  obj(
+    {
+      printableStatus: named(
+        'PrintableStatus',
+        str({
+          enum: PRINTABLE_STATUSES,
+          description:
+            'One word for the VM, as kubectl get shows it: Running, Stopped, Starting, ErrorUnschedulable, ...',
+        }),
+      ),
+      ready: bool({ description: 'A VMI of this VM exists and its guest is Ready.' }),
+      created: bool({ description: 'A VMI of this VM exists.' }),
+      conditions: conditionsSchema,
+      observedGeneration: int({ description: 'The metadata.generation this status was computed from.' }),
+      stateChangeRequests: arr(stateChangeRequest, {
+        maxItems: MAX_STATE_CHANGE_REQUESTS,
+        description: 'Start and stop requests waiting for the controller (kubectl virt start/stop on a Manual VM).',
       }),
-    ),
-    runStrategy: str({
-      enum: RUN_STRATEGIES,
-      description:
-        'The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one.',
-    }),
-  }),
+      startFailure: named(
+        'VirtualMachineStartFailure',
+        obj(
+          {
+            consecutiveFailCount: int({ description: 'VMIs in a row that failed before ever running.' }),
+            lastFailedVMIUID: str({ description: 'The last VMI counted, so one failure is counted once.' }),
+            retryAfterTimestamp: str({
+              format: 'date-time',
+              description: 'No new VMI before this (crash-loop back-off).',
+            }),
+          },
+          { description: 'The crash-loop record: set while VMIs keep failing before they run.' },
+        ),
+      ),
+      runStrategy: str({
+        enum: RUN_STRATEGIES,
+        description:
+          'The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one.',
+      }),
+    },
+    { description: 'What virt-controller observed; written by it only.' },
+  ),
 );
 
 export const vmSchema = named(

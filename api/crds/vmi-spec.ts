@@ -35,8 +35,8 @@ const MAX_CLOUD_INIT_CHARS = 16384;
 /** 2048 bytes encode to at most 2732 base64 characters. */
 const MAX_CLOUD_INIT_BASE64 = Math.ceil(CLOUD_INIT_MAX_BYTES / 3) * 4;
 
-function name(what: string): ReturnType<typeof str> {
-  return str({ maxLength: MAX_NAME, 'x-kubernetes-validations': [dnsLabel(what)] });
+function name(what: string, description: string): ReturnType<typeof str> {
+  return str({ maxLength: MAX_NAME, description, 'x-kubernetes-validations': [dnsLabel(what)] });
 }
 
 function topology(field: string, description: string): ReturnType<typeof int> {
@@ -57,25 +57,40 @@ const cpu = named(
 
 const memory = named(
   'Memory',
-  obj({
-    guest: quantity({
-      field: 'memory.guest',
-      description: 'Memory the guest sees, e.g. 128Mi. Defaults to resources.requests.memory.',
-      'x-kubernetes-validations': [quantityAtLeast('1Mi', 'memory.guest')],
-    }),
-  }),
+  obj(
+    {
+      guest: quantity({
+        field: 'memory.guest',
+        description:
+          'Memory the guest sees, e.g. 128Mi. Unset, resources.requests.memory, then resources.limits.memory.',
+        'x-kubernetes-validations': [quantityAtLeast('1Mi', 'memory.guest')],
+      }),
+    },
+    { description: "The guest's memory." },
+  ),
 );
 
 function resourceList(kind: 'requests' | 'limits'): ReturnType<typeof obj> {
+  // One TypeScript type for both, so the descriptions may not differ by kind.
   return named(
     'ResourceList',
-    obj({
-      cpu: quantity({ field: `${kind}.cpu`, 'x-kubernetes-validations': [quantityPositive(`${kind}.cpu`)] }),
-      memory: quantity({
-        field: `${kind}.memory`,
-        'x-kubernetes-validations': [quantityAtLeast('1Mi', `${kind}.memory`)],
-      }),
-    }),
+    obj(
+      {
+        cpu: quantity({
+          field: `${kind}.cpu`,
+          description:
+            'CPU, e.g. 500m. Without spec.domain.cpu it also sets the vCPUs, rounded up (requests first, then limits).',
+          'x-kubernetes-validations': [quantityPositive(`${kind}.cpu`)],
+        }),
+        memory: quantity({
+          field: `${kind}.memory`,
+          description:
+            "Memory, e.g. 512Mi: the guest's when memory.guest is unset (requests first, then limits); the launcher Pod adds its overhead.",
+          'x-kubernetes-validations': [quantityAtLeast('1Mi', `${kind}.memory`)],
+        }),
+      },
+      { description: 'CPU and memory of the launcher Pod, without its overhead.' },
+    ),
   );
 }
 
@@ -84,7 +99,8 @@ const resources = named(
   obj(
     { requests: resourceList('requests'), limits: resourceList('limits') },
     {
-      description: "What the launcher Pod requests from the scheduler; the VM's CPU and memory.",
+      description:
+        "The VM's CPU and memory for the scheduler. requests.cpu unset: vCPUs / cpuAllocationRatio (100m per vCPU by default); limits.cpu unset: no CPU limit; memory is limited at its request.",
       'x-kubernetes-validations': [requestWithinLimit('cpu'), requestWithinLimit('memory')],
     },
   ),
@@ -94,15 +110,22 @@ const disk = named(
   'Disk',
   obj(
     {
-      name: name('disk name'),
+      name: name('disk name', 'The name of the volume in spec.volumes this disk presents.'),
       disk: named(
         'DiskTarget',
         obj(
           {
-            bus: named('DiskBus', str({ enum: DISK_BUSES, default: DEFAULT_DISK_BUS })),
-            readonly: bool(),
+            bus: named(
+              'DiskBus',
+              str({
+                enum: DISK_BUSES,
+                default: DEFAULT_DISK_BUS,
+                description: 'The bus the guest sees the disk on: virtio (vdX), sata, scsi (sdX) or usb.',
+              }),
+            ),
+            readonly: bool({ description: 'The guest may read but not write the disk.' }),
           },
-          { default: {} },
+          { default: {}, description: 'Present the volume as a disk (the one kind of disk tsvirt has).' },
         ),
       ),
       bootOrder: int({
@@ -111,6 +134,7 @@ const disk = named(
       }),
       serial: str({
         maxLength: 20,
+        description: 'The serial number the guest reads from the disk, e.g. to find it under /dev/disk/by-id.',
         'x-kubernetes-validations': [
           rule(
             "self.matches('^[A-Za-z0-9_.+-]+$')",
@@ -127,10 +151,15 @@ const iface = named(
   'Interface',
   obj(
     {
-      name: name('interface name'),
-      model: str({ enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'], default: DEFAULT_INTERFACE_MODEL }),
+      name: name('interface name', 'The name of the network in spec.networks this interface connects to.'),
+      model: str({
+        enum: ['virtio', 'e1000', 'e1000e', 'rtl8139'],
+        default: DEFAULT_INTERFACE_MODEL,
+        description: 'The network device the guest sees; virtio unless the guest lacks its driver.',
+      }),
       macAddress: str({
         maxLength: 17,
+        description: 'The MAC address the guest sees, e.g. 02:00:00:00:00:01.',
         'x-kubernetes-validations': [
           rule(
             "self.matches('^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$')",
@@ -138,8 +167,11 @@ const iface = named(
           ),
         ],
       }),
-      masquerade: marker(),
-      bridge: marker(),
+      masquerade: marker({
+        description:
+          "Connect through NAT behind the launcher Pod's address (KubeVirt's default binding for the pod network).",
+      }),
+      bridge: marker({ description: "Connect the guest to the Pod's network directly, on a bridge." }),
     },
     {
       required: ['name'],
@@ -159,6 +191,7 @@ const devices = named(
     {
       disks: arr(disk, {
         maxItems: MAX_DISKS,
+        description: 'The disks the guest sees, in bus order; each presents the volume of its name.',
         'x-kubernetes-validations': [
           uniqueNames('disks', 'disk'),
           rule(
@@ -169,10 +202,11 @@ const devices = named(
       }),
       interfaces: arr(iface, {
         maxItems: MAX_INTERFACES,
+        description: 'The network interfaces the guest sees; each connects to the network of its name.',
         'x-kubernetes-validations': [uniqueNames('interfaces', 'interface')],
       }),
     },
-    { default: {} },
+    { default: {}, description: 'The devices the guest sees: disks and network interfaces.' },
   ),
 );
 
@@ -213,11 +247,23 @@ const domain = named(
       memory,
       resources,
       devices,
-      firmware: named('Firmware', obj({ kernelBoot })),
-      machine: named('Machine', obj({ type: str({ maxLength: 64 }) })),
+      firmware: named('Firmware', obj({ kernelBoot }, { description: 'How the guest boots.' })),
+      machine: named(
+        'Machine',
+        obj(
+          {
+            type: str({
+              maxLength: 64,
+              description: "QEMU's machine type, e.g. q35 or pc; unset, the node's default.",
+            }),
+          },
+          { description: "The emulated machine (QEMU's chipset)." },
+        ),
+      ),
     },
     {
       required: ['devices'],
+      description: 'The virtual hardware: CPU, memory, devices, firmware and machine type.',
       'x-kubernetes-validations': [
         rule(
           '(has(self.memory) && has(self.memory.guest)) || ' +
@@ -234,10 +280,21 @@ const hostDisk = named(
   'HostDisk',
   obj(
     {
-      path: str({ maxLength: MAX_PATH, 'x-kubernetes-validations': [absolutePath('hostDisk.path')] }),
-      type: named('HostDiskType', str({ enum: HOST_DISK_TYPES })),
+      path: str({
+        maxLength: MAX_PATH,
+        description: "Absolute path of the image file on the node, inside the node's hostDiskRoots.",
+        'x-kubernetes-validations': [absolutePath('hostDisk.path')],
+      }),
+      type: named(
+        'HostDiskType',
+        str({
+          enum: HOST_DISK_TYPES,
+          description: 'Disk: the file must exist. DiskOrCreate: create a sparse file of capacity if it is missing.',
+        }),
+      ),
       capacity: quantity({
         field: 'hostDisk.capacity',
+        description: 'Size of the file DiskOrCreate creates, e.g. 10Gi.',
         'x-kubernetes-validations': [quantityPositive('hostDisk.capacity')],
       }),
     },
@@ -261,6 +318,7 @@ const emptyDisk = named(
     {
       capacity: quantity({
         field: 'emptyDisk.capacity',
+        description: 'Size of the blank disk, e.g. 1Gi; a sparse qcow2 image takes space only as the guest writes.',
         'x-kubernetes-validations': [quantityPositive('emptyDisk.capacity')],
       }),
     },
@@ -272,15 +330,34 @@ const containerDisk = named(
   'ContainerDisk',
   obj(
     {
-      image: str({ maxLength: 1024, minLength: 1 }),
-      path: str({ maxLength: MAX_PATH }),
-      imagePullPolicy: named('PullPolicy', str({ enum: IMAGE_PULL_POLICIES })),
+      image: str({
+        maxLength: 1024,
+        minLength: 1,
+        description:
+          'The image reference, e.g. registry.example.com/disks/debian:12; it holds a disk image under /disk.',
+      }),
+      path: str({
+        maxLength: MAX_PATH,
+        description: 'The disk image inside the image; unset, the one file under /disk.',
+      }),
+      imagePullPolicy: named(
+        'PullPolicy',
+        str({
+          enum: IMAGE_PULL_POLICIES,
+          description:
+            'Always, IfNotPresent or Never, as for a container; unset, Always for :latest and IfNotPresent otherwise.',
+        }),
+      ),
       imagePullSecret: str({
         maxLength: 253,
         description: 'A Secret of type kubernetes.io/dockerconfigjson in the VMI namespace, for a private registry.',
       }),
     },
-    { required: ['image'] },
+    {
+      required: ['image'],
+      description:
+        'A disk image shipped in a container image; the guest writes to a copy-on-write overlay dropped with the VMI.',
+    },
   ),
 );
 
@@ -319,6 +396,7 @@ const cloudInitNoCloud = named(
       ),
     },
     {
+      description: "cloud-init's NoCloud data, given to the guest as a small CD-ROM labelled cidata.",
       'x-kubernetes-validations': [
         exactlyOne(
           ['userData', 'userDataBase64', 'secretRef'],
@@ -342,9 +420,16 @@ const VOLUME_SOURCES = ['hostDisk', 'emptyDisk', 'containerDisk', 'cloudInitNoCl
 const volume = named(
   'Volume',
   obj(
-    { name: name('volume name'), hostDisk, emptyDisk, containerDisk, cloudInitNoCloud },
+    {
+      name: name('volume name', 'The name a disk in spec.domain.devices.disks refers to.'),
+      hostDisk,
+      emptyDisk,
+      containerDisk,
+      cloudInitNoCloud,
+    },
     {
       required: ['name'],
+      description: 'Where a disk comes from: exactly one of hostDisk, emptyDisk, containerDisk or cloudInitNoCloud.',
       'x-kubernetes-validations': [
         exactlyOne(
           VOLUME_SOURCES,
@@ -359,11 +444,23 @@ const network = named(
   'Network',
   obj(
     {
-      name: name('network name'),
-      pod: named('PodNetwork', obj({ vmNetworkCIDR: str({ maxLength: 64 }) })),
+      name: name('network name', 'The name an interface in spec.domain.devices.interfaces refers to.'),
+      pod: named(
+        'PodNetwork',
+        obj(
+          {
+            vmNetworkCIDR: str({
+              maxLength: 64,
+              description: "The guest's subnet behind masquerade; unset, 10.0.2.0/24 (the guest is 10.0.2.2).",
+            }),
+          },
+          { description: "The launcher Pod's network: the guest reaches what the Pod can reach." },
+        ),
+      ),
     },
     {
       required: ['name'],
+      description: 'A network the guest can connect an interface to.',
       'x-kubernetes-validations': [rule('has(self.pod)', 'a network needs a source: set pod: {}', '.pod')],
     },
   ),
@@ -384,9 +481,14 @@ export const vmiSpecSchema = named(
   obj(
     {
       domain,
-      volumes: arr(volume, { maxItems: MAX_VOLUMES, 'x-kubernetes-validations': [uniqueNames('volumes', 'volume')] }),
+      volumes: arr(volume, {
+        maxItems: MAX_VOLUMES,
+        description: 'Where the disks come from; each volume is presented by the disk of its name.',
+        'x-kubernetes-validations': [uniqueNames('volumes', 'volume')],
+      }),
       networks: arr(network, {
         maxItems: MAX_NETWORKS,
+        description: 'The networks interfaces connect to; today the pod network.',
         'x-kubernetes-validations': [uniqueNames('networks', 'network')],
       }),
       terminationGracePeriodSeconds: int({
@@ -401,10 +503,11 @@ export const vmiSpecSchema = named(
         // Label values are at most 63 characters; the bound keeps the immutability rule's cost estimate small.
         additionalProperties: str({ maxLength: 63 }),
       },
-      hostname: name('hostname'),
+      hostname: name('hostname', "The guest's hostname (cloud-init's local-hostname); unset, the VMI's name."),
     },
     {
       required: ['domain'],
+      description: 'What the guest is made of: its virtual hardware, disks, networks and how it stops.',
       'x-kubernetes-validations': [
         rule(
           DISKS_NAME_VOLUMES,

@@ -7,32 +7,54 @@ import { AGE_COLUMN, customResourceDefinition, typeMeta, type CustomResourceDefi
 import { arr, named, obj, rule, str, type JSONSchemaProps } from './json-schema.js';
 import { vmiSpecSchema } from './vmi-spec.js';
 
-const phase = named('VmiPhase', str({ enum: VMI_PHASES }));
+const phase = named(
+  'VmiPhase',
+  str({
+    enum: VMI_PHASES,
+    description: 'Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt.',
+  }),
+);
 
 const status = named(
   'VirtualMachineInstanceStatus',
-  obj({
-    phase,
-    nodeName: str({ description: 'The node whose handler runs the domain; set when the launcher Pod is bound.' }),
-    reason: str({ description: 'Why the VMI is in this phase, e.g. PodFailed.' }),
-    conditions: conditionsSchema,
-    interfaces: arr(
-      named(
-        'VirtualMachineInstanceNetworkInterface',
-        obj({ name: str(), ipAddress: str(), ipAddresses: arr(str()), mac: str() }),
-      ),
-    ),
-    phaseTransitionTimestamps: arr(
-      named(
-        'PhaseTransitionTimestamp',
-        obj(
-          { phase, phaseTransitionTimestamp: str({ format: 'date-time' }) },
-          { required: ['phase', 'phaseTransitionTimestamp'] },
+  obj(
+    {
+      phase,
+      nodeName: str({ description: 'The node whose handler runs the domain; set when the launcher Pod is bound.' }),
+      reason: str({ description: 'Why the VMI is in this phase, e.g. PodFailed.' }),
+      conditions: conditionsSchema,
+      interfaces: arr(
+        named(
+          'VirtualMachineInstanceNetworkInterface',
+          obj(
+            {
+              name: str({ description: 'The interface name in spec.domain.devices.interfaces.' }),
+              ipAddress: str({ description: "The interface's first IP address." }),
+              ipAddresses: arr(str(), { description: "All the interface's IP addresses." }),
+              mac: str({ description: "The interface's MAC address." }),
+            },
+            { description: 'A network interface of the guest and its addresses.' },
+          ),
         ),
+        { description: "The guest's network interfaces, as virt-handler last saw them." },
       ),
-    ),
-    launcherPodName: str({ description: 'The virt-launcher Pod that holds this VMI.' }),
-  }),
+      phaseTransitionTimestamps: arr(
+        named(
+          'PhaseTransitionTimestamp',
+          obj(
+            {
+              phase,
+              phaseTransitionTimestamp: str({ format: 'date-time', description: 'When the VMI entered the phase.' }),
+            },
+            { required: ['phase', 'phaseTransitionTimestamp'], description: 'A phase and when the VMI entered it.' },
+          ),
+        ),
+        { description: 'When the VMI entered each phase it has been in.' },
+      ),
+      launcherPodName: str({ description: 'The virt-launcher Pod that holds this VMI.' }),
+    },
+    { description: 'What the controller and the handler observed; written by them only.' },
+  ),
 );
 
 /** The one spec field a VMI may change: KubeVirt's stop --grace-period shortens it before stopping. */

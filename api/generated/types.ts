@@ -7,71 +7,105 @@ import type { ObjectMeta } from '../meta.js';
 export type Quantity = string | number;
 
 export interface VirtualMachine {
+  /** The versioned schema of this object: tsvirt.io/v1alpha1. */
   readonly apiVersion: typeof API_VERSION;
+  /** The kind of this object. */
   readonly kind: typeof VM_KIND;
   readonly metadata: ObjectMeta;
+  /** What the VM is and when it should run. */
   readonly spec: VirtualMachineSpec;
+  /** What virt-controller observed; written by it only. */
   readonly status?: VirtualMachineStatus;
 }
 
 export interface VirtualMachineInstance {
+  /** The versioned schema of this object: tsvirt.io/v1alpha1. */
   readonly apiVersion: typeof API_VERSION;
+  /** The kind of this object. */
   readonly kind: typeof VMI_KIND;
   readonly metadata: ObjectMeta;
+  /** What the guest is made of: its virtual hardware, disks, networks and how it stops. */
   readonly spec: VirtualMachineInstanceSpec;
+  /** What the controller and the handler observed; written by them only. */
   readonly status?: VirtualMachineInstanceStatus;
 }
 
+/** What the VM is and when it should run. */
 export interface VirtualMachineSpec {
+  /** When a VMI should exist: Always, RerunOnFailure (restart after a failure only), Once, Manual (start and stop by request) or Halted. */
   readonly runStrategy?: RunStrategy;
   /** Deprecated in KubeVirt, accepted so its examples apply: true means Always, false Halted. */
   readonly running?: boolean;
+  /** What each run of this VM is made of. */
   readonly template: VirtualMachineInstanceTemplateSpec;
 }
 
+/** What virt-controller observed; written by it only. */
 export interface VirtualMachineStatus {
+  /** One word for the VM, as kubectl get shows it: Running, Stopped, Starting, ErrorUnschedulable, ... */
   readonly printableStatus?: PrintableStatus;
+  /** A VMI of this VM exists and its guest is Ready. */
   readonly ready?: boolean;
+  /** A VMI of this VM exists. */
   readonly created?: boolean;
+  /** The latest observations of the state: Ready, Paused, Failure and the rest. */
   readonly conditions?: ReadonlyArray<Condition>;
+  /** The metadata.generation this status was computed from. */
   readonly observedGeneration?: number;
+  /** Start and stop requests waiting for the controller (kubectl virt start/stop on a Manual VM). */
   readonly stateChangeRequests?: ReadonlyArray<StateChangeRequest>;
+  /** The crash-loop record: set while VMIs keep failing before they run. */
   readonly startFailure?: VirtualMachineStartFailure;
   /** The run strategy the controller last acted on; RerunOnFailure reads it to tell a new VM from a stopped one. */
   readonly runStrategy?: 'Always' | 'RerunOnFailure' | 'Manual' | 'Halted' | 'Once';
 }
 
+/** What the guest is made of: its virtual hardware, disks, networks and how it stops. */
 export interface VirtualMachineInstanceSpec {
+  /** The virtual hardware: CPU, memory, devices, firmware and machine type. */
   readonly domain: DomainSpec;
+  /** Where the disks come from; each volume is presented by the disk of its name. */
   readonly volumes?: ReadonlyArray<Volume>;
+  /** The networks interfaces connect to; today the pod network. */
   readonly networks?: ReadonlyArray<Network>;
   /** Seconds the guest gets to shut down after an ACPI request before it is destroyed. */
   readonly terminationGracePeriodSeconds?: number;
   /** Node labels the launcher Pod must match to be scheduled. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** The guest's hostname (cloud-init's local-hostname); unset, the VMI's name. */
   readonly hostname?: string;
 }
 
+/** What the controller and the handler observed; written by them only. */
 export interface VirtualMachineInstanceStatus {
+  /** Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt. */
   readonly phase?: VmiPhase;
   /** The node whose handler runs the domain; set when the launcher Pod is bound. */
   readonly nodeName?: string;
   /** Why the VMI is in this phase, e.g. PodFailed. */
   readonly reason?: string;
+  /** The latest observations of the state: Ready, Paused, Failure and the rest. */
   readonly conditions?: ReadonlyArray<Condition>;
+  /** The guest's network interfaces, as virt-handler last saw them. */
   readonly interfaces?: ReadonlyArray<VirtualMachineInstanceNetworkInterface>;
+  /** When the VMI entered each phase it has been in. */
   readonly phaseTransitionTimestamps?: ReadonlyArray<PhaseTransitionTimestamp>;
   /** The virt-launcher Pod that holds this VMI. */
   readonly launcherPodName?: string;
 }
 
+/** When a VMI should exist: Always, RerunOnFailure (restart after a failure only), Once, Manual (start and stop by request) or Halted. */
 export type RunStrategy = 'Always' | 'RerunOnFailure' | 'Manual' | 'Halted' | 'Once';
 
+/** What each run of this VM is made of. */
 export interface VirtualMachineInstanceTemplateSpec {
+  /** Labels and annotations for the VMIs made from this template. */
   readonly metadata?: TemplateMeta;
+  /** What the guest is made of: its virtual hardware, disks, networks and how it stops. */
   readonly spec: VirtualMachineInstanceSpec;
 }
 
+/** One word for the VM, as kubectl get shows it: Running, Stopped, Starting, ErrorUnschedulable, ... */
 export type PrintableStatus =
   | 'Stopped'
   | 'Provisioning'
@@ -86,25 +120,33 @@ export type PrintableStatus =
   | 'CrashLoopBackOff'
   | 'Unknown';
 
+/** One aspect of the state, as Kubernetes conditions are. */
 export interface Condition {
   /** Ready, Failure, Paused, ... (CONDITION_TYPES in api/names.ts). */
   readonly type: string;
+  /** True, False or Unknown. */
   readonly status: ConditionStatus;
   /** CamelCase, from REASONS in api/names.ts. */
   readonly reason?: string;
+  /** What happened, for a person to read. */
   readonly message?: string;
   /** Moves only when status flips. */
   readonly lastTransitionTime?: string;
+  /** When the condition was last checked. */
   readonly lastProbeTime?: string;
 }
 
+/** A start or stop request, drained by virt-controller. */
 export interface StateChangeRequest {
+  /** Start or Stop. */
   readonly action: StateChangeAction;
   /** For Stop: the UID of the VMI to stop, so a stale request cannot stop its successor. */
   readonly uid?: string;
+  /** Details of the request, such as a stop grace period. */
   readonly data?: Readonly<Record<string, string>>;
 }
 
+/** The crash-loop record: set while VMIs keep failing before they run. */
 export interface VirtualMachineStartFailure {
   /** VMIs in a row that failed before ever running. */
   readonly consecutiveFailCount?: number;
@@ -114,53 +156,79 @@ export interface VirtualMachineStartFailure {
   readonly retryAfterTimestamp?: string;
 }
 
+/** The virtual hardware: CPU, memory, devices, firmware and machine type. */
 export interface DomainSpec {
   /** CPU topology; the guest sees sockets x cores x threads vCPUs. */
   readonly cpu?: CPU;
+  /** The guest's memory. */
   readonly memory?: Memory;
-  /** What the launcher Pod requests from the scheduler; the VM's CPU and memory. */
+  /** The VM's CPU and memory for the scheduler. requests.cpu unset: vCPUs / cpuAllocationRatio (100m per vCPU by default); limits.cpu unset: no CPU limit; memory is limited at its request. */
   readonly resources?: ResourceRequirements;
+  /** The devices the guest sees: disks and network interfaces. */
   readonly devices: Devices;
+  /** How the guest boots. */
   readonly firmware?: Firmware;
+  /** The emulated machine (QEMU's chipset). */
   readonly machine?: Machine;
 }
 
+/** Where a disk comes from: exactly one of hostDisk, emptyDisk, containerDisk or cloudInitNoCloud. */
 export interface Volume {
+  /** The name a disk in spec.domain.devices.disks refers to. */
   readonly name: string;
   /** A disk image file on the node. DiskOrCreate creates a sparse file of capacity if it is missing. */
   readonly hostDisk?: HostDisk;
   /** A blank disk that lives as long as the VMI. */
   readonly emptyDisk?: EmptyDisk;
+  /** A disk image shipped in a container image; the guest writes to a copy-on-write overlay dropped with the VMI. */
   readonly containerDisk?: ContainerDisk;
+  /** cloud-init's NoCloud data, given to the guest as a small CD-ROM labelled cidata. */
   readonly cloudInitNoCloud?: CloudInitNoCloud;
 }
 
+/** A network the guest can connect an interface to. */
 export interface Network {
+  /** The name an interface in spec.domain.devices.interfaces refers to. */
   readonly name: string;
+  /** The launcher Pod's network: the guest reaches what the Pod can reach. */
   readonly pod?: PodNetwork;
 }
 
+/** Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt. */
 export type VmiPhase = 'Pending' | 'Scheduling' | 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
+/** A network interface of the guest and its addresses. */
 export interface VirtualMachineInstanceNetworkInterface {
+  /** The interface name in spec.domain.devices.interfaces. */
   readonly name?: string;
+  /** The interface's first IP address. */
   readonly ipAddress?: string;
+  /** All the interface's IP addresses. */
   readonly ipAddresses?: ReadonlyArray<string>;
+  /** The interface's MAC address. */
   readonly mac?: string;
 }
 
+/** A phase and when the VMI entered it. */
 export interface PhaseTransitionTimestamp {
+  /** Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt. */
   readonly phase: VmiPhase;
+  /** When the VMI entered the phase. */
   readonly phaseTransitionTimestamp: string;
 }
 
+/** Labels and annotations for the VMIs made from this template. */
 export interface TemplateMeta {
+  /** Labels each VMI (and its launcher Pod) gets. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Annotations each VMI gets. */
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
+/** True, False or Unknown. */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
+/** Start or Stop. */
 export type StateChangeAction = 'Start' | 'Stop';
 
 /** CPU topology; the guest sees sockets x cores x threads vCPUs. */
@@ -173,51 +241,69 @@ export interface CPU {
   readonly threads?: number;
 }
 
+/** The guest's memory. */
 export interface Memory {
-  /** Memory the guest sees, e.g. 128Mi. Defaults to resources.requests.memory. */
+  /** Memory the guest sees, e.g. 128Mi. Unset, resources.requests.memory, then resources.limits.memory. */
   readonly guest?: Quantity;
 }
 
-/** What the launcher Pod requests from the scheduler; the VM's CPU and memory. */
+/** The VM's CPU and memory for the scheduler. requests.cpu unset: vCPUs / cpuAllocationRatio (100m per vCPU by default); limits.cpu unset: no CPU limit; memory is limited at its request. */
 export interface ResourceRequirements {
+  /** CPU and memory of the launcher Pod, without its overhead. */
   readonly requests?: ResourceList;
+  /** CPU and memory of the launcher Pod, without its overhead. */
   readonly limits?: ResourceList;
 }
 
+/** The devices the guest sees: disks and network interfaces. */
 export interface Devices {
+  /** The disks the guest sees, in bus order; each presents the volume of its name. */
   readonly disks?: ReadonlyArray<Disk>;
+  /** The network interfaces the guest sees; each connects to the network of its name. */
   readonly interfaces?: ReadonlyArray<Interface>;
 }
 
+/** How the guest boots. */
 export interface Firmware {
   /** Direct kernel boot from host paths (KubeVirt takes them from a container image instead). */
   readonly kernelBoot?: KernelBoot;
 }
 
+/** The emulated machine (QEMU's chipset). */
 export interface Machine {
+  /** QEMU's machine type, e.g. q35 or pc; unset, the node's default. */
   readonly type?: string;
 }
 
 /** A disk image file on the node. DiskOrCreate creates a sparse file of capacity if it is missing. */
 export interface HostDisk {
+  /** Absolute path of the image file on the node, inside the node's hostDiskRoots. */
   readonly path: string;
+  /** Disk: the file must exist. DiskOrCreate: create a sparse file of capacity if it is missing. */
   readonly type: HostDiskType;
+  /** Size of the file DiskOrCreate creates, e.g. 10Gi. */
   readonly capacity?: Quantity;
 }
 
 /** A blank disk that lives as long as the VMI. */
 export interface EmptyDisk {
+  /** Size of the blank disk, e.g. 1Gi; a sparse qcow2 image takes space only as the guest writes. */
   readonly capacity: Quantity;
 }
 
+/** A disk image shipped in a container image; the guest writes to a copy-on-write overlay dropped with the VMI. */
 export interface ContainerDisk {
+  /** The image reference, e.g. registry.example.com/disks/debian:12; it holds a disk image under /disk. */
   readonly image: string;
+  /** The disk image inside the image; unset, the one file under /disk. */
   readonly path?: string;
+  /** Always, IfNotPresent or Never, as for a container; unset, Always for :latest and IfNotPresent otherwise. */
   readonly imagePullPolicy?: PullPolicy;
   /** A Secret of type kubernetes.io/dockerconfigjson in the VMI namespace, for a private registry. */
   readonly imagePullSecret?: string;
 }
 
+/** cloud-init's NoCloud data, given to the guest as a small CD-ROM labelled cidata. */
 export interface CloudInitNoCloud {
   /** Inline user data (cloud-config or a script), at most 2048 bytes. */
   readonly userData?: string;
@@ -233,29 +319,42 @@ export interface CloudInitNoCloud {
   readonly networkDataSecretRef?: CloudInitNetworkDataSecretRef;
 }
 
+/** The launcher Pod's network: the guest reaches what the Pod can reach. */
 export interface PodNetwork {
+  /** The guest's subnet behind masquerade; unset, 10.0.2.0/24 (the guest is 10.0.2.2). */
   readonly vmNetworkCIDR?: string;
 }
 
+/** CPU and memory of the launcher Pod, without its overhead. */
 export interface ResourceList {
+  /** CPU, e.g. 500m. Without spec.domain.cpu it also sets the vCPUs, rounded up (requests first, then limits). */
   readonly cpu?: Quantity;
+  /** Memory, e.g. 512Mi: the guest's when memory.guest is unset (requests first, then limits); the launcher Pod adds its overhead. */
   readonly memory?: Quantity;
 }
 
 /** A disk the guest sees; its name is the name of a volume in spec.volumes. */
 export interface Disk {
+  /** The name of the volume in spec.volumes this disk presents. */
   readonly name: string;
+  /** Present the volume as a disk (the one kind of disk tsvirt has). */
   readonly disk?: DiskTarget;
   /** Boot order; lower boots first. Unique across disks. */
   readonly bootOrder?: number;
+  /** The serial number the guest reads from the disk, e.g. to find it under /dev/disk/by-id. */
   readonly serial?: string;
 }
 
 export interface Interface {
+  /** The name of the network in spec.networks this interface connects to. */
   readonly name: string;
+  /** The network device the guest sees; virtio unless the guest lacks its driver. */
   readonly model?: 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
+  /** The MAC address the guest sees, e.g. 02:00:00:00:00:01. */
   readonly macAddress?: string;
+  /** Connect through NAT behind the launcher Pod's address (KubeVirt's default binding for the pod network). */
   readonly masquerade?: Readonly<Record<string, never>>;
+  /** Connect the guest to the Pod's network directly, on a bridge. */
   readonly bridge?: Readonly<Record<string, never>>;
 }
 
@@ -269,8 +368,10 @@ export interface KernelBoot {
   readonly kernelArgs?: string;
 }
 
+/** Disk: the file must exist. DiskOrCreate: create a sparse file of capacity if it is missing. */
 export type HostDiskType = 'Disk' | 'DiskOrCreate';
 
+/** Always, IfNotPresent or Never, as for a container; unset, Always for :latest and IfNotPresent otherwise. */
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
 /** A Secret in the VMI namespace whose key userdata (or userData) holds the user data; read by virt-handler when it builds the ISO. */
@@ -285,9 +386,13 @@ export interface CloudInitNetworkDataSecretRef {
   readonly name: string;
 }
 
+/** Present the volume as a disk (the one kind of disk tsvirt has). */
 export interface DiskTarget {
+  /** The bus the guest sees the disk on: virtio (vdX), sata, scsi (sdX) or usb. */
   readonly bus?: DiskBus;
+  /** The guest may read but not write the disk. */
   readonly readonly?: boolean;
 }
 
+/** The bus the guest sees the disk on: virtio (vdX), sata, scsi (sdX) or usb. */
 export type DiskBus = 'virtio' | 'sata' | 'scsi' | 'usb';

@@ -180,3 +180,14 @@ describe("a VirtualMachineInstance's spec", () => {
     expect(grace.stdout).toBe('5');
   }, 30_000);
 });
+
+describe('kubectl explain', () => {
+  it('teaches the API from the CRD descriptions, down to nested template fields', async () => {
+    const runStrategy = await kubectl(['explain', 'virtualmachines.tsvirt.io.spec.runStrategy']);
+    expect(runStrategy.stdout).toContain('When a VMI should exist');
+    const guest = await kubectl(['explain', 'vm.spec.template.spec.domain.memory.guest', '--api-version', API_VERSION]);
+    expect(guest.stdout).toContain('Memory the guest sees');
+    const phase = await kubectl(['explain', 'vmi.status.phase', '--api-version', API_VERSION]);
+    expect(phase.stdout).toContain('Pending, Scheduling, Scheduled, Running');
+  }, 30_000);
+});
