@@ -1,5 +1,5 @@
 /**
- * Every name that crosses a process or API boundary, written once (STYLE.md §1).
+ * Every name that crosses a process or API boundary, written once (docs/conventions.md §1).
  * Labels, annotations and finalizers live under the tsvirt.io group so they never collide with
  * KubeVirt's own kubevirt.io names on a cluster that runs both.
  */

@@ -1,7 +1,7 @@
 /**
  * The aggregated API `subresources.tsvirt.io/v1alpha1` that virt-api serves, and the handler
  * endpoint virt-api calls on a VMI's node: every path, verb, header and close code that crosses
- * those process boundaries, written once (STYLE.md §1). Pure.
+ * those process boundaries, written once (docs/conventions.md §1). Pure.
  */
 import { SUBRESOURCES_GROUP, SYSTEM_NAMESPACE, VM_PLURAL, VMI_PLURAL } from './names.js';
 

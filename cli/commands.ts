@@ -1,6 +1,6 @@
 /**
  * Every command, for oclif's explicit command strategy: one map instead of a folder scan or an
- * oclif.manifest.json, so the bundle dispatches without reading the file system (STYLE.md §5).
+ * oclif.manifest.json, so the bundle dispatches without reading the file system (docs/conventions.md §5).
  * The command modules import only oclif and small pure modules at the top; what a command needs
  * to do its work (the client, printers, ink) comes with `await import()` inside run().
  */

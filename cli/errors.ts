@@ -1,5 +1,5 @@
 /**
- * Errors as a user reads them (STYLE.md §3): what went wrong in kubectl's words, one
+ * Errors as a user reads them (docs/conventions.md §3): what went wrong in kubectl's words, one
  * `field: problem` line per cause the API server named, a hint where one helps, and no stack
  * unless --verbose. Each maps to an exit code from exit-codes.ts.
  */

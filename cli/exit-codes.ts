@@ -1,5 +1,5 @@
 /**
- * The exit codes of `kubectl virt`, stable for scripts (STYLE.md §5) and pinned by tests.
+ * The exit codes of `kubectl virt`, stable for scripts (docs/conventions.md §5) and pinned by tests.
  * oclif's own parse errors (unknown flag, missing argument) exit with USAGE too (see main.ts).
  */
 export const EXIT_CODES = {

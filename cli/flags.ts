@@ -1,5 +1,5 @@
 /**
- * kubectl's flags for oclif, built from the plain specs in flag-specs.ts (STYLE.md §5, krew's
+ * kubectl's flags for oclif, built from the plain specs in flag-specs.ts (docs/conventions.md §5, krew's
  * plugin best practices): every command takes the connection flags; listing commands add -A, -l
  * and --field-selector; verbs that change state add --wait and --timeout.
  */

@@ -1,5 +1,5 @@
 /**
- * docs/cli.md, generated from the commands themselves (STYLE.md §9: docs stay true to the code):
+ * docs/cli.md, generated from the commands themselves (docs/conventions.md §9: docs stay true to the code):
  * each command's summary, description, arguments, flags and examples, as --help shows them.
  * `npx tsx cli/write-reference.ts` writes it; a unit test fails when the file drifts.
  */

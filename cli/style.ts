@@ -1,5 +1,5 @@
 /**
- * The one chalk instance of the CLI (STYLE.md §5). Colour only when stdout is a terminal, never
+ * The one chalk instance of the CLI (docs/conventions.md §5). Colour only when stdout is a terminal, never
  * with NO_COLOR set (no-color.org) or TERM=dumb, so piped output and CI logs stay plain text.
  * chalk is loaded only when colour is on: scripts and pipes never pay for it.
  */

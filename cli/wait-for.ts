@@ -3,7 +3,7 @@
  * `jsonpath='{.status.printableStatus}'=Running` (or without a value: the field exists), and
  * `delete`. The JSONPath subset is fields, indexes and `[?(@.key=="value")]` filters, enough for
  * status fields and conditions. A condition older than the spec (observedGeneration below
- * generation) is not believed, as STYLE.md §2's status contract says.
+ * generation) is not believed, as docs/conventions.md §2's status contract says.
  */
 import { UsageError } from './errors.js';
 

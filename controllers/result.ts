@@ -1,5 +1,5 @@
 /**
- * What one reconcile asks of the work queue (STYLE.md §2): expected outcomes are values, not
+ * What one reconcile asks of the work queue (docs/conventions.md §2): expected outcomes are values, not
  * throws. Shaped to be kube/workqueue's QueueOutcome, with the cause kept for the log line.
  */
 import type { QueueOutcome } from '../kube/workqueue.js';

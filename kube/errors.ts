@@ -1,5 +1,5 @@
 /**
- * API errors are mapped once, here (STYLE.md §3). client-node's ApiException puts response headers
+ * API errors are mapped once, here (docs/conventions.md §3). client-node's ApiException puts response headers
  * into its message, so callers never show that message: they show {@link ApiError.message} and
  * each cause's field. This module imports nothing from client-node, so it stays pure and cheap.
  */

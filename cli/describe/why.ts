@@ -1,7 +1,7 @@
 /**
  * One line saying why a VM is not running, from what `describe` read: the VM, its VMI, the
  * launcher Pod and the handler's heartbeat on the VMI's node. First matching rule wins, as in
- * the controller's printable status table (STYLE.md §2). Pure; `now` is handed in.
+ * the controller's printable status table (docs/conventions.md §2). Pure; `now` is handed in.
  */
 import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import { CONDITION_TYPES, REASONS } from '../../api/names.js';

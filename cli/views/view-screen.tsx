@@ -1,5 +1,5 @@
 /**
- * One frame of `kubectl virt view`, props in and lines out (STYLE.md §5): a title line with the
+ * One frame of `kubectl virt view`, props in and lines out (docs/conventions.md §5): a title line with the
  * link's health, the table (only the rows that fit), the detail pane, the last action's outcome,
  * and the footer: the keys, the filter being typed, or the y/n prompt. Every line is cut to the
  * terminal's width, so a resize never wraps the table.

@@ -1,5 +1,5 @@
 /**
- * The view's table: headers and the rows on screen in, a frame out (STYLE.md §5: small and dumb).
+ * The view's table: headers and the rows on screen in, a frame out (docs/conventions.md §5: small and dumb).
  * Columns line up as in `kubectl virt list`, sized from every row (not only those on screen) so
  * they do not jump while scrolling; the STATUS cell is coloured unless colour is off (NO_COLOR);
  * the selected row is inverse. Each line is cut to the terminal's width.

@@ -1,4 +1,4 @@
-// Golden files for the CLI's printers (STYLE.md §7): compared whole; UPDATE_GOLDEN=1 rewrites them
+// Golden files for the CLI's printers (docs/conventions.md §7): compared whole; UPDATE_GOLDEN=1 rewrites them
 // for a reviewed diff.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
