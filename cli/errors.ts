@@ -4,7 +4,7 @@
  * unless --verbose. Each maps to an exit code from exit-codes.ts.
  */
 import { toApiError, type ApiError } from '../kube/errors.js';
-import { KubeconfigError } from '../kube/lean-kubeconfig.js';
+import { KubeConfigError } from '../kube/kubeconfig-error.js';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
 
 /** The command line is wrong; nothing was sent. Exit 2. */
@@ -94,8 +94,8 @@ export function reportError(err: unknown, verbose: boolean): Report {
     const lines = [`error: ${err.message}`, ...(err.fix === undefined ? [] : [`hint: ${err.fix}`])];
     return { lines: withStack(lines, err, verbose), exitCode: EXIT_CODES.usage };
   }
-  if (err instanceof CommandFailure || err instanceof KubeconfigError) {
-    const fix = err instanceof CommandFailure && err.fix !== undefined ? [`hint: ${err.fix}`] : [];
+  if (err instanceof CommandFailure || err instanceof KubeConfigError) {
+    const fix = err.fix !== undefined ? [`hint: ${err.fix}`] : [];
     return { lines: withStack([`error: ${err.message}`, ...fix], err, verbose), exitCode: EXIT_CODES.failed };
   }
   if (isApiShaped(err))

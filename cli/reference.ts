@@ -115,6 +115,16 @@ and send the request before the printers load. Every other command, and \`--help
 oclif. \`TSVIRT_STARTUP_TRACE=1\` prints, on stderr, the milliseconds each step took since the
 process started. \`bench/cli/startup.ts\` compares \`list\` and \`version --client\` with kubectl.
 
+## Credentials
+
+The kubeconfig is read as kubectl reads it (\`kube/lean-kubeconfig.ts\`): \`--kubeconfig\`, else every
+file in \`KUBECONFIG\` merged (the first to name a cluster, user or context wins), else
+\`~/.kube/config\`, else, inside a Pod, its service account. Users authenticate with client
+certificates (files or data), a token or \`tokenFile\`, basic auth, or an exec credential plugin
+(\`client.authentication.k8s.io\` v1 and v1beta1); \`--as\` and \`--as-group\` impersonate, as in kubectl.
+An \`auth-provider\` entry (the old OIDC and GCP plugins, removed from kubectl in 1.26) is refused with
+a hint: use an exec plugin such as kubelogin (\`kubectl oidc-login\`) instead.
+
 ## Exit codes
 
 \`\`\`

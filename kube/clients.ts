@@ -23,26 +23,10 @@ import {
 import type { LoadedKubeConfig } from './config.js';
 import { KubeApiError, apiErrorFromStatus, toApiError } from './errors.js';
 import { KeepAliveAuthentication } from './keep-alive.js';
+import { PATCH_CONTENT_TYPES, type PatchType } from './patch.js';
 
 /** HTTP methods kube/ sends. */
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** Patch flavours and their content types (client-node 2 needs the header set explicitly). */
-export const PATCH_CONTENT_TYPES = {
-  merge: 'application/merge-patch+json',
-  json: 'application/json-patch+json',
-  strategic: 'application/strategic-merge-patch+json',
-  apply: 'application/apply-patch+yaml',
-} as const;
-/** `merge`, `json`, `strategic` or `apply`. */
-export type PatchType = keyof typeof PATCH_CONTENT_TYPES;
-
-/** A JSON Patch (RFC 6902) operation. */
-export type JsonPatchOp = Readonly<
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'move' | 'copy'; from: string; path: string }
->;
 
 /** Query parameters; undefined values are left out. */
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfigError } from './kubeconfig-error.js';
 
 /** The kubectl-style flags that choose a cluster, user and namespace. */
 export type KubeConfigOptions = Readonly<{
@@ -27,17 +28,6 @@ export type LoadedKubeConfig = Readonly<{
   /** The namespace commands use when not told otherwise. */
   namespace: string;
 }>;
-
-/** The config is missing or names a context or cluster that does not exist; says what to try. */
-export class KubeConfigError extends Error {
-  override readonly name = 'KubeConfigError';
-  constructor(
-    message: string,
-    readonly fix: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Where the config comes from, decided without reading any file. */
 export type KubeConfigSource = Readonly<

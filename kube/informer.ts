@@ -9,14 +9,12 @@ import { Backoff, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff
 import { isGone, toApiError } from './errors.js';
 import { SILENT_LOGGER, type KubeLogger } from './logger.js';
 import { objectKey, type KubeObject, type ResourceClient } from './resources.js';
+import { watchEvents, type WatchEvent } from './watch-lines.js';
 
 /** One change the cache went through, as handlers see it. */
 export type CacheChange<T> = Readonly<
   { type: 'add'; obj: T } | { type: 'update'; old: T; obj: T } | { type: 'delete'; obj: T }
 >;
-
-/** A watch event as the API server sends it (one JSON line). */
-export type WatchEvent = Readonly<{ type: string; object: unknown }>;
 
 /** What a relist changed: added, updated (resourceVersion moved) and vanished objects. */
 export function relistDiff<T extends KubeObject>(cache: ReadonlyMap<string, T>, items: readonly T[]): CacheChange<T>[] {
@@ -104,28 +102,6 @@ export type InformerOptions<T> = Readonly<{
    */
   minWatchTimeoutSeconds?: number;
 }>;
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  const reader = stream.getReader();
-  let buffered = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      let nl = buffered.indexOf('\n');
-      while (nl >= 0) {
-        yield buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf('\n');
-      }
-    }
-    if (buffered.trim() !== '') yield buffered;
-  } finally {
-    reader.releaseLock();
-  }
-}
 
 /**
  * A cache of one resource kind (optionally one namespace and selectors), kept current by list+watch.
@@ -294,9 +270,8 @@ export class Informer<T extends KubeObject> {
       signal,
     });
     let events = 0;
-    for await (const line of readLines(stream)) {
-      if (line.trim() === '') continue;
-      this.onEvent(JSON.parse(line) as WatchEvent);
+    for await (const event of watchEvents(stream)) {
+      this.onEvent(event);
       this.backoff.reset();
       events += 1;
     }

@@ -10,13 +10,9 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { apiErrorFromStatus, KubeApiError, toApiError } from './errors.js';
 import type { ExecConfig, ResolvedKubeconfig } from './lean-kubeconfig.js';
 import type { WebSocket } from 'ws';
+import { WatchLines, type WatchEvent } from './watch-lines.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-export const PATCH_TYPES = {
-  merge: 'application/merge-patch+json',
-  json: 'application/json-patch+json',
-} as const;
 
 export interface RequestOptions {
   readonly method?: HttpMethod;
@@ -25,11 +21,6 @@ export interface RequestOptions {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly signal?: AbortSignal;
-}
-
-export interface WatchEvent {
-  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  readonly object: unknown;
 }
 
 export interface LeanClient {
@@ -165,13 +156,6 @@ export interface LeanClientOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Splits a watch stream into JSON lines; the last partial line waits for the next chunk. */
-export function splitLines(buffered: string, chunk: string): { lines: string[]; rest: string } {
-  const all = (buffered + chunk).split('\n');
-  const rest = all.pop() ?? '';
-  return { lines: all.filter((l) => l.trim() !== ''), rest };
-}
-
 class NodeLeanClient implements LeanClient {
   private transport: Promise<Transport> | undefined;
   readonly namespace: string;
@@ -249,15 +233,16 @@ class NodeLeanClient implements LeanClient {
     }
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw new KubeApiError(apiErrorFromStatus(code, await readAll(res)));
-    let rest = '';
+    const lines = new WatchLines();
     res.setEncoding('utf8');
     await new Promise<void>((resolve, reject) => {
       res.on('data', (chunk: string) => {
-        const split = splitLines(rest, chunk);
-        rest = split.rest;
-        for (const line of split.lines) onEvent(JSON.parse(line) as WatchEvent);
+        for (const event of lines.push(chunk)) onEvent(event);
       });
-      res.on('end', resolve);
+      res.on('end', () => {
+        for (const event of lines.end()) onEvent(event);
+        resolve();
+      });
       res.on('error', (err: Error) => (err.name === 'AbortError' ? resolve() : reject(err)));
       opts.signal?.addEventListener('abort', () => resolve(), { once: true });
     });

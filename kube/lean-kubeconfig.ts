@@ -6,6 +6,8 @@
  * else ~/.kube/config; the namespace comes from -n, else the context, else `default`.
  * Exec credential plugins are run as client-go runs them; auth-provider entries are not supported.
  */
+import { KubeConfigError } from './kubeconfig-error.js';
+
 // getBuiltinModule, not `import`: an ESM import of a builtin builds a facade that reads every
 // export, which shows in the CLI's start-up.
 const { readFileSync } = process.getBuiltinModule('node:fs');
@@ -54,11 +56,6 @@ export interface ResolvedKubeconfig {
   readonly basicAuth?: Readonly<{ username: string; password: string }>;
   readonly exec?: ExecConfig;
   readonly impersonate?: Impersonation;
-}
-
-/** The kubeconfig cannot be used: no file, no context, no cluster. The message says which. */
-export class KubeconfigError extends Error {
-  override readonly name = 'KubeconfigError';
 }
 
 type Rec = Readonly<Record<string, unknown>>;
@@ -132,7 +129,7 @@ function execConfig(user: Named): ExecConfig | undefined {
   const exec = user.body['exec'];
   if (!isRec(exec)) return undefined;
   const command = str(exec, 'command');
-  if (command === undefined) throw new KubeconfigError(`user "${user.name}": exec has no command`);
+  if (command === undefined) throw new KubeConfigError(`user "${user.name}": exec has no command`);
   const args = Array.isArray(exec['args']) ? exec['args'].filter((a): a is string => typeof a === 'string') : [];
   const env = Array.isArray(exec['env'])
     ? exec['env'].filter(isRec).map((e) => ({ name: str(e, 'name') ?? '', value: str(e, 'value') ?? '' }))
@@ -157,7 +154,10 @@ function userImpersonation(user: Named): Impersonation | undefined {
 function userCredentials(user: Named | undefined, read: ReadFile): Partial<ResolvedKubeconfig> {
   if (user === undefined) return {};
   if (isRec(user.body['auth-provider'])) {
-    throw new KubeconfigError(`user "${user.name}": auth-provider is not supported; use an exec plugin or a token`);
+    throw new KubeConfigError(
+      `user "${user.name}": auth-provider is not supported (kubectl removed it in 1.26)`,
+      'Use an exec credential plugin instead, e.g. kubelogin for OIDC (kubectl oidc-login), or a token.',
+    );
   }
   const cert = dataOrFile(user, 'client-certificate-data', 'client-certificate', read);
   const key = dataOrFile(user, 'client-key-data', 'client-key', read);
@@ -178,10 +178,10 @@ function userCredentials(user: Named | undefined, read: ReadFile): Partial<Resol
 function pickContext(merged: Merged, sel: KubeconfigSelection, paths: readonly string[]): Named {
   const name = sel.context !== undefined && sel.context !== '' ? sel.context : merged.currentContext;
   if (name === undefined) {
-    throw new KubeconfigError(`no current context in ${paths.join(delimiter)}; pass --context or set current-context`);
+    throw new KubeConfigError(`no current context in ${paths.join(delimiter)}; pass --context or set current-context`);
   }
   const context = merged.contexts.get(name);
-  if (context === undefined) throw new KubeconfigError(`context "${name}" does not exist in ${paths.join(delimiter)}`);
+  if (context === undefined) throw new KubeConfigError(`context "${name}" does not exist in ${paths.join(delimiter)}`);
   return context;
 }
 
@@ -199,9 +199,9 @@ export function resolveKubeconfig(
   const clusterName = str(context.body, 'cluster') ?? '';
   const cluster = merged.clusters.get(clusterName);
   if (cluster === undefined)
-    throw new KubeconfigError(`context "${context.name}": cluster "${clusterName}" does not exist`);
+    throw new KubeConfigError(`context "${context.name}": cluster "${clusterName}" does not exist`);
   const server = str(cluster.body, 'server');
-  if (server === undefined) throw new KubeconfigError(`cluster "${clusterName}" has no server`);
+  if (server === undefined) throw new KubeConfigError(`cluster "${clusterName}" has no server`);
   const userName = str(context.body, 'user');
   const ca = dataOrFile(cluster, 'certificate-authority-data', 'certificate-authority', read);
   const tlsServerName = str(cluster.body, 'tls-server-name');
@@ -243,19 +243,63 @@ async function readDoc(file: string, explicit: boolean): Promise<{ file: string;
   } catch (err) {
     // kubectl skips missing files in KUBECONFIG, but a missing --kubeconfig is an error.
     if (!explicit && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KubeconfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
+    throw new KubeConfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
   }
 }
 
-/** Reads and resolves the kubeconfig kubectl would use. Throws KubeconfigError when it cannot. */
+/** Reads and resolves the kubeconfig kubectl would use. Throws KubeConfigError when it cannot. */
 export async function loadLeanKubeconfig(sel: KubeconfigSelection): Promise<ResolvedKubeconfig> {
   const paths = kubeconfigPaths(sel);
   const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
   const docs = (await Promise.all(paths.map((file) => readDoc(file, explicit)))).filter((d) => d !== undefined);
   if (docs.length === 0) {
-    throw new KubeconfigError(
-      `no kubeconfig found (looked at ${paths.join(delimiter)}); pass --kubeconfig or set KUBECONFIG`,
+    if (!explicit && sel.env['KUBERNETES_SERVICE_HOST'] !== undefined)
+      return inClusterConfig(sel, (p) => readFileSync(p));
+    throw new KubeConfigError(
+      `no kubeconfig found (looked at ${paths.join(delimiter)})`,
+      'Pass --kubeconfig, set KUBECONFIG, or start a local cluster with hack/run.sh.',
     );
   }
   return resolveKubeconfig(mergeKubeconfigs(docs), sel, paths, (p) => readFileSync(p));
+}
+
+/** Where a Pod's service account credentials are mounted. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The in-cluster config kubectl falls back to inside a Pod when no kubeconfig exists (client-go's
+ * rest.InClusterConfig): the API server from KUBERNETES_SERVICE_HOST/PORT, the service account's
+ * token and CA, and its namespace unless -n names one.
+ */
+export function inClusterConfig(sel: KubeconfigSelection, read: ReadFile): ResolvedKubeconfig {
+  const host = sel.env['KUBERNETES_SERVICE_HOST'] ?? '';
+  const port = sel.env['KUBERNETES_SERVICE_PORT'] ?? '443';
+  const file = (name: string): Buffer => {
+    try {
+      return read(`${SERVICE_ACCOUNT_DIR}/${name}`);
+    } catch (err) {
+      throw new KubeConfigError(
+        `in-cluster config: cannot read ${SERVICE_ACCOUNT_DIR}/${name}: ${(err as Error).message}`,
+        "Mount the Pod's service account token (automountServiceAccountToken) or pass --kubeconfig.",
+      );
+    }
+  };
+  const token = file('token').toString('utf8').trim();
+  let namespace = sel.namespace ?? '';
+  if (namespace === '') {
+    try {
+      namespace = read(`${SERVICE_ACCOUNT_DIR}/namespace`).toString('utf8').trim();
+    } catch {
+      namespace = 'default';
+    }
+  }
+  return {
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    contextName: 'in-cluster',
+    namespace: namespace === '' ? 'default' : namespace,
+    ca: file('ca.crt'),
+    insecureSkipTlsVerify: false,
+    token,
+    ...selectedImpersonation(sel),
+  };
 }

@@ -11,7 +11,9 @@ import {
   type VirtualMachineInstance,
 } from '../api/types.js';
 import { isNotFound } from './errors.js';
-import { PATCH_TYPES, type LeanClient, type RequestOptions, type WatchEvent } from './lean-client.js';
+import type { LeanClient, RequestOptions } from './lean-client.js';
+import { PATCH_CONTENT_TYPES } from './patch.js';
+import type { WatchEvent } from './watch-lines.js';
 
 export type Plural = typeof VM_PLURAL | typeof VMI_PLURAL;
 
@@ -144,12 +146,12 @@ function patch(client: LeanClient, target: PatchTarget, contentType: string, bod
 
 /** A JSON merge patch on the object, or on its status subresource. */
 export async function mergePatch(client: LeanClient, target: PatchTarget, body: unknown): Promise<unknown> {
-  return patch(client, target, PATCH_TYPES.merge, body);
+  return patch(client, target, PATCH_CONTENT_TYPES.merge, body);
 }
 
 /** A JSON patch (RFC 6902) on the object or its status subresource: `test` ops make it conflict-safe. */
 export async function jsonPatch(client: LeanClient, target: PatchTarget, ops: readonly unknown[]): Promise<unknown> {
-  return patch(client, target, PATCH_TYPES.json, ops);
+  return patch(client, target, PATCH_CONTENT_TYPES.json, ops);
 }
 
 export interface DeleteOptions {

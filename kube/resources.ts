@@ -3,7 +3,8 @@
  * kube/tsvirt.ts and kube/core.ts instantiate it for VMs, VMIs, Pods, Nodes, Leases and Events.
  * Every method throws {@link KubeApiError} on failure (see kube/errors.ts for the mapping).
  */
-import type { JsonPatchOp, KubeClients, PatchType, Query } from './clients.js';
+import type { KubeClients, Query } from './clients.js';
+import type { JsonPatchOp, PatchType } from './patch.js';
 import { KubeApiError } from './errors.js';
 
 /** The least every Kubernetes object has, in the shape the API server sends it. */

@@ -1,5 +1,5 @@
 import { apiErrorFromStatus, KubeApiError } from '../../../kube/errors.js';
-import { KubeconfigError } from '../../../kube/lean-kubeconfig.js';
+import { KubeConfigError } from '../../../kube/kubeconfig-error.js';
 import { CommandFailure, reportError, UsageError } from '../../../cli/errors.js';
 
 const status = (code: number, reason: string, message: string, causes: object[] = []): KubeApiError =>
@@ -116,7 +116,7 @@ describe('reportError', () => {
   });
 
   it('maps kubeconfig problems and command failures to exit 1', () => {
-    expect(reportError(new KubeconfigError('context "x" does not exist in /k'), false)).toEqual({
+    expect(reportError(new KubeConfigError('context "x" does not exist in /k'), false)).toEqual({
       lines: ['error: context "x" does not exist in /k'],
       exitCode: 1,
     });

@@ -1,4 +1,4 @@
-import { buildPath, splitLines } from '../../../kube/lean-client.js';
+import { buildPath } from '../../../kube/lean-client.js';
 import { corePath, tsvirtPath } from '../../../kube/lean-resources.js';
 
 describe('lean client paths', () => {
@@ -20,13 +20,5 @@ describe('lean client paths', () => {
       '/x?labelSelector=app%3Dweb',
     );
     expect(buildPath('/x', undefined)).toBe('/x');
-  });
-});
-
-describe('splitLines', () => {
-  it('keeps a partial watch line for the next chunk', () => {
-    const first = splitLines('', '{"type":"ADDED"}\n{"type":"MOD');
-    expect(first).toEqual({ lines: ['{"type":"ADDED"}'], rest: '{"type":"MOD' });
-    expect(splitLines(first.rest, 'IFIED"}\n')).toEqual({ lines: ['{"type":"MODIFIED"}'], rest: '' });
   });
 });

@@ -1,8 +1,10 @@
+import { KubeConfigError } from '../../../kube/kubeconfig-error.js';
 import {
+  inClusterConfig,
   kubeconfigPaths,
-  KubeconfigError,
   mergeKubeconfigs,
   resolveKubeconfig,
+  SERVICE_ACCOUNT_DIR,
 } from '../../../kube/lean-kubeconfig.js';
 
 const doc = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -107,7 +109,7 @@ describe('resolveKubeconfig', () => {
   it('says which context or cluster is missing', () => {
     const merged = mergeKubeconfigs([{ file: '/c', doc: doc() }]);
     expect(() => resolveKubeconfig(merged, { context: 'nope', env: {} }, ['/c'], read)).toThrow(
-      new KubeconfigError('context "nope" does not exist in /c'),
+      new KubeConfigError('context "nope" does not exist in /c'),
     );
     const noCurrent = mergeKubeconfigs([{ file: '/c', doc: doc({ 'current-context': '' }) }]);
     expect(() => resolveKubeconfig(noCurrent, { env: {} }, ['/c'], read)).toThrow(/no current context/);
@@ -122,5 +124,48 @@ describe('resolveKubeconfig', () => {
     expect(() =>
       resolveKubeconfig(mergeKubeconfigs([{ file: '/c', doc: doc({ users }) }]), { env: {} }, ['/c'], read),
     ).toThrow(/auth-provider is not supported/);
+  });
+});
+
+describe('inClusterConfig', () => {
+  const files: Record<string, string> = {
+    [`${SERVICE_ACCOUNT_DIR}/token`]: 'sa-token\n',
+    [`${SERVICE_ACCOUNT_DIR}/ca.crt`]: 'CA',
+    [`${SERVICE_ACCOUNT_DIR}/namespace`]: 'tsvirt-system',
+  };
+  const read = (p: string): Buffer => {
+    const f = files[p];
+    if (f === undefined) throw new Error(`ENOENT: ${p}`);
+    return Buffer.from(f);
+  };
+
+  it("uses the Pod's service account, as kubectl does inside a Pod with no kubeconfig", () => {
+    const cfg = inClusterConfig(
+      { env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } },
+      read,
+    );
+    expect(cfg).toMatchObject({
+      server: 'https://10.96.0.1:443',
+      namespace: 'tsvirt-system',
+      token: 'sa-token',
+      insecureSkipTlsVerify: false,
+    });
+    expect(cfg.ca?.toString()).toBe('CA');
+  });
+
+  it('brackets an IPv6 host and lets -n choose the namespace', () => {
+    const cfg = inClusterConfig({ namespace: 'web', env: { KUBERNETES_SERVICE_HOST: 'fd00::1' } }, read);
+    expect(cfg).toMatchObject({ server: 'https://[fd00::1]:443', namespace: 'web' });
+  });
+
+  it('says what to mount when the token is missing', () => {
+    expect(() =>
+      inClusterConfig({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' } }, () => Buffer.from('')),
+    ).not.toThrow();
+    expect(() =>
+      inClusterConfig({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' } }, (p) => {
+        throw new Error(`ENOENT: ${p}`);
+      }),
+    ).toThrow(KubeConfigError);
   });
 });
