@@ -11,6 +11,7 @@ import { apiErrorFromStatus, KubeApiError, toApiError } from './errors.js';
 import type { ExecConfig, ResolvedKubeconfig } from './lean-kubeconfig.js';
 import type { WebSocket } from 'ws';
 import { WatchLines, type WatchEvent } from './watch-lines.js';
+import { tunnelAgent } from './proxy-tunnel.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -98,6 +99,8 @@ interface Transport {
   /** Sent on every request and WebSocket upgrade; Impersonate-Group repeats, so it is an array. */
   readonly headers: Readonly<Record<string, string | string[]>>;
   readonly tls: TlsOptions;
+  /** Through a proxy: WebSockets must use the tunnelling agent too. */
+  readonly proxied?: boolean;
 }
 
 function authorization(cfg: ResolvedKubeconfig, cred: ExecCredential): Record<string, string> {
@@ -126,7 +129,11 @@ function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport
     ...impersonationHeaders(cfg.impersonate),
   };
   if (cfg.server.startsWith('http:')) {
-    return { agent: new http.Agent({ keepAlive: true }), send: http.request, headers, tls: {} };
+    const agent =
+      cfg.proxyUrl === undefined
+        ? new http.Agent({ keepAlive: true })
+        : tunnelAgent(cfg.proxyUrl, false, { keepAlive: true });
+    return { agent, send: http.request, headers, tls: {} };
   }
   const cert = cred.cert ?? cfg.cert;
   const key = cred.key ?? cfg.key;
@@ -137,8 +144,11 @@ function makeTransport(cfg: ResolvedKubeconfig, cred: ExecCredential): Transport
     ...(key === undefined ? {} : { key }),
     ...(cfg.tlsServerName === undefined ? {} : { servername: cfg.tlsServerName }),
   };
-  const agent = new https.Agent({ keepAlive: true, ...tls });
-  return { agent, send: https.request, headers, tls };
+  const agent =
+    cfg.proxyUrl === undefined
+      ? new https.Agent({ keepAlive: true, ...tls })
+      : tunnelAgent(cfg.proxyUrl, true, { keepAlive: true, ...tls });
+  return { agent, send: https.request, headers, tls, proxied: cfg.proxyUrl !== undefined };
 }
 
 function readAll(res: IncomingMessage): Promise<string> {
@@ -260,6 +270,7 @@ class NodeLeanClient implements LeanClient {
     const ws = new Ws(url, subprotocol, {
       headers: headers as Record<string, string>,
       ...t.tls,
+      ...(t.proxied === true ? { agent: t.agent } : {}),
       handshakeTimeout: this.opts.timeoutMs || 30_000,
     });
     return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@
  * Exec credential plugins are run as client-go runs them; auth-provider entries are not supported.
  */
 import { KubeConfigError } from './kubeconfig-error.js';
+import { parseProxyUrl } from './proxy-tunnel.js';
 
 // getBuiltinModule, not `import`: an ESM import of a builtin builds a facade that reads every
 // export, which shows in the CLI's start-up.
@@ -50,6 +51,8 @@ export interface ResolvedKubeconfig {
   readonly ca?: Buffer;
   readonly insecureSkipTlsVerify: boolean;
   readonly tlsServerName?: string;
+  /** kubeconfig's proxy-url: connections tunnel through it (kube/proxy-tunnel.ts). */
+  readonly proxyUrl?: URL;
   readonly cert?: Buffer;
   readonly key?: Buffer;
   readonly token?: string;
@@ -188,6 +191,22 @@ function pickContext(merged: Merged, sel: KubeconfigSelection, paths: readonly s
 const selectedImpersonation = (sel: KubeconfigSelection): { impersonate?: Impersonation } =>
   sel.impersonate === undefined ? {} : { impersonate: sel.impersonate };
 
+/** How to reach a cluster: its server, CA, TLS name, proxy and whether to verify it. */
+function clusterConnection(cluster: Named, read: ReadFile): Partial<ResolvedKubeconfig> & { server: string } {
+  const server = str(cluster.body, 'server');
+  if (server === undefined) throw new KubeConfigError(`cluster "${cluster.name}" has no server`);
+  const ca = dataOrFile(cluster, 'certificate-authority-data', 'certificate-authority', read);
+  const tlsServerName = str(cluster.body, 'tls-server-name');
+  const proxy = str(cluster.body, 'proxy-url');
+  return {
+    server: server.replace(/\/+$/, ''),
+    insecureSkipTlsVerify: cluster.body['insecure-skip-tls-verify'] === true,
+    ...(ca === undefined ? {} : { ca }),
+    ...(tlsServerName === undefined ? {} : { tlsServerName }),
+    ...(proxy === undefined ? {} : { proxyUrl: parseProxyUrl(proxy, cluster.name) }),
+  };
+}
+
 /** Resolves the selected context of already-parsed kubeconfig documents; pure apart from `read`. */
 export function resolveKubeconfig(
   merged: Merged,
@@ -200,20 +219,14 @@ export function resolveKubeconfig(
   const cluster = merged.clusters.get(clusterName);
   if (cluster === undefined)
     throw new KubeConfigError(`context "${context.name}": cluster "${clusterName}" does not exist`);
-  const server = str(cluster.body, 'server');
-  if (server === undefined) throw new KubeConfigError(`cluster "${clusterName}" has no server`);
   const userName = str(context.body, 'user');
-  const ca = dataOrFile(cluster, 'certificate-authority-data', 'certificate-authority', read);
-  const tlsServerName = str(cluster.body, 'tls-server-name');
   const namespace =
     sel.namespace !== undefined && sel.namespace !== '' ? sel.namespace : (str(context.body, 'namespace') ?? 'default');
   return {
-    server: server.replace(/\/+$/, ''),
+    insecureSkipTlsVerify: false,
+    ...clusterConnection(cluster, read),
     contextName: context.name,
     namespace,
-    insecureSkipTlsVerify: cluster.body['insecure-skip-tls-verify'] === true,
-    ...(ca === undefined ? {} : { ca }),
-    ...(tlsServerName === undefined ? {} : { tlsServerName }),
     ...userCredentials(userName === undefined ? undefined : merged.users.get(userName), read),
     ...selectedImpersonation(sel),
   };

@@ -131,13 +131,25 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
  * admin, without colour; resolves with its exit code and output whatever the code.
  */
 export function kubectlVirt(args: readonly string[], input = ''): Promise<KubectlResult> {
+  return kubectlVirtWith([...args, `--kubeconfig=${clusterFromEnv().kubeconfig}`], { input });
+}
+
+/**
+ * Runs the built `kubectl virt` with exactly `args` (no --kubeconfig added) and `env` over this
+ * process's environment, for tests of how it finds its cluster and credentials.
+ */
+export function kubectlVirtWith(
+  args: readonly string[],
+  opts: Readonly<{ input?: string; env?: Readonly<Record<string, string>> }> = {},
+): Promise<KubectlResult> {
   const c = clusterFromEnv();
   const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
+  const input = opts.input ?? '';
   return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, 'kubectl-virt'), [...args, `--kubeconfig=${c.kubeconfig}`], {
+    const child = spawn(join(bin, 'kubectl-virt'), [...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
     });
     let stdout = '';
     let stderr = '';

@@ -1,0 +1,224 @@
+// The credentials a kubectl user has, against the real API server: `kubectl virt` reads the same
+// kubeconfig kubectl does and gets the same answer. A ServiceAccount token stands for a user's
+// token; the admin kubeconfig (client certificates) is what every other test uses.
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_VERSION, VM_KIND } from '../../api/names.js';
+import {
+  applyObjects,
+  clusterFromEnv,
+  createTestNamespace,
+  deleteTestNamespace,
+  kubectl,
+  kubectlJson,
+  kubectlVirtWith,
+} from '../harness/index.js';
+
+type Json = Record<string, unknown>;
+
+let ns: string;
+let dir: string;
+let token: string;
+let cluster: { server: string; 'certificate-authority-data': string };
+const SA = 'reader';
+
+beforeAll(async () => {
+  ns = await createTestNamespace('kubeconfig');
+  dir = await mkdtemp(join(tmpdir(), 'tsvirt-kubeconfig-'));
+  await applyObjects(
+    [
+      {
+        apiVersion: API_VERSION,
+        kind: VM_KIND,
+        metadata: { name: 'seen' },
+        spec: {
+          runStrategy: 'Halted',
+          template: { spec: { domain: { memory: { guest: '32Mi' }, devices: {} } } },
+        },
+      },
+    ],
+    ns,
+  );
+  await kubectl(['create', 'serviceaccount', SA, '-n', ns]);
+  // What kubectl virt list and describe read, granted in this namespace only.
+  await kubectl([
+    'create',
+    'role',
+    'vm-reader',
+    '-n',
+    ns,
+    '--verb=get,list,watch',
+    '--resource=virtualmachines.tsvirt.io,virtualmachineinstances.tsvirt.io,pods,events',
+  ]);
+  await kubectl(['create', 'rolebinding', 'vm-reader', '-n', ns, '--role=vm-reader', `--serviceaccount=${ns}:${SA}`]);
+  token = (await kubectl(['create', 'token', SA, '-n', ns, '--duration=1h'])).stdout.trim();
+  const raw = await kubectlJson<{ clusters: { cluster: typeof cluster }[] }>(['config', 'view', '--raw', '--minify']);
+  const first = raw.clusters[0];
+  if (first === undefined) throw new Error('the admin kubeconfig names no cluster');
+  cluster = first.cluster;
+}, 60_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await deleteTestNamespace(ns);
+}, 60_000);
+
+/** A kubeconfig of one cluster, context and user, written to `name` (JSON is YAML). */
+async function kubeconfig(name: string, user: Json, clusterExtra: Json = {}): Promise<string> {
+  const file = join(dir, name);
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'test',
+    clusters: [{ name: 'test', cluster: { ...cluster, ...clusterExtra } }],
+    users: [{ name: 'u', user }],
+    contexts: [{ name: 'test', context: { cluster: 'test', user: 'u', namespace: ns } }],
+  };
+  await writeFile(file, JSON.stringify(doc));
+  return file;
+}
+
+/** `kubectl virt list` and `kubectl get vms` with the same kubeconfig: both must see the VM. */
+async function listsLikeKubectl(env: Record<string, string>, args: readonly string[] = []): Promise<string> {
+  const virt = await kubectlVirtWith(['list', ...args], { env });
+  expect({ code: virt.code, stderr: virt.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(virt.stdout).toMatch(/^seen\s/m);
+  const c = clusterFromEnv();
+  const { spawnSync } = await import('node:child_process');
+  const go = spawnSync(c.kubectl, ['get', 'vms', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  expect({ code: go.status, stderr: go.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(go.stdout).toMatch(/^seen\s/m);
+  return virt.stdout;
+}
+
+describe('kubectl virt reads the kubeconfig as kubectl does', () => {
+  it('authenticates with a bearer token', async () => {
+    await listsLikeKubectl({ KUBECONFIG: await kubeconfig('token.json', { token }) });
+  }, 30_000);
+
+  it('authenticates with a tokenFile', async () => {
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, `${token}\n`);
+    await listsLikeKubectl({ KUBECONFIG: await kubeconfig('token-file.json', { tokenFile }) });
+  }, 30_000);
+
+  it('runs an exec credential plugin once per invocation, however many requests it makes', async () => {
+    const calls = join(dir, 'exec-calls');
+    const plugin = join(dir, 'credential.sh');
+    const credential = JSON.stringify({
+      apiVersion: 'client.authentication.k8s.io/v1',
+      kind: 'ExecCredential',
+      status: { token },
+    });
+    await writeFile(plugin, `#!/bin/sh\necho call >> '${calls}'\nprintf '%s' '${credential}'\n`);
+    await chmod(plugin, 0o755);
+    const file = await kubeconfig('exec.json', {
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' },
+    });
+    await writeFile(calls, '');
+    // describe makes several requests (VM, VMI, Pod, events): one credential serves them all.
+    const described = await kubectlVirtWith(['describe', 'vm', 'seen'], { env: { KUBECONFIG: file } });
+    expect({ code: described.code, stderr: described.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(described.stdout).toMatch(/^Name:\s+seen$/m);
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['call']);
+  }, 30_000);
+
+  it('merges the files in KUBECONFIG: a context in one, its user in the next', async () => {
+    const first = join(dir, 'merge-a.json');
+    await writeFile(
+      first,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'merged',
+        clusters: [{ name: 'test', cluster }],
+        contexts: [{ name: 'merged', context: { cluster: 'test', user: 'elsewhere', namespace: ns } }],
+      }),
+    );
+    // The second file's current-context loses to the first's, as in kubectl.
+    const second = join(dir, 'merge-b.json');
+    await writeFile(
+      second,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'nowhere',
+        users: [{ name: 'elsewhere', user: { token } }],
+      }),
+    );
+    await listsLikeKubectl({ KUBECONFIG: `${first}:${second}` });
+  }, 30_000);
+
+  it('impersonates with --as, refused where the RoleBinding does not reach', async () => {
+    const admin = clusterFromEnv().kubeconfig;
+    const as = `--as=system:serviceaccount:${ns}:${SA}`;
+    const allowed = await kubectlVirtWith(['list', '-n', ns, as, `--kubeconfig=${admin}`]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/^seen\s/m);
+    const refused = await kubectlVirtWith(['list', '-n', 'default', as, `--kubeconfig=${admin}`]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('forbidden');
+    expect(refused.stderr).toContain(`system:serviceaccount:${ns}:${SA}`);
+  }, 30_000);
+
+  describe('through proxy-url', () => {
+    let proxy: Server;
+    const tunnels: string[] = [];
+    const sockets = new Set<Socket>();
+
+    // An HTTP CONNECT proxy on loopback: it reads the CONNECT line, opens the tunnel and pipes.
+    beforeAll(async () => {
+      proxy = createServer((client) => {
+        sockets.add(client);
+        client.once('data', (head) => {
+          const [, target] = /^CONNECT (\S+) HTTP\/1\.[01]\r\n/.exec(head.toString('latin1')) ?? [];
+          const m = target === undefined ? null : /^(.+):(\d+)$/.exec(target);
+          if (target === undefined || m === null) {
+            client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n');
+            return;
+          }
+          tunnels.push(target);
+          const upstream = connect(Number(m[2]), m[1]?.replace(/^\[|\]$/g, '') ?? '', () => {
+            client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+            client.pipe(upstream).pipe(client);
+          });
+          sockets.add(upstream);
+          upstream.on('error', () => client.destroy());
+          client.on('error', () => upstream.destroy());
+        });
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    });
+
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    });
+
+    it('tunnels every request through the proxy, as kubectl does', async () => {
+      const address = proxy.address();
+      if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+      const file = await kubeconfig('proxy.json', { token }, { 'proxy-url': `http://127.0.0.1:${address.port}` });
+      tunnels.length = 0;
+      const virt = await kubectlVirtWith(['list'], { env: { KUBECONFIG: file } });
+      expect({ code: virt.code, stderr: virt.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(virt.stdout).toMatch(/^seen\s/m);
+      expect(tunnels).toEqual([new URL(cluster.server).host]);
+    }, 30_000);
+
+    it('says which proxy refused, without reaching the API server another way', async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const address = closed.address();
+      await new Promise((resolve) => closed.close(resolve));
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const file = await kubeconfig('dead-proxy.json', { token }, { 'proxy-url': `http://127.0.0.1:${address.port}` });
+      const virt = await kubectlVirtWith(['list'], { env: { KUBECONFIG: file } });
+      expect(virt.code).not.toBe(0);
+      expect(virt.stderr).toContain('Could not reach the API server');
+      expect(virt.stderr).toContain('ECONNREFUSED');
+    }, 30_000);
+  });
+});
