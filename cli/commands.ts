@@ -4,8 +4,8 @@
  * The command modules import only oclif and small pure modules at the top; what a command needs
  * to do its work (the client, printers, ink) comes with `await import()` inside run().
  */
-import { Autocomplete, AutocompleteScript } from './commands/autocomplete.js';
 import Complete from './commands/complete.js';
+import Completion from './commands/completion.js';
 import Console from './commands/console.js';
 import Create from './commands/create.js';
 import Delete from './commands/delete.js';
@@ -25,8 +25,7 @@ import Watch from './commands/watch.js';
 
 export const COMMANDS = {
   __complete: Complete,
-  autocomplete: Autocomplete,
-  'autocomplete:script': AutocompleteScript,
+  completion: Completion,
   console: Console,
   create: Create,
   delete: Delete,

@@ -137,8 +137,9 @@ ${EXIT_CODES_HELP}
   (\`source <(kubectl completion bash)\` or \`source <(kubectl completion zsh)\`). kubectl >= 1.26 runs
   \`kubectl_complete-virt\` (beside \`kubectl-virt\` on \`PATH\`), which answers with commands, flags,
   \`-o\` values and the VM names of the namespace typed so far (\`-n\`, \`--context\`, \`--kubeconfig\`).
-- The \`kubectl-virt\` executable itself: \`kubectl virt autocomplete bash\` (or \`zsh\`) prints the setup
-  from oclif's autocomplete plugin (commands and flags).
+- The \`kubectl-virt\` executable itself: \`source <(kubectl-virt completion bash)\` (or \`zsh\`), as
+  \`kubectl completion\` is loaded. Its script asks \`kubectl-virt __complete\`, so both paths give the
+  same answers.
 `;
 
 export function renderReference(commands: Readonly<Record<string, CommandLike>>): string {

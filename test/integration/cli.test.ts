@@ -254,6 +254,29 @@ describe('scripts and CI', () => {
     const r = ok(await sh(`kubectl __complete virt start -n ${ns} fl`));
     expect(r.stdout).toBe('flagged\n:4\n');
   });
+
+  it('completes the kubectl-virt executable in bash from kubectl-virt completion bash, VM names included', async () => {
+    // A real bash runs the script's function as readline would on TAB, with the words typed so far.
+    const script = join(scratch, 'complete.bash');
+    await writeFile(
+      script,
+      [
+        'source <(kubectl-virt completion bash)',
+        `COMP_WORDS=(kubectl-virt start -n ${ns} fl); COMP_CWORD=4; _kubectl_virt; echo "names: \${COMPREPLY[*]}"`,
+        'COMP_WORDS=(kubectl-virt sta); COMP_CWORD=1; _kubectl_virt; echo "commands: ${COMPREPLY[*]}"',
+        'COMP_WORDS=(kubectl-virt get vm -o ""); COMP_CWORD=4; _kubectl_virt; echo "output: ${COMPREPLY[*]}"',
+        'complete -p kubectl-virt',
+      ].join('\n') + '\n',
+    );
+    const r = ok(await sh(`bash ${script}`));
+    expect(r.stdout.split('\n')).toEqual([
+      'names: flagged',
+      'commands: start',
+      expect.stringMatching(/^output: .*\bjson\b.*\byaml\b/),
+      'complete -F _kubectl_virt kubectl-virt',
+      '',
+    ]);
+  });
 });
 
 describe('errors a user understands, with their exit codes', () => {
