@@ -223,6 +223,11 @@ describe('scripts and CI', () => {
     expect(ok(await virt('stop -l app=bulk --wait --timeout 60s')).stdout).toBe(
       'VM bulk-a was scheduled to stop\nVM bulk-b was scheduled to stop\n',
     );
+    // describe as kubectl describe: every VM the selector matches, in name order, or none.
+    const described = ok(await virt('describe vms -l app=bulk')).stdout;
+    expect([...described.matchAll(/^Name:\s+(\S+)$/gm)].map((m) => m[1])).toEqual(['bulk-a', 'bulk-b']);
+    const none = ok(await virt('describe vms -l app=nothing'));
+    expect([none.stdout, none.stderr]).toEqual(['', `No resources found in ${ns} namespace.\n`]);
     expect(ok(await virt('delete -l app=bulk -o name --wait')).stdout).toBe(
       'virtualmachine.tsvirt.io/bulk-a\nvirtualmachine.tsvirt.io/bulk-b\n',
     );
