@@ -26,6 +26,8 @@ export interface GetRequest {
 export interface Fetched {
   readonly vms: readonly VirtualMachine[];
   readonly vmis: readonly VirtualMachineInstance[];
+  /** Listed items that were not the kind asked for and are not shown (kube/list-items.ts). */
+  readonly skipped?: readonly string[];
 }
 
 async function fetchNamed(client: LeanClient, req: GetRequest): Promise<Fetched> {
@@ -48,17 +50,22 @@ export function mayHaveVmis(vms: readonly VirtualMachine[]): boolean {
 }
 
 async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched> {
-  if (req.resource !== VM_PLURAL) return { vms: [], vmis: (await listVmis(client, req.list)).items };
-  const vms = (await listVms(client, req.list)).items;
+  if (req.resource !== VM_PLURAL) {
+    const listed = await listVmis(client, req.list);
+    return { vms: [], vmis: listed.items, skipped: listed.skipped };
+  }
+  const listed = await listVms(client, req.list);
+  const vms = listed.items;
+  const skipped = listed.skipped;
   // NODE and IP come from the VMIs; -o json|yaml|name print the VMs alone.
   const needVmis = (req.output === undefined || req.output === 'wide') && mayHaveVmis(vms);
-  if (!needVmis) return { vms, vmis: [] };
+  if (!needVmis) return { vms, vmis: [], skipped };
   // VMIs carry their own labels, not necessarily the VM's: list them unfiltered by -l.
   const vmiScope: ListOptions = {
     namespace: req.list.namespace,
     ...(req.list.allNamespaces === true ? { allNamespaces: true } : {}),
   };
-  return { vms, vmis: (await listVmis(client, vmiScope)).items };
+  return { vms, vmis: (await listVmis(client, vmiScope)).items, skipped };
 }
 
 export async function fetchObjects(client: LeanClient, req: GetRequest): Promise<Fetched> {

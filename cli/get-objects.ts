@@ -17,7 +17,19 @@ export interface Rendered {
   readonly stderr: string;
 }
 
+/** kubectl-style warning for listed items that were left out, so none vanishes without a word. */
+export function skippedWarning(req: GetRequest, skipped: readonly string[] | undefined): string {
+  if (skipped === undefined || skipped.length === 0) return '';
+  return `Warning: the API server sent ${skipped.length} ${req.resource} item(s) that are not readable as such, not shown: ${skipped.join(', ')}\n`;
+}
+
 export async function renderFetched(req: GetRequest, fetched: Fetched, now: number): Promise<Rendered> {
+  const rendered = await renderObjectsOf(req, fetched, now);
+  const warning = skippedWarning(req, fetched.skipped);
+  return warning === '' ? rendered : { ...rendered, stderr: warning + rendered.stderr };
+}
+
+async function renderObjectsOf(req: GetRequest, fetched: Fetched, now: number): Promise<Rendered> {
   const objects: readonly (VirtualMachine | VirtualMachineInstance)[] =
     req.resource === VM_PLURAL ? fetched.vms : fetched.vmis;
   if (req.output === 'json' || req.output === 'yaml' || req.output === 'name') {

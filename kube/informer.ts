@@ -240,6 +240,11 @@ export class Informer<T extends KubeObject> {
       signal: this.abort.signal,
     });
     this.relistCount += 1;
+    if (list.skipped.length > 0)
+      this.log.warn(
+        { kind: this.resource.type.kind, skipped: list.skipped },
+        'Left out list items that are not this kind',
+      );
     for (const change of relistDiff(
       this.cache,
       list.items.map((o) => withoutManagedFields(o)),

@@ -1,9 +1,10 @@
 /**
  * Typed access to the objects `kubectl virt` reads and writes, over the lean client (no
- * client-node). Answers are checked with the api/ guards; a list's items that fail them are
- * dropped rather than crashing a printer.
+ * client-node). Answers are checked with the api/ guards; a list's items that fail them are left
+ * out and named in `skipped` (kube/list-items.ts), rather than crashing a printer.
  */
 import { API_VERSION, GROUP, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
+import { checkedItems } from './list-items.js';
 import {
   isVirtualMachine,
   isVirtualMachineInstance,
@@ -31,6 +32,8 @@ export interface ListOptions extends Scope {
 export interface ListResult<T> {
   readonly items: readonly T[];
   readonly resourceVersion: string;
+  /** Items the API server sent that are not the kind asked for, left out (kube/list-items.ts). */
+  readonly skipped: readonly string[];
 }
 
 const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
@@ -69,7 +72,10 @@ function listQuery(opts: ListOptions): NonNullable<RequestOptions['query']> {
 export async function listVms(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
   const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
   return {
-    items: list.items.map((i) => withKind(i, VM_KIND)).filter(isVirtualMachine),
+    ...checkedItems(
+      list.items.map((i) => withKind(i, VM_KIND)),
+      isVirtualMachine,
+    ),
     resourceVersion: list.resourceVersion,
   };
 }
@@ -77,7 +83,10 @@ export async function listVms(client: LeanClient, opts: ListOptions): Promise<Li
 export async function listVmis(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
   const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
   return {
-    items: list.items.map((i) => withKind(i, VMI_KIND)).filter(isVirtualMachineInstance),
+    ...checkedItems(
+      list.items.map((i) => withKind(i, VMI_KIND)),
+      isVirtualMachineInstance,
+    ),
     resourceVersion: list.resourceVersion,
   };
 }

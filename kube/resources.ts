@@ -4,6 +4,7 @@
  * Every method throws {@link KubeApiError} on failure (see kube/errors.ts for the mapping).
  */
 import type { KubeClients, Query } from './clients.js';
+import { checkedItems } from './list-items.js';
 import type { JsonPatchOp, PatchType } from './patch.js';
 import { KubeApiError } from './errors.js';
 
@@ -41,8 +42,11 @@ export type ListOptions = Readonly<{
   signal?: AbortSignal | undefined;
 }>;
 
-/** A list's items and the resourceVersion to watch from. */
-export type ObjectList<T> = Readonly<{ items: readonly T[]; resourceVersion: string }>;
+/**
+ * A list's items and the resourceVersion to watch from; `skipped` names items that failed the
+ * client's guard and were left out (kube/list-items.ts).
+ */
+export type ObjectList<T> = Readonly<{ items: readonly T[]; resourceVersion: string; skipped: readonly string[] }>;
 
 /** Options on writes. */
 export type WriteOptions = Readonly<{ fieldManager?: string | undefined; dryRun?: boolean | undefined }>;
@@ -118,8 +122,9 @@ function patchRequest(p: PatchBody): { patchType: PatchType; body: unknown } {
 }
 
 /**
- * CRUD, status and watch for one resource type. `guard` (optional) checks what the server sent;
- * an object failing it is reported as a 500 KubeApiError rather than handed on untyped.
+ * CRUD, status and watch for one resource type. `guard` (optional) checks what the server sent:
+ * a single object failing it is a 500 KubeApiError rather than handed on untyped; a list item
+ * failing it is left out and named in the list's `skipped`, as the CLI's client does.
  */
 export class ResourceClient<T extends KubeObject> {
   constructor(
@@ -159,15 +164,19 @@ export class ResourceClient<T extends KubeObject> {
   /** Lists objects of one namespace, or of all when `namespace` is omitted. Follows `continue` pages. */
   async list(opts: ListOptions = {}): Promise<ObjectList<T>> {
     const items: T[] = [];
+    const skipped: string[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
     do {
       const page = await this.listPage(opts, cont);
-      for (const item of page.items ?? []) items.push(this.check(this.withKind(item)));
+      const whole = (page.items ?? []).map((i) => this.withKind(i));
+      const checked = checkedItems(whole, this.guard ?? ((_u: unknown): _u is T => true));
+      items.push(...checked.items);
+      skipped.push(...checked.skipped);
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue === '' ? undefined : page.metadata?.continue;
     } while (cont !== undefined);
-    return { items, resourceVersion };
+    return { items, resourceVersion, skipped };
   }
 
   private listPage(opts: ListOptions, cont: string | undefined): Promise<ListPage> {
