@@ -95,7 +95,7 @@ function withKind(u: unknown, kind: string): unknown {
   return isRec(u) ? { apiVersion: API_VERSION, kind, ...u } : u;
 }
 
-/** Reads one object; throws LeanApiError 404 when it does not exist. */
+/** Reads one object; throws a 404 KubeApiError (kube/errors.ts) when it does not exist. */
 export async function getObject(client: LeanClient, plural: Plural, namespace: string, name: string): Promise<unknown> {
   return client.request({ path: tsvirtPath(plural, { namespace }, name) });
 }
