@@ -140,14 +140,12 @@ async function runGet(req: Extract<FastRequest, { command: 'get' }>, onClose: (f
   const { connect } = await import('./connection.js');
   const conn = await connect(connectionValues(req.values));
   onClose(() => conn.client.close());
-  const selector = str(req.values['selector']);
-  const fieldSelector = str(req.values['field-selector']);
-  const list = {
-    namespace: conn.namespace,
-    allNamespaces: req.values['all-namespaces'] === true,
-    ...(selector === undefined ? {} : { labelSelector: selector }),
-    ...(fieldSelector === undefined ? {} : { fieldSelector }),
-  };
+  const { listOptionsFrom } = await import('./list-options.js');
+  const list = listOptionsFrom(conn.namespace, {
+    'all-namespaces': req.values['all-namespaces'] === true,
+    selector: str(req.values['selector']),
+    'field-selector': str(req.values['field-selector']),
+  });
   const getReq = { resource: req.resource, names: req.names, list, output: req.output };
   const { fetchObjects } = await import('./fetch-objects.js');
   // The request goes out first; the printers load while the API server answers.

@@ -15,6 +15,7 @@ import type { LeanClient } from '../kube/lean-client.js';
 import { findVmi, getObject, listVmis, listVms, type ListOptions } from '../kube/lean-resources.js';
 import type { OutputFormat } from './output-formats.js';
 import type { Resource } from './targets.js';
+import { vmiScopeOf } from './list-options.js';
 
 export interface GetRequest {
   readonly resource: Resource;
@@ -60,12 +61,7 @@ async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched
   // NODE and IP come from the VMIs; -o json|yaml|name print the VMs alone.
   const needVmis = (req.output === undefined || req.output === 'wide') && mayHaveVmis(vms);
   if (!needVmis) return { vms, vmis: [], skipped };
-  // VMIs carry their own labels, not necessarily the VM's: list them unfiltered by -l.
-  const vmiScope: ListOptions = {
-    namespace: req.list.namespace,
-    ...(req.list.allNamespaces === true ? { allNamespaces: true } : {}),
-  };
-  return { vms, vmis: (await listVmis(client, vmiScope)).items, skipped };
+  return { vms, vmis: (await listVmis(client, vmiScopeOf(req.list))).items, skipped };
 }
 
 export async function fetchObjects(client: LeanClient, req: GetRequest): Promise<Fetched> {

@@ -10,6 +10,14 @@ export interface SelectionFlagValues {
   readonly 'field-selector'?: string | undefined;
 }
 
+/**
+ * The VMIs a VM listing needs for NODE and IP: the same namespaces, unfiltered by -l and
+ * --field-selector, since VMIs carry their own labels, not necessarily the VM's.
+ */
+export function vmiScopeOf(list: ListOptions): ListOptions {
+  return { namespace: list.namespace, ...(list.allNamespaces === true ? { allNamespaces: true } : {}) };
+}
+
 export function listOptionsFrom(namespace: string, flags: SelectionFlagValues): ListOptions {
   return {
     namespace,

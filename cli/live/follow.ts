@@ -14,6 +14,7 @@ import type { GetRequest } from '../get-objects.js';
 import { affectedKey, applyEvent, keyOf, type LiveEvent, type LiveState } from './state.js';
 import type { Resource } from '../targets.js';
 import { loadStyle } from '../style.js';
+import { vmiScopeOf } from '../list-options.js';
 
 export interface LiveSource {
   readonly state: LiveState;
@@ -22,10 +23,7 @@ export interface LiveSource {
 
 /** Lists what the view shows: VMs and their VMIs, or VMIs alone. */
 export async function listForLive(client: LeanClient, resource: Resource, list: ListOptions): Promise<LiveSource> {
-  const vmiScope: ListOptions = {
-    namespace: list.namespace,
-    ...(list.allNamespaces === true ? { allNamespaces: true } : {}),
-  };
+  const vmiScope = vmiScopeOf(list);
   const [vms, vmis] = await Promise.all([
     resource === VM_PLURAL ? listVms(client, list) : Promise.resolve({ items: [], resourceVersion: '' }),
     listVmis(client, resource === VM_PLURAL ? vmiScope : list),
@@ -55,8 +53,7 @@ export async function watchForLive(client: LeanClient, w: LiveWatch, onEvent: (e
       client,
       r,
       {
-        ...list,
-        ...(r === VMI_PLURAL && resource === VM_PLURAL ? { labelSelector: '', fieldSelector: '' } : {}),
+        ...(r === VMI_PLURAL && resource === VM_PLURAL ? vmiScopeOf(list) : list),
         resourceVersion: src.resourceVersions[r],
         signal: inner.signal,
       },
