@@ -31,11 +31,16 @@ export const LABELS = {
   vmName: 'tsvirt.io/vm-name',
   /** On launcher Pods: which component created it. */
   component: 'tsvirt.io/component',
-  /** On VMIs: the node whose handler owns it; handlers select on it. */
-  nodeName: 'tsvirt.io/node-name',
   /** On Nodes: set by virt-handler when it serves that node. */
   schedulable: 'tsvirt.io/schedulable',
 } as const;
+
+/**
+ * The VMI field a virt-handler selects its node's VMIs on (a CRD selectable field): the node is in
+ * the status the controller writes when the launcher Pod is bound, so no second write of a label is
+ * needed to hand the VMI over, and the handler sees it exactly when it is Scheduled.
+ */
+export const VMI_NODE_FIELD = 'status.nodeName';
 
 export const ANNOTATIONS = {
   /** On a VMI: the domain emulation the handler chose (kvm or qemu), for `describe`. */

@@ -3,9 +3,9 @@
  * nodeName, launcherPodName, phaseTransitionTimestamps, reason, and the conditions PodScheduled
  * (the scheduler's own reason and message when it cannot place the Pod) and Ready (False, with why,
  * until the VMI runs). While the VMI is Running or Unknown, Ready belongs to virt-handler and is
- * left as it is. Also the node label handlers select on. Pure.
+ * left as it is. Pure.
  */
-import { CONDITION_TYPES, LABELS, REASONS } from '../../api/names.js';
+import { CONDITION_TYPES, REASONS } from '../../api/names.js';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
 import { rfc3339, setCondition, type ConditionInput } from '../../api/conditions.js';
@@ -14,8 +14,6 @@ import { podBoundNode, podEnded, vmiPhaseFromPod, type PhaseDecision } from './p
 
 export type VmiStatusResult = Readonly<{
   status: VirtualMachineInstanceStatus;
-  /** The VMI's labels as they should be (LABELS.nodeName added once placed). */
-  labels: Readonly<Record<string, string>>;
   /** The phase decision, for Events and logs. */
   decision: PhaseDecision;
 }>;
@@ -59,12 +57,6 @@ function withTransition(
   return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
 }
 
-function nodeLabels(vmi: VirtualMachineInstance, nodeName: string | undefined): Readonly<Record<string, string>> {
-  const labels = vmi.metadata.labels ?? {};
-  if (nodeName === undefined || labels[LABELS.nodeName] === nodeName) return labels;
-  return { ...labels, [LABELS.nodeName]: nodeName };
-}
-
 const isFinal = (p: VmiPhase | undefined): boolean => p === 'Succeeded' || p === 'Failed';
 
 function conditionsFor(
@@ -83,7 +75,7 @@ function conditionsFor(
   return conditions;
 }
 
-/** The VMI's status and labels as the controller would have them, given its Pod (undefined: none). */
+/** The VMI's status as the controller would have it, given its Pod (undefined: none). */
 export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefined, now: Date): VmiStatusResult {
   const old = vmi.status ?? {};
   const decision = vmiPhaseFromPod(vmi, pod);
@@ -101,9 +93,5 @@ export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefin
       reason: changedToFinal ? decision.reason : old.reason,
     }),
   };
-  return {
-    status,
-    labels: nodeLabels(vmi, phase === 'Scheduled' || phase === 'Running' ? nodeName : undefined),
-    decision,
-  };
+  return { status, decision };
 }
