@@ -42,11 +42,6 @@ export const LABELS = {
  */
 export const VMI_NODE_FIELD = 'status.nodeName';
 
-export const ANNOTATIONS = {
-  /** On a VMI: the domain emulation the handler chose (kvm or qemu), for `describe`. */
-  emulation: 'tsvirt.io/emulation',
-} as const;
-
 export const FINALIZERS = {
   /** On a VMI: the launcher Pod and the domain are gone before the VMI is. */
   vmiCleanup: 'tsvirt.io/virtualMachineInstance-cleanup',
