@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../api/names.js';
 import type { ClusterInfo } from '../cluster/local-cluster.js';
 
 export const REPO = join(import.meta.dirname, '..');
@@ -39,7 +40,7 @@ export type Proc = { child: ChildProcess; output: () => string };
 
 /** Starts dist/<bundle> (`virt-controller.js`, `virt-handler.js`) in its own process group, capturing its output. */
 export function startBundle(bundle: string, args: readonly string[]): Proc {
-  const child = spawn(NODE_BIN, [join(REPO, 'dist', bundle), ...args], {
+  const child = spawn(NODE_BIN, [...SERVICE_NODE_FLAGS, join(REPO, 'dist', bundle), ...args], {
     cwd: REPO,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
