@@ -121,6 +121,6 @@ async function measureCli(ctx: BenchContext, runs: number, vms: number): Promise
 export const cliBenchmark: Benchmark = {
   name: 'cli',
   summary: 'kubectl virt list against kubectl get vms and a no-op plugin, 100 VMs, interleaved',
-  boundMs: { quick: 2 * 60_000, full: 5 * 60_000 },
+  boundMs: { quick: 2 * 60_000, full: 4 * 60_000 },
   run: (ctx) => measureCli(ctx, ctx.quick ? 5 : 20, 100),
 };

@@ -77,6 +77,6 @@ async function measure(ctx: BenchContext, runs: number, settleSeconds: number): 
 export const clusterBenchmark: Benchmark = {
   name: 'cluster',
   summary: 'the local cluster: warm up.sh to ready, down.sh, idle RSS',
-  boundMs: { quick: 2 * 60_000, full: 4 * 60_000 },
+  boundMs: { quick: 1 * 60_000, full: 2 * 60_000 },
   run: (ctx) => (ctx.quick ? measure(ctx, 1, 5) : measure(ctx, 3, 10)),
 };

@@ -141,7 +141,7 @@ async function measure(ctx: BenchContext, sizes: Sizes): Promise<void> {
 export const controllerBenchmark: Benchmark = {
   name: 'controller',
   summary: 'virt-controller alone: VM created → VMI Scheduled, one at a time and a burst; writes up to Scheduled',
-  boundMs: { quick: 3 * 60_000, full: 8 * 60_000 },
+  boundMs: { quick: 2 * 60_000, full: 4 * 60_000 },
   run: (ctx) =>
     measure(ctx, ctx.quick ? { sequential: 5, burst: 30, nodes: 1 } : { sequential: 20, burst: 100, nodes: 2 }),
 };

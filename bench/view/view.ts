@@ -236,6 +236,6 @@ async function measure(ctx: BenchContext, RUNS: number, SECONDS: number): Promis
 export const viewBenchmark: Benchmark = {
   name: 'view',
   summary: 'kubectl virt view in tmux: first full frame, a change on screen, draw time under 50 changes/s',
-  boundMs: { quick: 3 * 60_000, full: 6 * 60_000 },
+  boundMs: { quick: 2 * 60_000, full: 3 * 60_000 },
   run: (ctx) => (ctx.quick ? measure(ctx, 3, 5) : measure(ctx, 10, 10)),
 };
