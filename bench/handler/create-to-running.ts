@@ -316,7 +316,7 @@ async function cleanUp(
 export const startBenchmark: Benchmark = {
   name: 'start',
   summary: 'VM created → Running, a burst at once, stop at once, API requests per start, memory per VM (test driver)',
-  boundMs: { quick: 3 * 60_000, full: 7 * 60_000 },
+  boundMs: { quick: 3 * 60_000, full: 6 * 60_000 },
   run: (ctx) =>
     measure(
       ctx,
