@@ -25,7 +25,7 @@ import { sameJson } from '../same-json.js';
 import { isBeingDeleted, isFinalPhase } from '../vm/run-strategy.js';
 import { launcherPodFor, launcherPodName, type LauncherConfig } from './launcher-pod.js';
 import { podEnded } from './phase.js';
-import { computeVmiStatus } from './status.js';
+import { computeVmiStatus, schedulingQuietMs } from './status.js';
 
 export type VmiReconcilerDeps = Readonly<{
   vmis: ResourceClient<VirtualMachineInstance>;
@@ -125,6 +125,9 @@ export class VmiReconciler {
   private async sync(vmi: VirtualMachineInstance, pod: Pod | undefined, log: Logger): Promise<Result> {
     const key = objectKey(vmi);
     const { status, decision } = computeVmiStatus(vmi, pod, this.now());
+    // The binding's watch event brings the next pass; this requeue only covers a slow scheduler.
+    const quiet = schedulingQuietMs(vmi, pod, status.phase ?? 'Pending', this.now());
+    if (quiet !== undefined) return requeueAfter(quiet);
     try {
       if (!sameJson(status, vmi.status ?? {})) {
         const current = await this.deps.vmis.updateStatus({ ...vmi, status });

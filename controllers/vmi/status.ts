@@ -95,3 +95,28 @@ export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefin
   };
   return { status, decision };
 }
+
+/**
+ * How long a new VMI's first status waits while its fresh launcher Pod is with the scheduler.
+ * Binding usually lands within milliseconds, so writing Scheduling first and Scheduled right after
+ * would be two writes per start for one piece of news; holding the first for this long makes it one
+ * (bench/: API writes per VM start). A Pod the scheduler has refused (PodScheduled=False) is news
+ * at once. The Pod's creationTimestamp has whole seconds, so the hold is 1–2 s in wall time.
+ */
+export const SCHEDULING_QUIET_MS = 2000;
+
+const refusedByScheduler = (pod: Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False') === true;
+
+/** Milliseconds to leave the status unwritten (see SCHEDULING_QUIET_MS), or undefined: write now. */
+export function schedulingQuietMs(
+  vmi: VirtualMachineInstance,
+  pod: Pod | undefined,
+  next: VmiPhase,
+  now: Date,
+): number | undefined {
+  const firstNews = next === 'Scheduling' && (vmi.status?.phase ?? 'Pending') === 'Pending';
+  if (!firstNews || pod === undefined || refusedByScheduler(pod)) return undefined;
+  const left = Date.parse(pod.metadata?.creationTimestamp ?? '') + SCHEDULING_QUIET_MS - now.getTime();
+  return left > 0 ? left : undefined; // NaN (no timestamp) is not > 0: write now
+}

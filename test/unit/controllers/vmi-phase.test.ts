@@ -1,6 +1,6 @@
 import type { VmiPhase } from '../../../api/types.js';
 import { vmiPhaseFromPod } from '../../../controllers/vmi/phase.js';
-import { computeVmiStatus } from '../../../controllers/vmi/status.js';
+import { computeVmiStatus, SCHEDULING_QUIET_MS, schedulingQuietMs } from '../../../controllers/vmi/status.js';
 import { NOW, pod, vmi, type PodState } from './fixtures.js';
 
 type Row = [VmiPhase | undefined, PodState | 'none', VmiPhase, string];
@@ -118,5 +118,26 @@ describe('computeVmiStatus', () => {
       new Date(NOW.getTime() + 5000),
     );
     expect(later.status).toEqual(failed.status);
+  });
+});
+
+describe('schedulingQuietMs', () => {
+  const createdAt = (p: ReturnType<typeof pod>, ms: number): ReturnType<typeof pod> => ({
+    ...p,
+    metadata: { ...p.metadata, creationTimestamp: new Date(NOW.getTime() - ms).toISOString().replace(/\.\d+Z$/, 'Z') },
+  });
+
+  it('holds the first Scheduling of a fresh Pod, so Scheduled right after is the one write', () => {
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('pending'), 1000), 'Scheduling', NOW)).toBe(
+      SCHEDULING_QUIET_MS - 1000,
+    );
+  });
+
+  it('writes at once once the hold is over, when the scheduler refused the Pod, or for later phases', () => {
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('pending'), 2500), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('unschedulable'), 0), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('bound'), 0), 'Scheduled', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Scheduling'), createdAt(pod('pending'), 0), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), pod('pending'), 'Scheduling', NOW)).toBeUndefined();
   });
 });
