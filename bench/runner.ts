@@ -211,7 +211,8 @@ export function markdown(r: RunReport): string {
 export async function writeResults(repo: string, r: RunReport): Promise<string> {
   const dir = join(repo, 'bench', 'results');
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `${r.measuredAt.slice(0, 16).replace(':', '')}Z.json`);
+  // To the second: two runs in one minute (say `--only guest`, then `--only e2e`) keep both files.
+  const file = join(dir, `${r.measuredAt.slice(0, 19).replaceAll(':', '')}Z.json`);
   await writeFile(file, `${JSON.stringify(r, null, 2)}\n`);
   await writeFile(join(dir, 'latest.md'), markdown(r));
   return file;
