@@ -3,6 +3,7 @@
  * status flips (a reason or message change alone keeps it), so "Ready since" means what it says.
  * Pure: the caller hands in `now`.
  */
+import { CONDITION_TYPES } from './names.js';
 import type { Condition, ConditionStatus } from './types.js';
 
 /** What a caller decides about a condition; the times are filled in by {@link setCondition}. */
@@ -60,4 +61,16 @@ export function removeCondition(
   type: string,
 ): ReadonlyArray<Condition> {
   return (conditions ?? []).filter((c) => c.type !== type);
+}
+
+/**
+ * The domain type a VMI runs with, as its handler reports it in the SoftwareEmulation condition:
+ * `qemu` (TCG emulation) when True, `kvm` when False, undefined before the handler has said.
+ * The condition is the one record of it, written with the Running status, so no second write
+ * (an annotation) is needed per start.
+ */
+export function vmiEmulation(conditions: ReadonlyArray<Condition> | undefined): 'kvm' | 'qemu' | undefined {
+  const c = findCondition(conditions, CONDITION_TYPES.softwareEmulation);
+  if (c === undefined) return undefined;
+  return c.status === 'True' ? 'qemu' : c.status === 'False' ? 'kvm' : undefined;
 }

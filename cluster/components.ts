@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COMPONENTS } from '../api/names.js';
+import { COMPONENTS, SERVICE_NODE_FLAGS } from '../api/names.js';
 import { HANDLER_TLS_SERVER_NAME, VIRT_API_CLIENT_CN, VIRT_API_SERVICE_DNS } from '../api/subresources.js';
 import { adminAccess, kubectlOrThrow } from './cluster-api.js';
 import { statePaths, type Command } from './layout.js';
@@ -23,6 +23,7 @@ export function controllerCommand(info: ClusterInfo): Command {
     name: COMPONENTS.controller,
     command: nodeBin(info),
     args: [
+      ...SERVICE_NODE_FLAGS,
       bundle(info, COMPONENTS.controller),
       `--kubeconfig=${info.kubeconfig}`,
       '--leader-elect',
@@ -53,6 +54,7 @@ export function virtApiCommand(info: ClusterInfo, port: number): Command {
     name: COMPONENTS.api,
     command: nodeBin(info),
     args: [
+      ...SERVICE_NODE_FLAGS,
       bundle(info, COMPONENTS.api),
       `--kubeconfig=${info.kubeconfig}`,
       '--address=127.0.0.1',
@@ -83,6 +85,7 @@ export function handlerCommand(info: ClusterInfo, node: NodeInfo): Command {
     name: `${COMPONENTS.handler}-${node.name}`,
     command: nodeBin(info),
     args: [
+      ...SERVICE_NODE_FLAGS,
       bundle(info, COMPONENTS.handler),
       `--kubeconfig=${info.kubeconfig}`,
       `--node-name=${node.name}`,

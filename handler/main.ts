@@ -24,7 +24,7 @@ import {
   DEFAULT_BOOT_ROOT,
   DEFAULT_HOST_DISK_ROOT,
 } from '../api/cluster-config.js';
-import { COMPONENTS, LABELS } from '../api/names.js';
+import { COMPONENTS, LABELS, VMI_NODE_FIELD } from '../api/names.js';
 import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import { HANDLER_ENDPOINT_PORT } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     );
   const vmiClient = virtualMachineInstances(clients);
   const vmis = new Informer<VirtualMachineInstance>(vmiClient, {
-    labelSelector: `${LABELS.nodeName}=${flags.nodeName}`,
+    fieldSelector: `${VMI_NODE_FIELD}=${flags.nodeName}`,
     indexers: { [UID_INDEX]: (o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) },
     logger: log,
   });

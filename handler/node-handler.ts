@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { ANNOTATIONS, COMPONENTS, REASONS } from '../api/names.js';
+import { COMPONENTS, REASONS } from '../api/names.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { isConflict, isNotFound as isApiNotFound, toApiError } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
@@ -427,26 +427,6 @@ export class NodeHandler {
   }
 
   private async afterStatus(vmi: VirtualMachineInstance, verdict: PhaseVerdict): Promise<void> {
-    if (
-      verdict.phase === 'Running' &&
-      vmi.metadata.annotations?.[ANNOTATIONS.emulation] !== this.config.host.domainType
-    ) {
-      await this.annotateEmulation(vmi);
-    }
     if (verdict.phase === 'Failed') await this.deps.events.warn(vmi, verdict.reason, verdict.message);
-  }
-
-  private async annotateEmulation(vmi: VirtualMachineInstance): Promise<void> {
-    const ref = { namespace: vmi.metadata.namespace ?? '', name: vmi.metadata.name ?? '' };
-    const patch = { metadata: { annotations: { [ANNOTATIONS.emulation]: this.config.host.domainType } } };
-    try {
-      await this.deps.vmiClient.patch(ref, { type: 'merge', patch }, { fieldManager: COMPONENTS.handler });
-    } catch (err) {
-      // Informational only: the SoftwareEmulation condition already says it.
-      this.deps.log.warn(
-        { ...ref, err: toApiError(err) },
-        'Could not annotate the VirtualMachineInstance with its emulation',
-      );
-    }
   }
 }

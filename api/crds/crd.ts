@@ -32,6 +32,7 @@ export interface CustomResourceDefinition {
       readonly schema: { readonly openAPIV3Schema: JSONSchemaProps };
       readonly subresources: { readonly status: Readonly<Record<string, never>> };
       readonly additionalPrinterColumns: ReadonlyArray<PrinterColumn>;
+      readonly selectableFields?: ReadonlyArray<{ readonly jsonPath: string }>;
     }>;
   };
 }
@@ -62,6 +63,7 @@ export function customResourceDefinition(
   names: CrdNames,
   schema: JSONSchemaProps,
   columns: ReadonlyArray<PrinterColumn>,
+  selectableFields: ReadonlyArray<string> = [],
 ): CustomResourceDefinition {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -79,6 +81,9 @@ export function customResourceDefinition(
           schema: { openAPIV3Schema: schema },
           subresources: { status: {} },
           additionalPrinterColumns: columns,
+          ...(selectableFields.length === 0
+            ? {}
+            : { selectableFields: selectableFields.map((f) => ({ jsonPath: `.${f}` })) }),
         },
       ],
     },

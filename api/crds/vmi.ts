@@ -1,6 +1,6 @@
 /** The VirtualMachineInstance CRD: one running incarnation of a VM. */
 import { VMI_PHASES } from '../enums.js';
-import { VMI_KIND, VMI_PLURAL, VMI_SHORT_NAMES, VMI_SINGULAR } from '../names.js';
+import { VMI_KIND, VMI_NODE_FIELD, VMI_PLURAL, VMI_SHORT_NAMES, VMI_SINGULAR } from '../names.js';
 import { metadataNameIsDnsLabel } from './cel.js';
 import { conditionsSchema } from './condition.js';
 import { AGE_COLUMN, customResourceDefinition, typeMeta, type CustomResourceDefinition } from './crd.js';
@@ -110,4 +110,5 @@ export const vmiCrd: CustomResourceDefinition = customResourceDefinition(
     { name: 'NodeName', type: 'string', jsonPath: '.status.nodeName' },
     { name: 'Ready', type: 'string', jsonPath: ".status.conditions[?(@.type=='Ready')].status" },
   ],
+  [VMI_NODE_FIELD],
 );

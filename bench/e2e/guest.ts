@@ -5,44 +5,20 @@
 //          process start (/proc), i.e. domain start → marker, the part the guest and QEMU own;
 //   stop:  `kubectl virt stop` → QEMU has exited (the guest powered off on ACPI), and --wait's return;
 //   and, as the baseline at the same load, the same guest booted by QEMU directly.
-// Medians go to bench/results/e2e.json (DESIGN.md target under emulation: start → shell prompt ≤ 3 s,
-// stop → shut off ≤ 2 s). Needs root. Usage: npx tsx bench/e2e/guest.ts [--runs 5]
-import { execFile, spawn } from 'node:child_process';
+// DESIGN.md targets under emulation: start → shell prompt ≤ 3 s, stop → shut off ≤ 2 s, domain start →
+// marker ≤ 1.05× a direct QEMU boot. Needs root: `npm run bench -- --real-guest` (or `--only e2e`).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
 import type { ClusterInfo } from '../../cluster/local-cluster.js';
+import { NODE_BIN, REPO, run, until, upCluster } from '../bench-processes.js';
+import type { Benchmark, BenchContext } from '../runner.js';
 
-const exec = promisify(execFile);
-const REPO = join(import.meta.dirname, '..', '..');
-const NODE_BIN = join(REPO, 'node_modules/.bin/node');
 const LOCAL_CLUSTER = join(REPO, 'dist/local-cluster.js');
 const MARKER = 'TSVIRT-GUEST-READY';
 const VM = 'tiny-guest';
 const DOMAIN = `default_${VM}`;
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
-const RUNS = Number(values.runs);
-
-async function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return (await exec(command, [...args], { cwd: REPO, env, maxBuffer: 16 << 20 })).stdout;
-}
-
-/** Polls `check` every 10 ms until it returns a value; throws after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** When a process started, in epoch ms (10 ms resolution): from /proc/<pid>/stat and /proc/uptime. */
 async function processStartMs(pid: number, clockTicks: number): Promise<number> {
@@ -52,12 +28,6 @@ async function processStartMs(pid: number, clockTicks: number): Promise<number> 
   const uptimeS = Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
   return Date.now() - (uptimeS - startTicks / clockTicks) * 1000;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-};
 
 /**
  * The baseline, booted in the same run at the same load: the same guest by QEMU directly (TCG, 1 vCPU,
@@ -135,69 +105,65 @@ async function once(ctx: Ctx, n: number): Promise<Run> {
   };
 }
 
-async function versions(): Promise<{ qemu: string; libvirtd: string }> {
-  const [qemu, libvirtd] = await Promise.all([
-    run('qemu-system-x86_64', ['--version']),
-    run('libvirtd', ['--version']),
-  ]);
-  return { qemu: qemu.split('\n')[0] ?? '', libvirtd: libvirtd.trim() };
-}
-
-async function measure(info: ClusterInfo): Promise<Run[]> {
+async function measure(ctx0: BenchContext, info: ClusterInfo, runs_: number): Promise<Run[]> {
   // TSVIRT_E2E_PLUGIN_DIR: where kubectl finds kubectl-virt, as in the e2e tier (default dist/bin).
   const plugins = process.env['TSVIRT_E2E_PLUGIN_DIR'] ?? join(REPO, 'dist/bin');
   const env = { ...process.env, KUBECONFIG: info.kubeconfig, PATH: `${plugins}:${process.env['PATH']}` };
   const ctx: Ctx = {
     info,
-    virt: (args) => run(info.kubectl, ['virt', ...args], env),
+    virt: (args) => run(info.kubectl, ['virt', ...args], { env }),
     clockTicks: Number((await run('getconf', ['CLK_TCK'])).trim()),
   };
   await ctx.virt(['create', '-f', join(REPO, 'examples/vm-tiny-guest.yaml')]);
   const runs: Run[] = [];
-  for (let i = 1; i <= RUNS; i++) {
+  for (let i = 1; i <= runs_; i++) {
+    ctx0.progress(`start and stop ${i}/${runs_}`);
     runs.push(await once(ctx, i));
-    process.stderr.write(`${JSON.stringify(runs.at(-1))}\n`);
   }
   await ctx.virt(['delete', VM]);
   return runs;
 }
 
-async function main(): Promise<void> {
-  await run('npm', ['run', '--silent', 'build']);
+async function measureE2e(ctx: BenchContext, runs: number): Promise<void> {
+  ctx.progress('the tiny guest (test/e2e/guest/build.sh)');
   await run(join(REPO, 'test/e2e/guest/build.sh'), []);
-  const stateDir = await mkdtemp('/tmp/tsvirt-bench-e2e-');
-  const t0 = Date.now();
+  ctx.progress('a local cluster with a private libvirtd, tsvirt synced');
+  const cluster = await upCluster('e2e', ['--nodes=1', '--libvirt=node-1']);
   try {
-    await run(NODE_BIN, [LOCAL_CLUSTER, 'up', `--state-dir=${stateDir}`, '--nodes=1', '--libvirt=node-1']);
-    await run(NODE_BIN, [LOCAL_CLUSTER, 'sync', `--state-dir=${stateDir}`]);
-    const upAndSyncMs = Date.now() - t0;
-    const info = JSON.parse(await readFile(join(stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
-    const load = loadavg()[0];
-    const runs = await measure(info);
-    const pick = (k: keyof Omit<Run, 'run' | 'shutdownReason'>): number => median(runs.map((r) => r[k]));
-    const result = {
-      measuredAt: new Date().toISOString(),
-      host: { cpus: cpus().length, load1AtStart: load, accel: 'tcg', ...(await versions()) },
-      upAndSyncMs,
-      runs,
-      median: {
-        startWaitMs: pick('startWaitMs'),
-        startToMarkerMs: pick('startToMarkerMs'),
-        domainStartToMarkerMs: pick('domainStartToMarkerMs'),
-        stopToShutOffMs: pick('stopToShutOffMs'),
-        stopWaitMs: pick('stopWaitMs'),
-        directQemuStartToMarkerMs: pick('directQemuStartToMarkerMs'),
-      },
-      // Comparable across machines and loads: how much slower than bare QEMU the stack's boot is.
-      domainStartToMarkerVsDirectQemu:
-        Math.round((pick('domainStartToMarkerMs') / pick('directQemuStartToMarkerMs')) * 100) / 100,
-    };
-    await writeFile(join(REPO, 'bench/results/e2e.json'), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`${JSON.stringify(result.median, null, 2)}\n`);
+    await run(NODE_BIN, [LOCAL_CLUSTER, 'sync', `--state-dir=${cluster.state}`]);
+    const info = JSON.parse(await readFile(join(cluster.state, 'cluster.json'), 'utf8')) as ClusterInfo;
+    const r = await measure(ctx, info, runs);
+    ctx.detail('runs', r);
+    const col = (k: keyof Omit<Run, 'run' | 'shutdownReason'>): number[] => r.map((x) => x[k]);
+    ctx.report({
+      name: 'kubectl virt start --wait → boot marker',
+      unit: 'ms',
+      samples: col('startToMarkerMs'),
+      target: { of: 'median', max: 3000 },
+    });
+    ctx.report({
+      name: 'kubectl virt stop → QEMU exited',
+      unit: 'ms',
+      samples: col('stopToShutOffMs'),
+      target: { of: 'median', max: 2000 },
+    });
+    ctx.report({ name: 'kubectl virt start --wait returns', unit: 'ms', samples: col('startWaitMs') });
+    ctx.report({
+      name: 'domain start → marker over a direct QEMU boot',
+      unit: 'ms',
+      samples: col('domainStartToMarkerMs'),
+      baseline: { name: 'direct QEMU', samples: col('directQemuStartToMarkerMs') },
+      target: { of: 'ratio', max: 1.05 },
+    });
   } finally {
-    await run(NODE_BIN, [LOCAL_CLUSTER, 'down', `--state-dir=${stateDir}`]).catch(() => undefined);
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster.down();
   }
 }
 
-await main();
+export const e2eBenchmark: Benchmark = {
+  name: 'e2e',
+  summary: 'the tiny guest through the whole stack under QEMU TCG: start → marker, stop → shut off, over direct QEMU',
+  boundMs: { quick: 5 * 60_000, full: 10 * 60_000 },
+  needs: 'real-guest',
+  run: (ctx) => measureE2e(ctx, ctx.quick ? 2 : 5),
+};

@@ -8,24 +8,19 @@
 //      VMs at 50/s for --seconds, while the view writes each frame's draw time (React + ink,
 //      TSVIRT_VIEW_TRACE: from handing the state to React until ink wrote it); reports frames per
 //      second (goal ≤ 10) and the draw time's P50/P95.
-// Usage: npx tsx bench/view/view.ts [--runs 10] [--seconds 10]. Needs `npm run build` and tmux.
-// Prints the figures and writes bench/results/view.json. Everything it starts it stops.
+// `npm run bench -- --only view`. Needs tmux. Everything it starts it stops.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import { API_VERSION, VM_KIND, VM_PLURAL } from '../../api/names.js';
 import type { ClusterInfo } from '../../cluster/local-cluster.js';
 import { connect } from '../../cli/connection.js';
 import { mergePatch } from '../../kube/lean-resources.js';
-import { NODE_BIN, REPO, percentile, run, until } from '../bench-processes.js';
+import { REPO, until, upCluster } from '../bench-processes.js';
+import type { Benchmark, BenchContext } from '../runner.js';
+import { percentile, round } from '../stats.js';
 
-const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '10' }, seconds: { type: 'string', default: '10' } },
-});
-const RUNS = Number(values.runs);
-const SECONDS = Number(values.seconds);
 const exec = promisify(execFile);
 
 const vmName = (i: number): string => `vm-${String(i).padStart(4, '0')}`;
@@ -134,7 +129,13 @@ async function frames(file: string): Promise<Frame[]> {
     });
 }
 
-async function underChanges(tmux: Tmux, env: readonly string[], info: ClusterInfo, trace: string) {
+type Run = Readonly<{ tmux: Tmux; env: readonly string[]; info: ClusterInfo }>;
+
+async function underChanges(
+  { tmux, env, info }: Run,
+  trace: string,
+  SECONDS: number,
+): Promise<Record<string, unknown> & { framesPerSecond: number; ms: number[] }> {
   await tmux.start([200, 50], [...env, `TSVIRT_VIEW_TRACE=${trace}`], 'kubectl virt view -n bench1000');
   await until('a frame with 1000 VMs', 60_000, async () =>
     (await frames(trace)).some((f) => f.vms === 1000) ? true : undefined,
@@ -168,15 +169,7 @@ async function underChanges(tmux: Tmux, env: readonly string[], info: ClusterInf
   await tmux.stop();
   const ms = during.map((f) => f.ms);
   const ink = during.map((f) => f.inkMs);
-  const p = (xs: readonly number[], q: number): number =>
-    Number(
-      (
-        percentile(
-          xs.map((x) => x * 100),
-          q,
-        ) / 100
-      ).toFixed(2),
-    );
+  const p = (xs: readonly number[], q: number): number => round(percentile(xs, q), 2);
   return {
     changesSent: sent,
     changesFailed: failed,
@@ -187,16 +180,16 @@ async function underChanges(tmux: Tmux, env: readonly string[], info: ClusterInf
     drawMs: { p50: p(ms, 50), p95: p(ms, 95), max: Number(Math.max(...ms).toFixed(2)) },
     // ink's own part of it (layout and output).
     inkMs: { p50: p(ink, 50), p95: p(ink, 95) },
+    ms,
   };
 }
 
-async function main(): Promise<void> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'tsvirt-bench-view-'));
-  const localCluster = join(REPO, 'dist', 'local-cluster.js');
+async function measure(ctx: BenchContext, RUNS: number, SECONDS: number): Promise<void> {
+  ctx.progress('a local cluster (control plane only)');
+  const cluster = await upCluster('view', ['--nodes=0']);
+  const { info, state: stateDir } = cluster;
   const tmux = new Tmux(join(stateDir, 'tmux.sock'));
   try {
-    await run(NODE_BIN, [localCluster, 'up', `--state-dir=${stateDir}`, '--nodes=1']);
-    const info = JSON.parse(await readFile(join(stateDir, 'cluster.json'), 'utf8')) as ClusterInfo;
     const path = [join(REPO, 'dist', 'bin'), dirname(info.kubectl), process.env['PATH'] ?? ''].join(delimiter);
     const env = [`KUBECONFIG=${info.kubeconfig}`, `PATH=${path}`, 'TERM=xterm-256color', `HOME=${stateDir}`];
     for (const [ns, n] of [
@@ -206,55 +199,43 @@ async function main(): Promise<void> {
       await kubectlIn(info, ['create', 'namespace', ns], '');
       await kubectlIn(info, ['create', '-n', ns, '-f', '-'], vmList(n));
     }
-    const loadBefore = loadavg()[0] ?? 0;
     const kubectlEnv = { ...process.env, KUBECONFIG: info.kubeconfig, PATH: path, HOME: stateDir };
     kubectlGetMs(kubectlEnv); // warm-up: kubectl's discovery cache
     await firstFullFrame(tmux, env); // warm-up: the page cache and the compile cache
     const firstFrameMs: number[] = [];
     const getMs: number[] = [];
     for (let i = 0; i < RUNS; i += 1) {
+      ctx.progress(`first full frame ${i + 1}/${RUNS}`);
       firstFrameMs.push(await firstFullFrame(tmux, env));
       getMs.push(kubectlGetMs(kubectlEnv));
     }
+    ctx.report({
+      name: 'kubectl virt view: start → first full frame, 100 VMs',
+      unit: 'ms',
+      samples: firstFrameMs,
+      baseline: { name: 'kubectl get vms', samples: getMs },
+    });
+    ctx.progress('a status patch → on screen');
     const latency = await changeLatency(tmux, env, info, RUNS);
-    const changes = await underChanges(tmux, env, info, join(stateDir, 'trace'));
-    const report = {
-      measuredAt: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        model: cpus()[0]?.model ?? 'unknown',
-        loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number((loadavg()[0] ?? 0).toFixed(2)) },
-      },
-      firstFullFrame100Vms: {
-        runs: RUNS,
-        medianMs: percentile(firstFrameMs, 50),
-        p95Ms: percentile(firstFrameMs, 95),
-        kubectlGetVmsMedianMs: percentile(getMs, 50),
-        ms: firstFrameMs.map(Math.round),
-      },
-      changeOnScreen100Vms: {
-        goal: 'within 1000 ms',
-        medianMs: percentile(latency, 50),
-        maxMs: Math.round(Math.max(...latency)),
-      },
-      updates1000Vms50PerSecond: { ...changes, goal: 'framesPerSecond <= 10' },
-    };
-    await writeFile(join(REPO, 'bench', 'results', 'view.json'), JSON.stringify(report, null, 2) + '\n');
-    const f = report.firstFullFrame100Vms;
-    process.stdout.write(
-      `start → first full frame, 100 VMs: median ${f.medianMs} ms, P95 ${f.p95Ms} ms (kubectl get vms: ${f.kubectlGetVmsMedianMs} ms)\n` +
-        `a status patch → on screen: median ${report.changeOnScreen100Vms.medianMs} ms, max ${report.changeOnScreen100Vms.maxMs} ms\n` +
-        `1000 VMs, ${changes.changesSent} changes in ${changes.seconds} s: ${changes.frames} frames (${changes.framesPerSecond}/s), ` +
-        `draw time P50 ${changes.drawMs.p50} ms, P95 ${changes.drawMs.p95} ms, max ${changes.drawMs.max} ms ` +
-        `(ink's part P50 ${changes.inkMs.p50} ms)\n`,
-    );
+    ctx.report({ name: 'a status patch → on screen', unit: 'ms', samples: latency, target: { of: 'p95', max: 1000 } });
+    ctx.progress(`1000 VMs, 50 changes a second for ${SECONDS} s`);
+    const changes = await underChanges({ tmux, env, info }, join(stateDir, 'trace'), SECONDS);
+    ctx.report({
+      name: 'draw time per update, 1000 VMs, 50 changes/s',
+      unit: 'ms',
+      samples: changes.ms,
+      note: `${changes.framesPerSecond} frames/s (goal ≤ 10)`,
+    });
+    ctx.detail('updates1000Vms50PerSecond', { ...changes, ms: undefined });
   } finally {
     await tmux.cmd('kill-server').catch(() => undefined);
-    await run(NODE_BIN, [localCluster, 'down', `--state-dir=${stateDir}`]).catch((err: unknown) =>
-      process.stderr.write(`${String(err)}\n`),
-    );
-    await rm(stateDir, { recursive: true, force: true });
+    await cluster.down();
   }
 }
 
-await main();
+export const viewBenchmark: Benchmark = {
+  name: 'view',
+  summary: 'kubectl virt view in tmux: first full frame, a change on screen, draw time under 50 changes/s',
+  boundMs: { quick: 2 * 60_000, full: 3 * 60_000 },
+  run: (ctx) => (ctx.quick ? measure(ctx, 3, 5) : measure(ctx, 10, 10)),
+};

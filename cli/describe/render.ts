@@ -3,7 +3,8 @@
  * sections, tables for conditions and events. VM first, then its VMI, the launcher Pod, the
  * domain as the handler reported it, and the recent Events of all of them. Pure.
  */
-import { ANNOTATIONS, CONDITION_TYPES } from '../../api/names.js';
+import { vmiEmulation } from '../../api/conditions.js';
+import { CONDITION_TYPES } from '../../api/names.js';
 import type {
   Condition,
   CPU,
@@ -143,7 +144,7 @@ function domainSection(vmi: VirtualMachineInstance | undefined): string {
     'Domain:\n' +
     block(
       [
-        ['Emulation', vmi.metadata.annotations?.[ANNOTATIONS.emulation] ?? '<not reported>'],
+        ['Emulation', vmiEmulation(vmi.status?.conditions) ?? '<not reported>'],
         ['Running', cond(CONDITION_TYPES.ready)],
         ['Synchronized', cond(CONDITION_TYPES.synchronized)],
         ['Software Emulation', cond(CONDITION_TYPES.softwareEmulation)],

@@ -26,7 +26,7 @@ import { isBeingDeleted, isFinalPhase } from '../../api/lifecycle.js';
 import { launcherPodFor, type LauncherConfig } from './launcher-pod.js';
 import { launcherPodName } from '../../api/object-names.js';
 import { podEnded } from './phase.js';
-import { computeVmiStatus } from './status.js';
+import { computeVmiStatus, schedulingQuietMs } from './status.js';
 
 export type VmiReconcilerDeps = Readonly<{
   vmis: ResourceClient<VirtualMachineInstance>;
@@ -122,28 +122,22 @@ export class VmiReconciler {
     }
   }
 
-  /** Writes status (and then the node label) when they changed. */
+  /** Writes status when it changed; handlers select on its nodeName (api/names.ts VMI_NODE_FIELD). */
   private async sync(vmi: VirtualMachineInstance, pod: Pod | undefined, log: Logger): Promise<Result> {
     const key = objectKey(vmi);
-    const { status, labels, decision } = computeVmiStatus(vmi, pod, this.now());
-    let current = vmi;
+    const { status, decision } = computeVmiStatus(vmi, pod, this.now());
+    // The binding's watch event brings the next pass; this requeue only covers a slow scheduler.
+    const quiet = schedulingQuietMs(vmi, pod, status.phase ?? 'Pending', this.now());
+    if (quiet !== undefined) return requeueAfter(quiet);
     try {
       if (!sameJson(status, vmi.status ?? {})) {
-        current = await this.deps.vmis.updateStatus({ ...vmi, status });
+        const current = await this.deps.vmis.updateStatus({ ...vmi, status });
         this.vmiExpectations.expectObject(key, current);
         if (status.phase !== vmi.status?.phase)
           log.info(
             { phase: status.phase, from: vmi.status?.phase, node: status.nodeName, reason: decision.message },
             'Moved VirtualMachineInstance to a new phase',
           );
-      }
-      // The label goes after the status: a handler selecting on it then finds the VMI Scheduled.
-      if (!sameJson(labels, vmi.metadata.labels ?? {})) {
-        current = await this.deps.vmis.patch(refOf(vmi), {
-          type: 'merge',
-          patch: { metadata: { labels, resourceVersion: current.metadata.resourceVersion } },
-        });
-        this.vmiExpectations.expectObject(key, current);
       }
       return DONE;
     } catch (err) {

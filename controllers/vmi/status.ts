@@ -3,9 +3,9 @@
  * nodeName, launcherPodName, phaseTransitionTimestamps, reason, and the conditions PodScheduled
  * (the scheduler's own reason and message when it cannot place the Pod) and Ready (False, with why,
  * until the VMI runs). While the VMI is Running or Unknown, Ready belongs to virt-handler and is
- * left as it is. Also the node label handlers select on. Pure.
+ * left as it is. Pure.
  */
-import { CONDITION_TYPES, LABELS, REASONS } from '../../api/names.js';
+import { CONDITION_TYPES, REASONS } from '../../api/names.js';
 import { isFinalPhase } from '../../api/lifecycle.js';
 import type { VirtualMachineInstance, VirtualMachineInstanceStatus, VmiPhase } from '../../api/types.js';
 import type { Pod } from '../../kube/core.js';
@@ -15,8 +15,6 @@ import { podBoundNode, podEnded, vmiPhaseFromPod, type PhaseDecision } from './p
 
 export type VmiStatusResult = Readonly<{
   status: VirtualMachineInstanceStatus;
-  /** The VMI's labels as they should be (LABELS.nodeName added once placed). */
-  labels: Readonly<Record<string, string>>;
   /** The phase decision, for Events and logs. */
   decision: PhaseDecision;
 }>;
@@ -60,12 +58,6 @@ function withTransition(
   return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
 }
 
-function nodeLabels(vmi: VirtualMachineInstance, nodeName: string | undefined): Readonly<Record<string, string>> {
-  const labels = vmi.metadata.labels ?? {};
-  if (nodeName === undefined || labels[LABELS.nodeName] === nodeName) return labels;
-  return { ...labels, [LABELS.nodeName]: nodeName };
-}
-
 function conditionsFor(
   vmi: VirtualMachineInstance,
   pod: Pod | undefined,
@@ -82,7 +74,7 @@ function conditionsFor(
   return conditions;
 }
 
-/** The VMI's status and labels as the controller would have them, given its Pod (undefined: none). */
+/** The VMI's status as the controller would have it, given its Pod (undefined: none). */
 export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefined, now: Date): VmiStatusResult {
   const old = vmi.status ?? {};
   const decision = vmiPhaseFromPod(vmi, pod);
@@ -100,9 +92,30 @@ export function computeVmiStatus(vmi: VirtualMachineInstance, pod: Pod | undefin
       reason: changedToFinal ? decision.reason : old.reason,
     }),
   };
-  return {
-    status,
-    labels: nodeLabels(vmi, phase === 'Scheduled' || phase === 'Running' ? nodeName : undefined),
-    decision,
-  };
+  return { status, decision };
+}
+
+/**
+ * How long a new VMI's first status waits while its fresh launcher Pod is with the scheduler.
+ * Binding usually lands within milliseconds, so writing Scheduling first and Scheduled right after
+ * would be two writes per start for one piece of news; holding the first for this long makes it one
+ * (bench/: API writes per VM start). A Pod the scheduler has refused (PodScheduled=False) is news
+ * at once. The Pod's creationTimestamp has whole seconds, so the hold is 1–2 s in wall time.
+ */
+export const SCHEDULING_QUIET_MS = 2000;
+
+const refusedByScheduler = (pod: Pod): boolean =>
+  pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False') === true;
+
+/** Milliseconds to leave the status unwritten (see SCHEDULING_QUIET_MS), or undefined: write now. */
+export function schedulingQuietMs(
+  vmi: VirtualMachineInstance,
+  pod: Pod | undefined,
+  next: VmiPhase,
+  now: Date,
+): number | undefined {
+  const firstNews = next === 'Scheduling' && (vmi.status?.phase ?? 'Pending') === 'Pending';
+  if (!firstNews || pod === undefined || refusedByScheduler(pod)) return undefined;
+  const left = Date.parse(pod.metadata?.creationTimestamp ?? '') + SCHEDULING_QUIET_MS - now.getTime();
+  return left > 0 ? left : undefined; // NaN (no timestamp) is not > 0: write now
 }

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../../api/names.js';
 import type { VmiPhase } from '../../api/types.js';
 import { ensureTsvirtCerts, handlerCommand } from '../../cluster/components.js';
 import { libvirtdAt, type PrivateLibvirtd } from '../../cluster/libvirtd.js';
@@ -70,7 +71,8 @@ export async function startController(): Promise<ComponentHandle> {
 export async function startHandler(): Promise<ComponentHandle> {
   // Its endpoint for virt-api (console, pause, soft reboot) needs certificates from the cluster CA.
   await ensureTsvirtCerts(clusterFromEnv().info);
-  const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
+  // startComponent puts the Node flags and the bundle in front itself.
+  const args = handlerCommand(clusterFromEnv().info, node()).args.slice(SERVICE_NODE_FLAGS.length + 1);
   const handler = await startComponent('virt-handler', args);
   await handler.waitForLog(/Started virt-handler/);
   return handler;

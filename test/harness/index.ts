@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { SERVICE_NODE_FLAGS } from '../../api/names.js';
 import type { ClusterInfo } from '../../cluster/local-cluster.js';
 import { MARKER_ENV } from '../../cluster/processes.js';
 import { CLUSTER_ENV } from '../integration/global-setup.js';
@@ -258,7 +259,7 @@ export async function startComponent(
   const cluster = clusterFromEnv();
   const child = spawn(
     join(cluster.repoRoot, 'node_modules', '.bin', 'node'),
-    [join(cluster.repoRoot, 'dist', `${bundleName}.js`), ...args],
+    [...SERVICE_NODE_FLAGS, join(cluster.repoRoot, 'dist', `${bundleName}.js`), ...args],
     {
       cwd: cluster.repoRoot,
       detached: true,

@@ -4,7 +4,7 @@
 // on a server that is gone.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SYSTEM_NAMESPACE } from '../../api/names.js';
+import { SERVICE_NODE_FLAGS, SYSTEM_NAMESPACE } from '../../api/names.js';
 import { APISERVICE_NAME, VIRT_API_SERVICE } from '../../api/subresources.js';
 import { ensureTsvirtCerts, handlerEndpointArgs, registerVirtApi, virtApiCommand } from '../../cluster/components.js';
 import { freePorts } from '../../cluster/ports.js';
@@ -17,7 +17,8 @@ export async function startVirtApi(): Promise<VirtApi> {
   const info = clusterFromEnv().info;
   await ensureTsvirtCerts(info);
   const [port = 0] = await freePorts(1);
-  const [, ...args] = virtApiCommand(info, port).args;
+  // startComponent puts the Node flags and the bundle in front itself.
+  const args = virtApiCommand(info, port).args.slice(SERVICE_NODE_FLAGS.length + 1);
   const handle = await startComponent('virt-api', args);
   await handle.waitForLog(/Started virt-api/);
   await registerVirtApi(info, port);

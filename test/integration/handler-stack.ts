@@ -3,7 +3,7 @@
 // make. Processes come from test/harness (own process group, stopped in afterAll).
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { API_VERSION, LABELS, VM_KIND } from '../../api/names.js';
+import { API_VERSION, VM_KIND } from '../../api/names.js';
 import type { RunStrategy, VirtualMachine, VirtualMachineInstance, VmiPhase } from '../../api/types.js';
 import {
   type ComponentHandle,
@@ -109,7 +109,7 @@ const summary = (v: VirtualMachineInstance | undefined): unknown =>
         uid: v.metadata.uid,
         phase: v.status?.phase,
         reason: v.status?.reason,
-        node: v.metadata.labels?.[LABELS.nodeName],
+        node: v.status?.nodeName,
         conditions: v.status?.conditions,
       };
 

@@ -22,9 +22,17 @@ const event = (
 describe('describeVm', () => {
   it('shows a running VM with its VMI, launcher Pod, domain and events', () => {
     const v = { ...running('web'), metadata: { ...running('web').metadata, labels: { app: 'web', tier: 'front' } } };
+    const base = vmi('web', { node: 'node-1', ip: '10.0.0.5' });
+    // The handler reports the emulation in the SoftwareEmulation condition alone.
     const i = {
-      ...vmi('web', { node: 'node-1', ip: '10.0.0.5' }),
-      metadata: { ...vmi('web').metadata, annotations: { 'tsvirt.io/emulation': 'qemu' } },
+      ...base,
+      status: {
+        ...base.status,
+        conditions: [
+          ...(base.status?.conditions ?? []),
+          { type: 'SoftwareEmulation', status: 'True', reason: 'KVMUnavailable' } as const,
+        ],
+      },
     };
     const pod = podView({
       metadata: { name: 'virt-launcher-web-abcde', uid: 'p' },

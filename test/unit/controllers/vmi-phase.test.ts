@@ -1,6 +1,6 @@
 import type { VmiPhase } from '../../../api/types.js';
 import { vmiPhaseFromPod } from '../../../controllers/vmi/phase.js';
-import { computeVmiStatus } from '../../../controllers/vmi/status.js';
+import { computeVmiStatus, SCHEDULING_QUIET_MS, schedulingQuietMs } from '../../../controllers/vmi/status.js';
 import { NOW, pod, vmi, type PodState } from './fixtures.js';
 
 type Row = [VmiPhase | undefined, PodState | 'none', VmiPhase, string];
@@ -60,14 +60,13 @@ describe('vmiPhaseFromPod', () => {
 });
 
 describe('computeVmiStatus', () => {
-  it('places the VMI: phase, nodeName, node label, PodScheduled=True, transition time', () => {
+  it('places the VMI: phase, nodeName, PodScheduled=True, transition time', () => {
     const r = computeVmiStatus(vmi('Scheduling'), pod('bound'), NOW);
     expect(r.status).toMatchObject({
       phase: 'Scheduled',
       nodeName: 'node-1',
       launcherPodName: 'virt-launcher-web-22222222',
     });
-    expect(r.labels['tsvirt.io/node-name']).toBe('node-1');
     expect(r.status.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'True' });
     expect(r.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'False',
@@ -87,7 +86,7 @@ describe('computeVmiStatus', () => {
       message: '0/1 nodes are available: 1 Insufficient cpu.',
       lastTransitionTime: '2026-11-25T14:00:00Z',
     });
-    expect(r.labels['tsvirt.io/node-name']).toBeUndefined();
+    expect(r.status.nodeName).toBeUndefined();
   });
 
   it('leaves Ready alone while the VMI runs: virt-handler owns it then', () => {
@@ -103,16 +102,11 @@ describe('computeVmiStatus', () => {
   it('is a fixed point: computing again from its own output changes nothing', () => {
     const first = computeVmiStatus(vmi('Scheduling'), pod('bound'), NOW);
     const again = computeVmiStatus(
-      {
-        ...vmi('Scheduling'),
-        status: first.status,
-        metadata: { ...vmi('Scheduling').metadata, labels: { ...first.labels } },
-      },
+      { ...vmi('Scheduling'), status: first.status },
       pod('bound'),
       new Date(NOW.getTime() + 5000),
     );
     expect(again.status).toEqual(first.status);
-    expect(again.labels).toEqual(first.labels);
   });
 
   it('records why a VMI failed and leaves a final VMI as it is', () => {
@@ -124,5 +118,26 @@ describe('computeVmiStatus', () => {
       new Date(NOW.getTime() + 5000),
     );
     expect(later.status).toEqual(failed.status);
+  });
+});
+
+describe('schedulingQuietMs', () => {
+  const createdAt = (p: ReturnType<typeof pod>, ms: number): ReturnType<typeof pod> => ({
+    ...p,
+    metadata: { ...p.metadata, creationTimestamp: new Date(NOW.getTime() - ms).toISOString().replace(/\.\d+Z$/, 'Z') },
+  });
+
+  it('holds the first Scheduling of a fresh Pod, so Scheduled right after is the one write', () => {
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('pending'), 1000), 'Scheduling', NOW)).toBe(
+      SCHEDULING_QUIET_MS - 1000,
+    );
+  });
+
+  it('writes at once once the hold is over, when the scheduler refused the Pod, or for later phases', () => {
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('pending'), 2500), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('unschedulable'), 0), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), createdAt(pod('bound'), 0), 'Scheduled', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Scheduling'), createdAt(pod('pending'), 0), 'Scheduling', NOW)).toBeUndefined();
+    expect(schedulingQuietMs(vmi('Pending'), pod('pending'), 'Scheduling', NOW)).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import {
   GROUP,
   LAUNCHER_IMAGE,
   RELEASE_VERSION,
+  SERVICE_NODE_FLAGS,
   SUBRESOURCES_GROUP,
   SYSTEM_NAMESPACE,
   VM_PLURAL,
@@ -150,8 +151,9 @@ describe('manifests/', () => {
     expect(controller.image).toBe(`tsvirt.io/${COMPONENTS.controller}:${RELEASE_VERSION}`);
     expect(handler.image).toBe(`tsvirt.io/${COMPONENTS.handler}:${RELEASE_VERSION}`);
     expect(controllerFlags.launcherImage).toBe(LAUNCHER_IMAGE);
-    expect(controller.command).toEqual(['node', `/opt/tsvirt/${COMPONENTS.controller}.js`]);
-    expect(handler.command).toEqual(['node', `/opt/tsvirt/${COMPONENTS.handler}.js`]);
+    // The services' Node flags are api/names.ts SERVICE_NODE_FLAGS, here as everywhere else.
+    expect(controller.command).toEqual(['node', ...SERVICE_NODE_FLAGS, `/opt/tsvirt/${COMPONENTS.controller}.js`]);
+    expect(handler.command).toEqual(['node', ...SERVICE_NODE_FLAGS, `/opt/tsvirt/${COMPONENTS.handler}.js`]);
   });
 
   it('give virt-controller flags controllers/flags.ts accepts: leader election on the named Lease', () => {
