@@ -21,6 +21,19 @@ import {
 } from './cluster-api.js';
 import { httpGet } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { kubeletCommand, containerdCommand, kubeletPaths, type KubeletNode } from './kubelet-layout.js';
+import {
+  captureHostBefore,
+  ctr,
+  freeNodeIndexes,
+  importPauseImage,
+  killNodeContainers,
+  missingNodePrerequisites,
+  prepareNode,
+  removeNode,
+  restoreHost,
+  type HostBefore,
+} from './kubelet-node.js';
 import { libvirtdLogDir, libvirtdUri, startLibvirtd, stopLibvirtd } from './libvirtd.js';
 import {
   DEFAULT_NODE_RESOURCES,
@@ -86,6 +99,11 @@ export type ClusterOptions = Readonly<{
    * PRIVATE_LIBVIRT starts a real libvirtd for that node (cluster/libvirtd.ts), stopped with the cluster.
    */
   libvirtUris?: Readonly<Record<string, string>>;
+  /**
+   * Real nodes: a containerd and a kubelet per node from this folder (cluster/kubelet/build.sh),
+   * instead of node agents. Needs root.
+   */
+  kubeletBinDir?: string;
   /** How long each process may take to become healthy. Default 60 s. */
   startTimeoutMs?: number;
   /** Progress lines (stderr for the CLI). */
@@ -104,6 +122,8 @@ export type NodeInfo = Readonly<{
   libvirtDir?: string;
   /** Where that libvirtd writes `<domain>.log` (the handler's --libvirt-log-dir). */
   libvirtLogDir?: string;
+  /** Set when a real kubelet (and containerd) runs the node. */
+  kubelet?: KubeletNode;
 }>;
 
 export type ClusterInfo = {
@@ -121,6 +141,8 @@ export type ClusterInfo = {
   ha: boolean;
   ports: Ports;
   nodes: NodeInfo[];
+  /** Real kubelet nodes: where their binaries are and what the machine looked like before them. */
+  kubelet?: Readonly<{ binDir: string; hostBefore: HostBefore }>;
   /** Control plane and node agents, in start order. */
   processes: ProcessRecord[];
   /** tsvirt's own components started by sync.sh. */
@@ -162,6 +184,12 @@ async function clearState(paths: StatePaths): Promise<void> {
   await Promise.all([paths.logs, paths.pids, paths.kubeconfigs, paths.nodes].map((p) => mkdir(p, { recursive: true })));
 }
 
+function checkKubeletPrerequisites(binDir: string): void {
+  const missing = missingNodePrerequisites(binDir);
+  if (missing.length > 0) throw new Error(`Real kubelet nodes need what is missing:\n  ${missing.join('\n  ')}`);
+  if (process.getuid?.() !== 0) throw new Error('Real kubelet nodes need root (bridges, cgroups, mounts)');
+}
+
 function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
   for (const bin of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']) {
     if (!existsSync(join(opts.binDir, bin))) {
@@ -170,7 +198,8 @@ function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
       );
     }
   }
-  if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
+  if (opts.kubeletBinDir !== undefined) checkKubeletPrerequisites(opts.kubeletBinDir);
+  else if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
     throw new Error(
       `${join(repoRoot, 'dist', 'node-agent.js')} is missing: run \`npm run build\` (cluster/agent/main.ts must exist), or start with --nodes 0`,
     );
@@ -281,12 +310,33 @@ async function applyManifests(access: AdminAccess, crdDir: string): Promise<numb
   return crds.length;
 }
 
+async function probeContainerd(node: KubeletNode): Promise<ProbeResult> {
+  return ctr(node, ['version'])
+    .then(() => true as const)
+    .catch((err: unknown) => `containerd not answering: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** A containerd and then a kubelet per node; the kubelet registers the Node and is done when it is Ready. */
+async function startKubeletNodes(launcher: Launcher, info: ClusterInfo, access: AdminAccess): Promise<void> {
+  await Promise.all(
+    info.nodes.map(async (n) => {
+      const node = n.kubelet;
+      if (node === undefined) throw new Error(`Node ${n.name} has no kubelet settings`);
+      await prepareNode(node, info.repoRoot);
+      await launcher.startHealthy(containerdCommand(node), () => probeContainerd(node));
+      await importPauseImage(node);
+      await launcher.startHealthy(kubeletCommand(node), () => probeNodeReady(access, n.name));
+    }),
+  );
+}
+
 async function startNodes(
   launcher: Launcher,
   info: ClusterInfo,
   access: AdminAccess,
   resources: NodeResources,
 ): Promise<void> {
+  if (info.kubelet !== undefined) return startKubeletNodes(launcher, info, access);
   const paths = statePaths(info.stateDir);
   const records = await Promise.all(
     info.nodes.map((n) => launcher.start(nodeAgentCommand(info.repoRoot, paths, n.name, resources))),
@@ -318,8 +368,50 @@ async function waitSchedulingReady(
   ]);
 }
 
-function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repoRoot: string): ClusterInfo {
+type KubeletPlan = Readonly<{ binDir: string; hostBefore: HostBefore; indexes: readonly number[]; ports: number[] }>;
+
+async function planKubeletNodes(opts: ClusterOptions): Promise<KubeletPlan | undefined> {
+  if (opts.kubeletBinDir === undefined) return undefined;
+  const count = opts.nodes ?? 1;
+  const [hostBefore, indexes, ports] = await Promise.all([
+    captureHostBefore(),
+    freeNodeIndexes(count),
+    freePorts(3 * count),
+  ]);
+  return { binDir: resolve(opts.kubeletBinDir), hostBefore, indexes, ports };
+}
+
+function kubeletNode(plan: KubeletPlan, registry: string | undefined, paths: StatePaths, i: number): KubeletNode {
+  const name = nodeNames(i + 1)[i] ?? '';
+  const np = nodePaths(paths, name);
+  const port = (k: number): number => plan.ports[3 * i + k] ?? 0;
+  return {
+    name,
+    index: plan.indexes[i] ?? 0,
+    stateDir: np.stateDir,
+    kubeconfig: np.kubeconfig,
+    caFile: join(paths.pki, 'ca.crt'),
+    binDir: plan.binDir,
+    kubeletPort: port(0),
+    healthzPort: port(1),
+    streamPort: port(2),
+    ...(registry === undefined ? {} : { registry }),
+  };
+}
+
+function initialInfo(
+  opts: ClusterOptions & { repoRoot: string },
+  paths: StatePaths,
+  ports: Ports,
+  plan: KubeletPlan | undefined,
+): ClusterInfo {
+  const repoRoot = opts.repoRoot;
   const names = nodeNames(opts.nodes ?? 1);
+  const registry = ports.registry === undefined ? undefined : `127.0.0.1:${ports.registry}`;
+  const nodes = names.map((name, i) => {
+    const base = nodeInfo(paths, name, opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI);
+    return plan === undefined ? base : { ...base, kubelet: kubeletNode(plan, registry, paths, i) };
+  });
   return {
     version: CLUSTER_JSON_VERSION,
     stateDir: paths.root,
@@ -331,7 +423,8 @@ function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repo
     kubectl: join(resolve(opts.binDir), 'kubectl'),
     ha: opts.ha === true,
     ports,
-    nodes: names.map((name) => nodeInfo(paths, name, opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI)),
+    nodes,
+    ...(plan === undefined ? {} : { kubelet: { binDir: plan.binDir, hostBefore: plan.hostBefore } }),
     processes: [],
     components: [],
     startedAt: new Date().toISOString(),
@@ -434,11 +527,12 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
   const paths = statePaths(resolve(opts.stateDir));
   await mkdir(paths.root, { recursive: true });
   await clearState(paths);
-  const [ports] = await Promise.all([
+  const [ports, plan] = await Promise.all([
     allocatePorts(opts.ha === true, existsSync(REGISTRY_BIN)),
+    planKubeletNodes(opts),
     createPki(paths.pki, nodeNames(opts.nodes ?? 1)),
   ]);
-  const info = initialInfo(opts, paths, ports, repoRoot);
+  const info = initialInfo({ ...opts, repoRoot }, paths, ports, plan);
   await writeKubeconfigs(
     paths,
     info.server,
@@ -465,7 +559,8 @@ export type StopReport = Readonly<{
 
 /** Stop order: what uses the API first, then what serves it, etcd last. */
 const STOP_TIERS: ReadonlyArray<(name: string) => boolean> = [
-  (n) => n.startsWith('node-agent-'),
+  (n) => n.startsWith('node-agent-') || n.startsWith('kubelet-'),
+  (n) => n.startsWith('containerd-'),
   (n) => n === 'kube-controller-manager' || n === 'kube-scheduler',
   (n) => n.startsWith('kube-apiserver-') || n === 'haproxy',
   (n) => n === 'etcd',
@@ -510,6 +605,23 @@ async function stopAll(
   return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r, timeoutMs) })));
 }
 
+async function killKubeletContainers(info: ClusterInfo): Promise<{ name: string; outcome: StopOutcome }[]> {
+  const out: { name: string; outcome: StopOutcome }[] = [];
+  for (const n of info.nodes) {
+    if (n.kubelet === undefined) continue;
+    const killed = await killNodeContainers(n.kubelet.index);
+    if (killed > 0) out.push({ name: `containers of ${n.name} (${killed} processes)`, outcome: 'killed' });
+  }
+  return out;
+}
+
+/** The nodes' shims, mounts, bridges and cgroups, then the machine-wide settings the kubelets changed. */
+async function removeKubeletNodes(info: ClusterInfo): Promise<void> {
+  for (const n of info.nodes)
+    if (n.kubelet !== undefined && existsSync(kubeletPaths(n.kubelet).containerdConfig)) await removeNode(n.kubelet);
+  if (info.kubelet !== undefined) await restoreHost(info.kubelet.hostBefore, info.stateDir);
+}
+
 /**
  * Stops every process recorded in `stateDir`/cluster.json (components, agents, control plane), then
  * kills anything else still carrying the cluster's marker (for example launcher processes an agent
@@ -524,10 +636,15 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
   for (const tier of STOP_TIERS) {
     stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
     // Right after the agents: their launchers, before the API they might still report to goes.
-    if (tier === STOP_TIERS[0])
+    // A kubelet leaves its containers running when it stops (as a restart must): they go here,
+    // before their containerd.
+    if (tier === STOP_TIERS[0]) {
       stopped.push(
         ...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'),
       );
+      stopped.push(...(await killKubeletContainers(info)));
+    }
+    if (tier === STOP_TIERS[1]) await removeKubeletNodes(info);
   }
   // Last: a domain's QEMU belongs to libvirtd, not to a launcher, and goes with it.
   stopped.push(...(await stopPrivateLibvirtds(info)));
