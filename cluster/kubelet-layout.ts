@@ -218,6 +218,46 @@ export function kubeletConfig(node: KubeletNode): string {
   )}\n`;
 }
 
+/**
+ * Pods reach the API server at their node's IP on this port (the API server listens on loopback
+ * only, and without a Service proxy the kubernetes Service's ClusterIP leads nowhere): a TCP proxy
+ * per node, one address per node, so the port can be the same everywhere and manifests can name it.
+ */
+export const APISERVER_PROXY_PORT = 6443;
+
+export const apiserverProxyConfigPath = (node: KubeletNode): string => join(node.stateDir, 'apiserver-proxy.cfg');
+
+/** HAProxy in TCP mode from <node IP>:6443 to the API servers on loopback. */
+export function apiserverProxyConfig(node: KubeletNode, apiserverPorts: readonly number[]): string {
+  return [
+    'global',
+    '  maxconn 1024',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    // Watches are long-lived connections.
+    '  timeout client 1h',
+    '  timeout server 1h',
+    'frontend apiserver',
+    `  bind ${nodeIp(node.index)}:${APISERVER_PROXY_PORT}`,
+    '  default_backend apiservers',
+    'backend apiservers',
+    ...apiserverPorts.map((p, i) => `  server apiserver-${i} 127.0.0.1:${p}`),
+    '',
+  ].join('\n');
+}
+
+export function apiserverProxyCommand(node: KubeletNode, haproxyBin: string): Command {
+  return {
+    name: `apiserver-proxy-${node.name}`,
+    command: haproxyBin,
+    args: ['-db', '-f', apiserverProxyConfigPath(node)],
+  };
+}
+
+/** The registry name the local overlay's images use; each node's containerd maps it to the local registry. */
+export const LOCAL_IMAGE_REGISTRY = 'tsvirt.local';
+
 export function containerdCommand(node: KubeletNode): Command {
   return {
     name: `containerd-${node.name}`,

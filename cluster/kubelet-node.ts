@@ -17,6 +17,7 @@ import {
   CONTAINER_LOGS_DIR,
   KUBELET_BINARIES,
   KUBELET_IPTABLES_CHAINS,
+  LOCAL_IMAGE_REGISTRY,
   NODE_NET_PREFIX,
   NODE_SYSCTLS,
   PAUSE_IMAGE,
@@ -305,8 +306,11 @@ export async function prepareNode(node: KubeletNode, repoRoot: string): Promise<
   await writeFile(join(p.cniConfDir, '10-tsvirt.conflist'), cniConfig(node));
   await writeFile(p.kubeletConfig, kubeletConfig(node));
   if (node.registry !== undefined) {
-    await mkdir(join(p.registryHosts, node.registry), { recursive: true });
-    await writeFile(join(p.registryHosts, node.registry, 'hosts.toml'), registryHostsToml(node.registry));
+    // By its address, and as tsvirt.local (manifests/overlays/local), both served by the local registry.
+    for (const name of [node.registry, LOCAL_IMAGE_REGISTRY]) {
+      await mkdir(join(p.registryHosts, name), { recursive: true });
+      await writeFile(join(p.registryHosts, name, 'hosts.toml'), registryHostsToml(node.registry));
+    }
   }
   const bridge = nodeBridge(node.index);
   await run('ip', ['link', 'add', bridge, 'type', 'bridge']);

@@ -21,7 +21,17 @@ import {
 } from './cluster-api.js';
 import { httpGet } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { kubeletCommand, containerdCommand, kubeletPaths, type KubeletNode } from './kubelet-layout.js';
+import {
+  APISERVER_PROXY_PORT,
+  apiserverProxyCommand,
+  apiserverProxyConfig,
+  apiserverProxyConfigPath,
+  containerdCommand,
+  kubeletCommand,
+  kubeletPaths,
+  nodeIp,
+  type KubeletNode,
+} from './kubelet-layout.js';
 import {
   captureHostBefore,
   ctr,
@@ -58,7 +68,8 @@ import {
   type Ports,
   type StatePaths,
 } from './layout.js';
-import { createPki } from './pki.js';
+import { HANDLER_TLS_SERVER_NAME, VIRT_API_CLIENT_CN, VIRT_API_SERVICE_DNS } from '../api/subresources.js';
+import { HANDLER_CERT, VIRT_API_CERT, VIRT_API_CLIENT_CERT, createPki, ensureLeaves, tsvirtCertSpecs } from './pki.js';
 import { freePorts } from './ports.js';
 import {
   MARKER_ENV,
@@ -91,7 +102,7 @@ export type ClusterOptions = Readonly<{
   nodes?: number;
   /** Two kube-apiservers behind HAProxy on one stable address. */
   ha?: boolean;
-  /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/crds. */
+  /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/base/crds. */
   crdDir?: string;
   nodeResources?: NodeResources;
   /**
@@ -188,6 +199,10 @@ function checkKubeletPrerequisites(binDir: string): void {
   const missing = missingNodePrerequisites(binDir);
   if (missing.length > 0) throw new Error(`Real kubelet nodes need what is missing:\n  ${missing.join('\n  ')}`);
   if (process.getuid?.() !== 0) throw new Error('Real kubelet nodes need root (bridges, cgroups, mounts)');
+  if (!existsSync(HAPROXY_BIN))
+    throw new Error(
+      `Real kubelet nodes need HAProxy at ${HAPROXY_BIN} (Debian package haproxy): their Pods reach the API through it`,
+    );
 }
 
 function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
@@ -323,10 +338,59 @@ async function startKubeletNodes(launcher: Launcher, info: ClusterInfo, access: 
       const node = n.kubelet;
       if (node === undefined) throw new Error(`Node ${n.name} has no kubelet settings`);
       await prepareNode(node, info.repoRoot);
+      await writeFile(apiserverProxyConfigPath(node), apiserverProxyConfig(node, info.ports.apiservers));
+      await launcher.startHealthy(apiserverProxyCommand(node, HAPROXY_BIN), () =>
+        probeReadyz(`https://${nodeIp(node.index)}:${APISERVER_PROXY_PORT}`, access.tls),
+      );
       await launcher.startHealthy(containerdCommand(node), () => probeContainerd(node));
       await importPauseImage(node);
       await launcher.startHealthy(kubeletCommand(node), () => probeNodeReady(access, n.name));
     }),
+  );
+}
+
+/**
+ * The Secrets manifests/base expects (virt-api-certs, virt-handler-certs), from the cluster CA: on
+ * this machine the cluster is the certificate issuer, as cert-manager is on a real one
+ * (docs/adr/0006-certificates-for-manifests.md).
+ */
+async function applyTsvirtCertSecrets(access: AdminAccess, paths: StatePaths): Promise<void> {
+  await ensureLeaves(
+    paths.pki,
+    tsvirtCertSpecs({
+      virtApiDns: VIRT_API_SERVICE_DNS,
+      handlerDns: HANDLER_TLS_SERVER_NAME,
+      virtApiClientCn: VIRT_API_CLIENT_CN,
+    }),
+  );
+  const b64 = async (name: string): Promise<string> => (await readFile(join(paths.pki, name))).toString('base64');
+  const secret = async (name: string, files: Readonly<Record<string, string>>): Promise<unknown> => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name, namespace: SYSTEM_NAMESPACE },
+    data: Object.fromEntries(
+      await Promise.all(Object.entries(files).map(async ([k, f]): Promise<[string, string]> => [k, await b64(f)])),
+    ),
+  });
+  const items = [
+    await secret('virt-api-certs', {
+      'tls.crt': `${VIRT_API_CERT}.crt`,
+      'tls.key': `${VIRT_API_CERT}.key`,
+      'client.crt': `${VIRT_API_CLIENT_CERT}.crt`,
+      'client.key': `${VIRT_API_CLIENT_CERT}.key`,
+      'ca.crt': 'ca.crt',
+    }),
+    await secret('virt-handler-certs', {
+      'tls.crt': `${HANDLER_CERT}.crt`,
+      'tls.key': `${HANDLER_CERT}.key`,
+      'ca.crt': 'ca.crt',
+    }),
+  ];
+  await kubectlOrThrow(
+    access,
+    ['apply', '-f', '-'],
+    `${systemNamespace}\n${JSON.stringify({ apiVersion: 'v1', kind: 'List', items })}`,
   );
 }
 
@@ -491,7 +555,7 @@ async function startRegistry(launcher: Launcher, layout: Layout, log: (line: str
 async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launcher): Promise<void> {
   const log = opts.log ?? ((): void => undefined);
   const paths = statePaths(info.stateDir);
-  const layout: Layout = { paths, binDir: info.binDir, ports: info.ports };
+  const layout: Layout = { paths, binDir: info.binDir, ports: info.ports, podNetwork: info.kubelet !== undefined };
   const access = await adminAccess(info.server, paths.pki, info.binDir, info.kubeconfig);
   await launcher.startHealthy(etcdCommand(layout), () => probeEtcd(etcdUrl(info.ports)));
   log(`etcd ready on ${etcdUrl(info.ports)}`);
@@ -502,13 +566,14 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
   ];
   await startApiServers(launcher, layout, access);
   log(`kube-apiserver ready at ${info.server}`);
-  const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
+  const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'base', 'crds');
   const [, , crdCount] = await Promise.all([
     startRegistry(launcher, layout, log),
     startPrivateLibvirtds(info, log),
     applyManifests(access, crdDir),
     startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
     waitSchedulingReady(launcher, info, access, controllers),
+    ...(info.kubelet === undefined ? [] : [applyTsvirtCertSecrets(access, paths)]),
   ]);
   log(
     `${crdCount} CRDs established, namespace ${SYSTEM_NAMESPACE} created, ${info.nodes.length} nodes Ready, scheduler and controller-manager leading`,
@@ -527,10 +592,10 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
   const paths = statePaths(resolve(opts.stateDir));
   await mkdir(paths.root, { recursive: true });
   await clearState(paths);
-  const [ports, plan] = await Promise.all([
+  const plan = await planKubeletNodes(opts);
+  const [ports] = await Promise.all([
     allocatePorts(opts.ha === true, existsSync(REGISTRY_BIN)),
-    planKubeletNodes(opts),
-    createPki(paths.pki, nodeNames(opts.nodes ?? 1)),
+    createPki(paths.pki, nodeNames(opts.nodes ?? 1), plan?.indexes.map(nodeIp) ?? []),
   ]);
   const info = initialInfo({ ...opts, repoRoot }, paths, ports, plan);
   await writeKubeconfigs(
@@ -562,7 +627,7 @@ const STOP_TIERS: ReadonlyArray<(name: string) => boolean> = [
   (n) => n.startsWith('node-agent-') || n.startsWith('kubelet-'),
   (n) => n.startsWith('containerd-'),
   (n) => n === 'kube-controller-manager' || n === 'kube-scheduler',
-  (n) => n.startsWith('kube-apiserver-') || n === 'haproxy',
+  (n) => n.startsWith('kube-apiserver-') || n === 'haproxy' || n.startsWith('apiserver-proxy-'),
   (n) => n === 'etcd',
 ];
 

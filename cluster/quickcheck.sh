@@ -30,8 +30,8 @@ k() { cluster/kubectl.sh --request-timeout=5s "$@"; }
 api_ready() { [[ "$(k get --raw /readyz)" == ok ]]; }
 
 crds_established() {
-  local crds=(manifests/crds/*.yaml)
-  [[ -e "${crds[0]}" ]] || { echo "no CRD manifests in manifests/crds"; return 1; }
+  local crds=(manifests/base/crds/*.yaml)
+  [[ -e "${crds[0]}" ]] || { echo "no CRD manifests in manifests/base/crds"; return 1; }
   local args=()
   for f in "${crds[@]}"; do args+=(-f "$f"); done
   k wait --for=condition=Established --timeout=10s "${args[@]}"

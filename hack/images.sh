@@ -33,7 +33,7 @@ for tool in mmdebstrap umoci skopeo; do
 done
 [[ "$(id -u)" -eq 0 ]] || fail "needs root: the root file systems keep their owners (mmdebstrap, umoci unpack)"
 
-version="$(node_modules/.bin/node -p 'require("./package.json").version')"
+version="v$(node_modules/.bin/node -p 'require("./package.json").version')"
 export SOURCE_DATE_EPOCH=0
 epoch=1970-01-01T00:00:00Z
 suite=bookworm
