@@ -337,6 +337,37 @@ export async function importPauseImage(node: KubeletNode): Promise<void> {
   await ctr(node, ['images', 'import', '--base-name', name, kubeletPaths(node).pauseImage]);
 }
 
+/** A bind mount made over a machine path, and whether its target folder had to be made. */
+export type MachineBind = Readonly<{ source: string; target: string; created: boolean }>;
+
+/**
+ * A kubelet node's libvirtd is the machine's, as on a real node: the handler DaemonSet mounts
+ * /var/run/libvirt and /var/log/libvirt/qemu from the host, so the node's private libvirtd's socket
+ * and QEMU log folders are bind-mounted there while the cluster runs (one such node per machine).
+ */
+export async function bindNodeLibvirt(socketDir: string, logDir: string): Promise<MachineBind[]> {
+  const binds: MachineBind[] = [];
+  for (const [source, target] of [
+    [socketDir, '/run/libvirt'],
+    [logDir, '/var/log/libvirt/qemu'],
+  ] as const) {
+    if ((await mountsUnder(target)).length > 0)
+      throw new Error(`${target} is a mount already (another --kubelet --libvirt cluster, or the machine's libvirtd?)`);
+    const created = !existsSync(target);
+    await mkdir(target, { recursive: true });
+    await run('mount', ['--bind', source, target]);
+    binds.push({ source, target, created });
+  }
+  return binds;
+}
+
+export async function unbindNodeLibvirt(binds: readonly MachineBind[]): Promise<void> {
+  for (const b of binds) {
+    await run('umount', [b.target]).catch(() => run('umount', ['-l', b.target]).catch(() => undefined));
+    if (b.created) await rmdir(b.target).catch(() => undefined);
+  }
+}
+
 /** After kubelet and containerd stopped: the node's containers, shims, mounts, bridge and cgroups go. */
 export async function removeNode(node: KubeletNode): Promise<void> {
   await killNodeContainers(node.index);

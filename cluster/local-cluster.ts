@@ -42,7 +42,10 @@ import {
   prepareNode,
   removeNode,
   restoreHost,
+  bindNodeLibvirt,
+  unbindNodeLibvirt,
   type HostBefore,
+  type MachineBind,
 } from './kubelet-node.js';
 import { libvirtdLogDir, libvirtdUri, startLibvirtd, stopLibvirtd } from './libvirtd.js';
 import {
@@ -153,7 +156,7 @@ export type ClusterInfo = {
   ports: Ports;
   nodes: NodeInfo[];
   /** Real kubelet nodes: where their binaries are and what the machine looked like before them. */
-  kubelet?: Readonly<{ binDir: string; hostBefore: HostBefore }>;
+  kubelet?: Readonly<{ binDir: string; hostBefore: HostBefore; libvirtBinds?: readonly MachineBind[] }>;
   /** Control plane and node agents, in start order. */
   processes: ProcessRecord[];
   /** tsvirt's own components started by sync.sh. */
@@ -520,6 +523,14 @@ async function startPrivateLibvirtds(info: ClusterInfo, log: (line: string) => v
     for (let dir = node.handlerRunDir; dir.startsWith(info.stateDir); dir = dirname(dir)) await chmod(dir, 0o711);
     await startLibvirtd(node.libvirtDir);
     log(`libvirtd for ${node.name} ready at ${node.libvirtUri}`);
+    if (info.kubelet !== undefined) {
+      if (info.kubelet.libvirtBinds !== undefined)
+        throw new Error('Only one real kubelet node per machine can have a libvirtd (--libvirt)');
+      const binds = await bindNodeLibvirt(join(node.libvirtDir, 'sock'), libvirtdLogDir(node.libvirtDir));
+      info.kubelet = { ...info.kubelet, libvirtBinds: binds };
+      await saveCluster(info);
+      log(`libvirtd for ${node.name} serves the node's /run/libvirt and /var/log/libvirt/qemu`);
+    }
   }
 }
 
@@ -712,6 +723,7 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
     if (tier === STOP_TIERS[1]) await removeKubeletNodes(info);
   }
   // Last: a domain's QEMU belongs to libvirtd, not to a launcher, and goes with it.
+  if (info.kubelet?.libvirtBinds !== undefined) await unbindNodeLibvirt(info.kubelet.libvirtBinds);
   stopped.push(...(await stopPrivateLibvirtds(info)));
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const launcher = {
     launcherCommand: flags.launcherCommand,
     ...(flags.launcherImage === undefined ? {} : { image: flags.launcherImage }),
+    ...(flags.handlerRunDir === undefined ? {} : { handlerRunDir: flags.handlerRunDir }),
   };
   const vmReconciler = new VmReconciler({
     vms: virtualMachines(clients),

@@ -32,7 +32,31 @@ export const DEFAULT_VMI_GRACE_SECONDS = 30;
 export const LAUNCHER_GRACE_MARGIN_SECONDS = 15;
 
 /** How the controller builds launcher Pods; `launcherCommand` is argv, e.g. [node, dist/virt-launcher.cjs]. */
-export type LauncherConfig = Readonly<{ launcherCommand: readonly string[]; image?: string }>;
+export type LauncherConfig = Readonly<{
+  launcherCommand: readonly string[];
+  image?: string;
+  /**
+   * The handlers' run folder on the nodes. Set, the launcher Pod mounts it (hostPath, same path) so
+   * its container reaches the handler's socket; unset, the node runs launchers as processes (the
+   * node agent) and hands them the socket itself.
+   */
+  handlerRunDir?: string;
+}>;
+
+const HANDLER_RUN_VOLUME = 'handler-run';
+
+/** The hostPath volume and mount of the handler's run folder, when the config names one. */
+function handlerRunMount(config: LauncherConfig): {
+  volumes?: NonNullable<Pod['spec']>['volumes'];
+  volumeMounts?: NonNullable<NonNullable<Pod['spec']>['containers'][number]['volumeMounts']>;
+} {
+  const dir = config.handlerRunDir;
+  if (dir === undefined) return {};
+  return {
+    volumes: [{ name: HANDLER_RUN_VOLUME, hostPath: { path: dir, type: 'Directory' } }],
+    volumeMounts: [{ name: HANDLER_RUN_VOLUME, mountPath: dir }],
+  };
+}
 
 /** A quantity through api/quantity.ts, or undefined when absent (the CRD's CEL rules vetted it). */
 function quantity(q: Quantity | undefined, parse: (q: Quantity) => bigint): number | undefined {
@@ -119,6 +143,7 @@ export function launcherLabels(vmi: VirtualMachineInstance): Record<string, stri
 /** The launcher Pod for `vmi`. */
 export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConfig): Pod {
   const resources = launcherResources(vmi);
+  const { volumes, volumeMounts } = handlerRunMount(config);
   const grace = (vmi.spec.terminationGracePeriodSeconds ?? DEFAULT_VMI_GRACE_SECONDS) + LAUNCHER_GRACE_MARGIN_SECONDS;
   return {
     apiVersion: 'v1',
@@ -151,8 +176,10 @@ export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConf
           command: [...config.launcherCommand],
           env: launcherEnv(vmi),
           resources: { requests: { ...resources }, limits: { ...resources } },
+          ...(volumeMounts === undefined ? {} : { volumeMounts }),
         },
       ],
+      ...(volumes === undefined ? {} : { volumes }),
     },
   };
 }

@@ -18,6 +18,9 @@ import { findMarkedProcesses } from '../../cluster/processes.js';
 
 const run = promisify(execFile);
 
+/** Machine paths a --kubelet --libvirt node bind-mounts its libvirtd over. */
+const MACHINE_MOUNTS = ['/run/libvirt', '/var/run/libvirt', '/var/log/libvirt/qemu'];
+
 export type HostState = Readonly<{
   sysctls: Readonly<Record<string, string>>;
   /** iptables rules and chains of every table that name KUBE- or a node range. */
@@ -85,7 +88,7 @@ export async function hostState(stateDir: string): Promise<HostState> {
     mounts: mountinfo
       .split('\n')
       .map((l) => l.split(' ')[4] ?? '')
-      .filter((p) => p.startsWith(stateDir) || /\/netns\/cni-/.test(p))
+      .filter((p) => p.startsWith(stateDir) || /\/netns\/cni-/.test(p) || MACHINE_MOUNTS.includes(p))
       .sort(),
     cgroups: await cgroupRoots(),
     processes: await processesOf(stateDir),

@@ -76,6 +76,20 @@ describe('launcherPodFor', () => {
     const long = { ...vmi(undefined), metadata: { ...vmi(undefined).metadata, name: 'x'.repeat(200) } };
     expect(launcherPodName(long).length).toBeLessThanOrEqual(63);
   });
+
+  it('mounts no host folder unless the handlers’ run folder is configured', () => {
+    expect(p.spec?.volumes).toBeUndefined();
+    expect(c?.volumeMounts).toBeUndefined();
+  });
+
+  it('mounts the handlers’ run folder at the same path when configured, so the container reaches handler.sock', () => {
+    const real = launcherPodFor(vmi(undefined), { ...CONFIG, handlerRunDir: '/var/run/tsvirt' });
+
+    expect(real.spec?.volumes).toEqual([
+      { name: 'handler-run', hostPath: { path: '/var/run/tsvirt', type: 'Directory' } },
+    ]);
+    expect(real.spec?.containers[0]?.volumeMounts).toEqual([{ name: 'handler-run', mountPath: '/var/run/tsvirt' }]);
+  });
 });
 
 describe('launcherResources', () => {
