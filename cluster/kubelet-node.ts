@@ -32,7 +32,15 @@ import {
   registryHostsToml,
   type KubeletNode,
 } from './kubelet-layout.js';
+import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import { isAlive } from './processes.js';
+
+/** What manifests/base's virt-handler DaemonSet makes on a node when missing (DirectoryOrCreate). */
+export const HANDLER_HOST_DIRS: readonly string[] = [
+  '/var/run/tsvirt',
+  '/var/lib/tsvirt/containerdisks',
+  '/var/log/libvirt/qemu',
+];
 
 const run = promisify(execFile);
 
@@ -45,8 +53,12 @@ export type HostBefore = Readonly<{
   existingDirs: readonly string[];
 }>;
 
-/** Folders outside the state folder that the kubelet, containerd's shims or libcni create, deepest first. */
+/**
+ * Folders outside the state folder that the kubelet, containerd's shims or libcni create, deepest
+ * first; with them the node folders tsvirt's DaemonSet asks for (hostPath DirectoryOrCreate).
+ */
 const MACHINE_DIRS = [
+  ...HANDLER_HOST_DIRS,
   CONTAINER_LOGS_DIR,
   SHIM_SOCKET_DIR,
   '/run/containerd',
@@ -99,8 +111,17 @@ export async function restoreHost(before: HostBefore, stateDir: string): Promise
     await run('iptables', ['-t', table, '-X', name]).catch(() => undefined);
   }
   await removeContainerLogLinks(stateDir);
-  // Only when empty: another cluster's node (or anything else) may still use them.
-  for (const d of MACHINE_DIRS) if (!before.existingDirs.includes(d)) await rmdir(d).catch(() => undefined);
+  await removeMadeDirs(before.existingDirs);
+}
+
+/** Only when empty: another cluster's node (or anything else) may still use them. */
+async function removeMadeDirs(existing: readonly string[]): Promise<void> {
+  for (const d of MACHINE_DIRS) {
+    if (existing.includes(d)) continue;
+    // A handler killed with its node leaves its socket behind.
+    if (HANDLER_HOST_DIRS.includes(d)) await rm(join(d, HANDLER_SOCKET_NAME), { force: true });
+    await rmdir(d).catch(() => undefined);
+  }
 }
 
 /** The kubelet's per-container symlinks into this cluster's state. */

@@ -14,6 +14,7 @@ import {
   NODE_SYSCTLS,
   SHIM_SOCKET_DIR,
 } from '../../cluster/kubelet-layout.js';
+import { HANDLER_HOST_DIRS } from '../../cluster/kubelet-node.js';
 import { findMarkedProcesses } from '../../cluster/processes.js';
 
 const run = promisify(execFile);
@@ -79,7 +80,13 @@ export async function hostState(stateDir: string): Promise<HostState> {
   const { stdout: links } = await run('ip', ['-o', 'link', 'show']);
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
   const dirs: Record<string, readonly string[] | 'absent'> = {};
-  for (const d of [CONTAINER_LOGS_DIR, SHIM_SOCKET_DIR, '/run/containerd', join(CNI_CACHE_DIR, 'results')])
+  for (const d of [
+    ...HANDLER_HOST_DIRS,
+    CONTAINER_LOGS_DIR,
+    SHIM_SOCKET_DIR,
+    '/run/containerd',
+    join(CNI_CACHE_DIR, 'results'),
+  ])
     dirs[d] = await dirState(d);
   return {
     sysctls,
