@@ -224,11 +224,23 @@ export function kubeletConfig(node: KubeletNode): string {
  * per node, one address per node, so the port can be the same everywhere and manifests can name it.
  */
 export const APISERVER_PROXY_PORT = 6443;
+/** The local registry at each node's IP (it listens on loopback): containerDisks pulled from a handler Pod. */
+export const REGISTRY_PROXY_PORT = 5000;
 
 export const apiserverProxyConfigPath = (node: KubeletNode): string => join(node.stateDir, 'apiserver-proxy.cfg');
 
-/** HAProxy in TCP mode from <node IP>:6443 to the API servers on loopback. */
+/** HAProxy in TCP mode from <node IP>:6443 to the API servers on loopback, and :5000 to the registry. */
 export function apiserverProxyConfig(node: KubeletNode, apiserverPorts: readonly number[]): string {
+  const registry =
+    node.registry === undefined
+      ? []
+      : [
+          'frontend registry',
+          `  bind ${nodeIp(node.index)}:${REGISTRY_PROXY_PORT}`,
+          '  default_backend registry',
+          'backend registry',
+          `  server registry ${node.registry}`,
+        ];
   return [
     'global',
     '  maxconn 1024',
@@ -243,6 +255,7 @@ export function apiserverProxyConfig(node: KubeletNode, apiserverPorts: readonly
     '  default_backend apiservers',
     'backend apiservers',
     ...apiserverPorts.map((p, i) => `  server apiserver-${i} 127.0.0.1:${p}`),
+    ...registry,
     '',
   ].join('\n');
 }
