@@ -32,7 +32,6 @@ import {
   registryHostsToml,
   type KubeletNode,
 } from './kubelet-layout.js';
-import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import { isAlive } from './processes.js';
 
 /** What manifests/base's virt-handler DaemonSet makes on a node when missing (DirectoryOrCreate). */
@@ -114,13 +113,14 @@ export async function restoreHost(before: HostBefore, stateDir: string): Promise
   await removeMadeDirs(before.existingDirs);
 }
 
-/** Only when empty: another cluster's node (or anything else) may still use them. */
+/** The folders this cluster made; the machine's own ones only when empty (another node may use them). */
 async function removeMadeDirs(existing: readonly string[]): Promise<void> {
   for (const d of MACHINE_DIRS) {
     if (existing.includes(d)) continue;
-    // A handler killed with its node leaves its socket behind.
-    if (HANDLER_HOST_DIRS.includes(d)) await rm(join(d, HANDLER_SOCKET_NAME), { force: true });
-    await rmdir(d).catch(() => undefined);
+    // The handler's own folders hold what it left when its node went (its socket, the run folders
+    // of VMs still running, the containerDisk cache): this cluster made them, so they go whole.
+    if (HANDLER_HOST_DIRS.includes(d)) await rm(d, { recursive: true, force: true });
+    else await rmdir(d).catch(() => undefined);
   }
 }
 

@@ -77,6 +77,15 @@ describe('launcherPodFor', () => {
     expect(launcherPodName(long).length).toBeLessThanOrEqual(63);
   });
 
+  it('runs the launcher without root, privilege or a writable root file system', () => {
+    expect(c?.securityContext).toEqual({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
   it('mounts no host folder unless the handlers’ run folder is configured', () => {
     expect(p.spec?.volumes).toBeUndefined();
     expect(c?.volumeMounts).toBeUndefined();
