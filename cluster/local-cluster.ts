@@ -693,6 +693,8 @@ async function killKubeletContainers(info: ClusterInfo): Promise<{ name: string;
 
 /** The nodes' shims, mounts, bridges and cgroups, then the machine-wide settings the kubelets changed. */
 async function removeKubeletNodes(info: ClusterInfo): Promise<void> {
+  // First: the folders restoreHost removes may be these mounts' targets.
+  if (info.kubelet?.libvirtBinds !== undefined) await unbindNodeLibvirt(info.kubelet.libvirtBinds);
   for (const n of info.nodes)
     if (n.kubelet !== undefined && existsSync(kubeletPaths(n.kubelet).containerdConfig)) await removeNode(n.kubelet);
   if (info.kubelet !== undefined) await restoreHost(info.kubelet.hostBefore, info.stateDir);
@@ -706,6 +708,7 @@ async function removeKubeletNodes(info: ClusterInfo): Promise<void> {
 export async function stopCluster(stateDir: string): Promise<StopReport> {
   const info = await readCluster(stateDir);
   if (info === undefined) return { stopped: [], strays: [] };
+  let nodeError: unknown;
   const stopped = await stopAll(info.components);
   const remaining = info.processes.filter((p) => !STOP_TIERS.some((t) => t(p.name)));
   stopped.push(...(await stopAll(remaining)));
@@ -720,13 +723,18 @@ export async function stopCluster(stateDir: string): Promise<StopReport> {
       );
       stopped.push(...(await killKubeletContainers(info)));
     }
-    if (tier === STOP_TIERS[1]) await removeKubeletNodes(info);
+    // A failure here must not keep the control plane running: stop the rest, then report it.
+    if (tier === STOP_TIERS[1])
+      nodeError = await removeKubeletNodes(info).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
   }
   // Last: a domain's QEMU belongs to libvirtd, not to a launcher, and goes with it.
-  if (info.kubelet?.libvirtBinds !== undefined) await unbindNodeLibvirt(info.kubelet.libvirtBinds);
   stopped.push(...(await stopPrivateLibvirtds(info)));
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
+  if (nodeError !== undefined) throw new Error('Could not remove every kubelet node', { cause: nodeError });
   return { stopped, strays };
 }
 
