@@ -163,7 +163,7 @@ export async function registerVirtApi(info: ClusterInfo, port: number): Promise<
   const list = { apiVersion: 'v1', kind: 'List', items: virtApiRegistration(port, ca) };
   await kubectlOrThrow(access, ['apply', '-f', '-'], JSON.stringify(list));
   // Users' roles (tsvirt.io:view|edit|admin), so a binding to the built-in view or edit means what it says.
-  await kubectlOrThrow(access, ['apply', '-f', join(info.repoRoot, 'manifests', 'user-rbac.yaml')]);
+  await kubectlOrThrow(access, ['apply', '-f', join(info.repoRoot, 'manifests', 'base', 'user-rbac.yaml')]);
 }
 
 /** Components recorded in cluster.json that are no longer running. */

@@ -81,7 +81,16 @@ export type Ports = Readonly<{
   scheduler: number;
 }>;
 
-export type Layout = Readonly<{ paths: StatePaths; binDir: string; ports: Ports }>;
+export type Layout = Readonly<{
+  paths: StatePaths;
+  binDir: string;
+  ports: Ports;
+  /**
+   * Real kubelet nodes: Pods on a real Pod network, so the aggregator reaches virt-api at its
+   * endpoints and the controller-manager keeps EndpointSlices.
+   */
+  podNetwork?: boolean;
+}>;
 
 export type Command = Readonly<{ name: string; command: string; args: readonly string[] }>;
 
@@ -154,7 +163,17 @@ export function apiserverCommand(layout: Layout, index: number): Command {
       // localhost): there is no Service network here, and Endpoints may not hold loopback
       // addresses, so endpoint routing (--enable-aggregator-routing=true) could not reach a local
       // process. Cluster routing resolves an ExternalName Service to https://<name>:<port>.
-      '--enable-aggregator-routing=false',
+      // With real kubelet nodes virt-api runs in Pods whose IPs this machine routes to, so the
+      // aggregator dials their endpoints, as on any cluster without a Service proxy.
+      `--enable-aggregator-routing=${layout.podNetwork === true}`,
+      // logs, exec and port-forward through real kubelets; their webhook authorizer asks the API.
+      ...(layout.podNetwork === true
+        ? [
+            '--kubelet-preferred-address-types=InternalIP',
+            `--kubelet-client-certificate=${pem(paths, ADMIN_CERT, 'crt')}`,
+            `--kubelet-client-key=${pem(paths, ADMIN_CERT, 'key')}`,
+          ]
+        : []),
       // Every API server advertises 127.0.0.1; with several, the default lease reconciler would
       // rewrite the kubernetes Service's endpoints back and forth, and nothing here routes to it.
       '--endpoint-reconciler-type=none',
@@ -174,6 +193,18 @@ export const CONTROLLERS = [
   'taint-eviction-controller',
   'pod-garbage-collector-controller', // Pods bound to deleted nodes
   'clusterrole-aggregation-controller', // tsvirt's roles aggregate into admin/edit/view
+] as const;
+
+/**
+ * With real kubelet nodes tsvirt runs from manifests/: its Deployments and DaemonSet need their
+ * controllers, and the aggregator reaches virt-api at the endpoints of its Service.
+ */
+export const POD_NETWORK_CONTROLLERS = [
+  'deployment-controller',
+  'replicaset-controller',
+  'daemonset-controller',
+  'endpoints-controller',
+  'endpointslice-controller',
 ] as const;
 
 function componentAuthArgs(kubeconfig: string, port: number): string[] {
@@ -197,7 +228,7 @@ export function controllerManagerCommand(layout: Layout): Command {
     args: [
       ...componentAuthArgs(paths.controllerManagerKubeconfig, ports.controllerManager),
       `--cert-dir=${join(paths.pki, 'kube-controller-manager-serving')}`,
-      `--controllers=${CONTROLLERS.join(',')}`,
+      `--controllers=${[...CONTROLLERS, ...(layout.podNetwork === true ? POD_NETWORK_CONTROLLERS : [])].join(',')}`,
       `--service-account-private-key-file=${join(paths.pki, 'sa.key')}`,
       `--root-ca-file=${join(paths.pki, 'ca.crt')}`,
       '--use-service-account-credentials=true',

@@ -16,7 +16,8 @@ import {
 } from './local-cluster.js';
 
 const USAGE = `usage: local-cluster <command> [flags]
-  up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE[=URI]]...
+  up      [--nodes N] [--ha] [--state-dir D] [--bin-dir B] [--libvirt NODE[=URI]]... [--kubelet-bin-dir K]
+          --kubelet-bin-dir K: real nodes (a containerd and a kubelet each, from K; needs root) instead of node agents
           --libvirt NODE (no URI): NODE gets a real private libvirtd started with the cluster (needs root)
   down    [--state-dir D] [--strict]   --strict: exit 1 when stray processes had to be killed
   status  [--state-dir D]
@@ -29,6 +30,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   'bin-dir': { type: 'string' },
   libvirt: { type: 'string', multiple: true },
+  'kubelet-bin-dir': { type: 'string' },
   strict: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -83,6 +85,7 @@ type Flags = {
   'state-dir'?: string;
   'bin-dir'?: string;
   libvirt?: string[];
+  'kubelet-bin-dir'?: string;
 };
 
 async function up(flags: Flags, stateDir: string): Promise<number> {
@@ -105,7 +108,16 @@ async function up(flags: Flags, stateDir: string): Promise<number> {
     void stopCluster(stateDir).finally(() => process.exit(130));
   };
   process.once('SIGINT', abort).once('SIGTERM', abort);
-  const info = await startCluster({ stateDir, binDir, nodes, ha: flags.ha === true, libvirtUris, log: err });
+  const kubeletBinDir = flags['kubelet-bin-dir'];
+  const info = await startCluster({
+    stateDir,
+    binDir,
+    nodes,
+    ha: flags.ha === true,
+    libvirtUris,
+    log: err,
+    ...(kubeletBinDir === undefined ? {} : { kubeletBinDir }),
+  });
   process.off('SIGINT', abort).off('SIGTERM', abort);
   printSummary(info);
   return 0;

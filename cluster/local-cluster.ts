@@ -21,6 +21,32 @@ import {
 } from './cluster-api.js';
 import { httpGet } from './http-probe.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import {
+  APISERVER_PROXY_PORT,
+  apiserverProxyCommand,
+  apiserverProxyConfig,
+  apiserverProxyConfigPath,
+  containerdCommand,
+  kubeletCommand,
+  kubeletPaths,
+  nodeIp,
+  type KubeletNode,
+} from './kubelet-layout.js';
+import {
+  captureHostBefore,
+  ctr,
+  freeNodeIndexes,
+  importPauseImage,
+  killNodeContainers,
+  missingNodePrerequisites,
+  prepareNode,
+  removeNode,
+  restoreHost,
+  bindNodeLibvirt,
+  unbindNodeLibvirt,
+  type HostBefore,
+  type MachineBind,
+} from './kubelet-node.js';
 import { libvirtdLogDir, libvirtdUri, startLibvirtd, stopLibvirtd } from './libvirtd.js';
 import {
   DEFAULT_NODE_RESOURCES,
@@ -45,7 +71,8 @@ import {
   type Ports,
   type StatePaths,
 } from './layout.js';
-import { createPki } from './pki.js';
+import { HANDLER_TLS_SERVER_NAME, VIRT_API_CLIENT_CN, VIRT_API_SERVICE_DNS } from '../api/subresources.js';
+import { HANDLER_CERT, VIRT_API_CERT, VIRT_API_CLIENT_CERT, createPki, ensureLeaves, tsvirtCertSpecs } from './pki.js';
 import { freePorts } from './ports.js';
 import {
   MARKER_ENV,
@@ -78,7 +105,7 @@ export type ClusterOptions = Readonly<{
   nodes?: number;
   /** Two kube-apiservers behind HAProxy on one stable address. */
   ha?: boolean;
-  /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/crds. */
+  /** CRD manifests applied before the cluster counts as ready. Default <repo>/manifests/base/crds. */
   crdDir?: string;
   nodeResources?: NodeResources;
   /**
@@ -86,6 +113,11 @@ export type ClusterOptions = Readonly<{
    * PRIVATE_LIBVIRT starts a real libvirtd for that node (cluster/libvirtd.ts), stopped with the cluster.
    */
   libvirtUris?: Readonly<Record<string, string>>;
+  /**
+   * Real nodes: a containerd and a kubelet per node from this folder (cluster/kubelet/build.sh),
+   * instead of node agents. Needs root.
+   */
+  kubeletBinDir?: string;
   /** How long each process may take to become healthy. Default 60 s. */
   startTimeoutMs?: number;
   /** Progress lines (stderr for the CLI). */
@@ -104,6 +136,8 @@ export type NodeInfo = Readonly<{
   libvirtDir?: string;
   /** Where that libvirtd writes `<domain>.log` (the handler's --libvirt-log-dir). */
   libvirtLogDir?: string;
+  /** Set when a real kubelet (and containerd) runs the node. */
+  kubelet?: KubeletNode;
 }>;
 
 export type ClusterInfo = {
@@ -121,6 +155,8 @@ export type ClusterInfo = {
   ha: boolean;
   ports: Ports;
   nodes: NodeInfo[];
+  /** Real kubelet nodes: where their binaries are and what the machine looked like before them. */
+  kubelet?: Readonly<{ binDir: string; hostBefore: HostBefore; libvirtBinds?: readonly MachineBind[] }>;
   /** Control plane and node agents, in start order. */
   processes: ProcessRecord[];
   /** tsvirt's own components started by sync.sh. */
@@ -162,6 +198,16 @@ async function clearState(paths: StatePaths): Promise<void> {
   await Promise.all([paths.logs, paths.pids, paths.kubeconfigs, paths.nodes].map((p) => mkdir(p, { recursive: true })));
 }
 
+function checkKubeletPrerequisites(binDir: string): void {
+  const missing = missingNodePrerequisites(binDir);
+  if (missing.length > 0) throw new Error(`Real kubelet nodes need what is missing:\n  ${missing.join('\n  ')}`);
+  if (process.getuid?.() !== 0) throw new Error('Real kubelet nodes need root (bridges, cgroups, mounts)');
+  if (!existsSync(HAPROXY_BIN))
+    throw new Error(
+      `Real kubelet nodes need HAProxy at ${HAPROXY_BIN} (Debian package haproxy): their Pods reach the API through it`,
+    );
+}
+
 function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
   for (const bin of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl']) {
     if (!existsSync(join(opts.binDir, bin))) {
@@ -170,7 +216,8 @@ function checkPrerequisites(opts: ClusterOptions, repoRoot: string): void {
       );
     }
   }
-  if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
+  if (opts.kubeletBinDir !== undefined) checkKubeletPrerequisites(opts.kubeletBinDir);
+  else if ((opts.nodes ?? 1) > 0 && !existsSync(join(repoRoot, 'dist', 'node-agent.js'))) {
     throw new Error(
       `${join(repoRoot, 'dist', 'node-agent.js')} is missing: run \`npm run build\` (cluster/agent/main.ts must exist), or start with --nodes 0`,
     );
@@ -281,12 +328,82 @@ async function applyManifests(access: AdminAccess, crdDir: string): Promise<numb
   return crds.length;
 }
 
+async function probeContainerd(node: KubeletNode): Promise<ProbeResult> {
+  return ctr(node, ['version'])
+    .then(() => true as const)
+    .catch((err: unknown) => `containerd not answering: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** A containerd and then a kubelet per node; the kubelet registers the Node and is done when it is Ready. */
+async function startKubeletNodes(launcher: Launcher, info: ClusterInfo, access: AdminAccess): Promise<void> {
+  await Promise.all(
+    info.nodes.map(async (n) => {
+      const node = n.kubelet;
+      if (node === undefined) throw new Error(`Node ${n.name} has no kubelet settings`);
+      await prepareNode(node, info.repoRoot);
+      await writeFile(apiserverProxyConfigPath(node), apiserverProxyConfig(node, info.ports.apiservers));
+      await launcher.startHealthy(apiserverProxyCommand(node, HAPROXY_BIN), () =>
+        probeReadyz(`https://${nodeIp(node.index)}:${APISERVER_PROXY_PORT}`, access.tls),
+      );
+      await launcher.startHealthy(containerdCommand(node), () => probeContainerd(node));
+      await importPauseImage(node);
+      await launcher.startHealthy(kubeletCommand(node), () => probeNodeReady(access, n.name));
+    }),
+  );
+}
+
+/**
+ * The Secrets manifests/base expects (virt-api-certs, virt-handler-certs), from the cluster CA: on
+ * this machine the cluster is the certificate issuer, as cert-manager is on a real one
+ * (docs/adr/0006-certificates-for-manifests.md).
+ */
+async function applyTsvirtCertSecrets(access: AdminAccess, paths: StatePaths): Promise<void> {
+  await ensureLeaves(
+    paths.pki,
+    tsvirtCertSpecs({
+      virtApiDns: VIRT_API_SERVICE_DNS,
+      handlerDns: HANDLER_TLS_SERVER_NAME,
+      virtApiClientCn: VIRT_API_CLIENT_CN,
+    }),
+  );
+  const b64 = async (name: string): Promise<string> => (await readFile(join(paths.pki, name))).toString('base64');
+  const secret = async (name: string, files: Readonly<Record<string, string>>): Promise<unknown> => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: { name, namespace: SYSTEM_NAMESPACE },
+    data: Object.fromEntries(
+      await Promise.all(Object.entries(files).map(async ([k, f]): Promise<[string, string]> => [k, await b64(f)])),
+    ),
+  });
+  const items = [
+    await secret('virt-api-certs', {
+      'tls.crt': `${VIRT_API_CERT}.crt`,
+      'tls.key': `${VIRT_API_CERT}.key`,
+      'client.crt': `${VIRT_API_CLIENT_CERT}.crt`,
+      'client.key': `${VIRT_API_CLIENT_CERT}.key`,
+      'ca.crt': 'ca.crt',
+    }),
+    await secret('virt-handler-certs', {
+      'tls.crt': `${HANDLER_CERT}.crt`,
+      'tls.key': `${HANDLER_CERT}.key`,
+      'ca.crt': 'ca.crt',
+    }),
+  ];
+  await kubectlOrThrow(
+    access,
+    ['apply', '-f', '-'],
+    `${systemNamespace}\n${JSON.stringify({ apiVersion: 'v1', kind: 'List', items })}`,
+  );
+}
+
 async function startNodes(
   launcher: Launcher,
   info: ClusterInfo,
   access: AdminAccess,
   resources: NodeResources,
 ): Promise<void> {
+  if (info.kubelet !== undefined) return startKubeletNodes(launcher, info, access);
   const paths = statePaths(info.stateDir);
   const records = await Promise.all(
     info.nodes.map((n) => launcher.start(nodeAgentCommand(info.repoRoot, paths, n.name, resources))),
@@ -318,8 +435,50 @@ async function waitSchedulingReady(
   ]);
 }
 
-function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repoRoot: string): ClusterInfo {
+type KubeletPlan = Readonly<{ binDir: string; hostBefore: HostBefore; indexes: readonly number[]; ports: number[] }>;
+
+async function planKubeletNodes(opts: ClusterOptions): Promise<KubeletPlan | undefined> {
+  if (opts.kubeletBinDir === undefined) return undefined;
+  const count = opts.nodes ?? 1;
+  const [hostBefore, indexes, ports] = await Promise.all([
+    captureHostBefore(),
+    freeNodeIndexes(count),
+    freePorts(3 * count),
+  ]);
+  return { binDir: resolve(opts.kubeletBinDir), hostBefore, indexes, ports };
+}
+
+function kubeletNode(plan: KubeletPlan, registry: string | undefined, paths: StatePaths, i: number): KubeletNode {
+  const name = nodeNames(i + 1)[i] ?? '';
+  const np = nodePaths(paths, name);
+  const port = (k: number): number => plan.ports[3 * i + k] ?? 0;
+  return {
+    name,
+    index: plan.indexes[i] ?? 0,
+    stateDir: np.stateDir,
+    kubeconfig: np.kubeconfig,
+    caFile: join(paths.pki, 'ca.crt'),
+    binDir: plan.binDir,
+    kubeletPort: port(0),
+    healthzPort: port(1),
+    streamPort: port(2),
+    ...(registry === undefined ? {} : { registry }),
+  };
+}
+
+function initialInfo(
+  opts: ClusterOptions & { repoRoot: string },
+  paths: StatePaths,
+  ports: Ports,
+  plan: KubeletPlan | undefined,
+): ClusterInfo {
+  const repoRoot = opts.repoRoot;
   const names = nodeNames(opts.nodes ?? 1);
+  const registry = ports.registry === undefined ? undefined : `127.0.0.1:${ports.registry}`;
+  const nodes = names.map((name, i) => {
+    const base = nodeInfo(paths, name, opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI);
+    return plan === undefined ? base : { ...base, kubelet: kubeletNode(plan, registry, paths, i) };
+  });
   return {
     version: CLUSTER_JSON_VERSION,
     stateDir: paths.root,
@@ -331,7 +490,8 @@ function initialInfo(opts: ClusterOptions, paths: StatePaths, ports: Ports, repo
     kubectl: join(resolve(opts.binDir), 'kubectl'),
     ha: opts.ha === true,
     ports,
-    nodes: names.map((name) => nodeInfo(paths, name, opts.libvirtUris?.[name] ?? DEFAULT_LIBVIRT_URI)),
+    nodes,
+    ...(plan === undefined ? {} : { kubelet: { binDir: plan.binDir, hostBefore: plan.hostBefore } }),
     processes: [],
     components: [],
     startedAt: new Date().toISOString(),
@@ -363,6 +523,14 @@ async function startPrivateLibvirtds(info: ClusterInfo, log: (line: string) => v
     for (let dir = node.handlerRunDir; dir.startsWith(info.stateDir); dir = dirname(dir)) await chmod(dir, 0o711);
     await startLibvirtd(node.libvirtDir);
     log(`libvirtd for ${node.name} ready at ${node.libvirtUri}`);
+    if (info.kubelet !== undefined) {
+      if (info.kubelet.libvirtBinds !== undefined)
+        throw new Error('Only one real kubelet node per machine can have a libvirtd (--libvirt)');
+      const binds = await bindNodeLibvirt(join(node.libvirtDir, 'sock'), libvirtdLogDir(node.libvirtDir));
+      info.kubelet = { ...info.kubelet, libvirtBinds: binds };
+      await saveCluster(info);
+      log(`libvirtd for ${node.name} serves the node's /run/libvirt and /var/log/libvirt/qemu`);
+    }
   }
 }
 
@@ -398,7 +566,7 @@ async function startRegistry(launcher: Launcher, layout: Layout, log: (line: str
 async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launcher): Promise<void> {
   const log = opts.log ?? ((): void => undefined);
   const paths = statePaths(info.stateDir);
-  const layout: Layout = { paths, binDir: info.binDir, ports: info.ports };
+  const layout: Layout = { paths, binDir: info.binDir, ports: info.ports, podNetwork: info.kubelet !== undefined };
   const access = await adminAccess(info.server, paths.pki, info.binDir, info.kubeconfig);
   await launcher.startHealthy(etcdCommand(layout), () => probeEtcd(etcdUrl(info.ports)));
   log(`etcd ready on ${etcdUrl(info.ports)}`);
@@ -409,13 +577,14 @@ async function bringUp(info: ClusterInfo, opts: ClusterOptions, launcher: Launch
   ];
   await startApiServers(launcher, layout, access);
   log(`kube-apiserver ready at ${info.server}`);
-  const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'crds');
+  const crdDir = opts.crdDir ?? join(info.repoRoot, 'manifests', 'base', 'crds');
   const [, , crdCount] = await Promise.all([
     startRegistry(launcher, layout, log),
     startPrivateLibvirtds(info, log),
     applyManifests(access, crdDir),
     startNodes(launcher, info, access, opts.nodeResources ?? DEFAULT_NODE_RESOURCES),
     waitSchedulingReady(launcher, info, access, controllers),
+    ...(info.kubelet === undefined ? [] : [applyTsvirtCertSecrets(access, paths)]),
   ]);
   log(
     `${crdCount} CRDs established, namespace ${SYSTEM_NAMESPACE} created, ${info.nodes.length} nodes Ready, scheduler and controller-manager leading`,
@@ -434,11 +603,12 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
   const paths = statePaths(resolve(opts.stateDir));
   await mkdir(paths.root, { recursive: true });
   await clearState(paths);
+  const plan = await planKubeletNodes(opts);
   const [ports] = await Promise.all([
     allocatePorts(opts.ha === true, existsSync(REGISTRY_BIN)),
-    createPki(paths.pki, nodeNames(opts.nodes ?? 1)),
+    createPki(paths.pki, nodeNames(opts.nodes ?? 1), plan?.indexes.map(nodeIp) ?? []),
   ]);
-  const info = initialInfo(opts, paths, ports, repoRoot);
+  const info = initialInfo({ ...opts, repoRoot }, paths, ports, plan);
   await writeKubeconfigs(
     paths,
     info.server,
@@ -465,9 +635,10 @@ export type StopReport = Readonly<{
 
 /** Stop order: what uses the API first, then what serves it, etcd last. */
 const STOP_TIERS: ReadonlyArray<(name: string) => boolean> = [
-  (n) => n.startsWith('node-agent-'),
+  (n) => n.startsWith('node-agent-') || n.startsWith('kubelet-'),
+  (n) => n.startsWith('containerd-'),
   (n) => n === 'kube-controller-manager' || n === 'kube-scheduler',
-  (n) => n.startsWith('kube-apiserver-') || n === 'haproxy',
+  (n) => n.startsWith('kube-apiserver-') || n === 'haproxy' || n.startsWith('apiserver-proxy-'),
   (n) => n === 'etcd',
 ];
 
@@ -510,6 +681,25 @@ async function stopAll(
   return Promise.all(records.map(async (r) => ({ name: r.name, outcome: await stopProcess(r, timeoutMs) })));
 }
 
+async function killKubeletContainers(info: ClusterInfo): Promise<{ name: string; outcome: StopOutcome }[]> {
+  const out: { name: string; outcome: StopOutcome }[] = [];
+  for (const n of info.nodes) {
+    if (n.kubelet === undefined) continue;
+    const killed = await killNodeContainers(n.kubelet.index);
+    if (killed > 0) out.push({ name: `containers of ${n.name} (${killed} processes)`, outcome: 'killed' });
+  }
+  return out;
+}
+
+/** The nodes' shims, mounts, bridges and cgroups, then the machine-wide settings the kubelets changed. */
+async function removeKubeletNodes(info: ClusterInfo): Promise<void> {
+  // First: the folders restoreHost removes may be these mounts' targets.
+  if (info.kubelet?.libvirtBinds !== undefined) await unbindNodeLibvirt(info.kubelet.libvirtBinds);
+  for (const n of info.nodes)
+    if (n.kubelet !== undefined && existsSync(kubeletPaths(n.kubelet).containerdConfig)) await removeNode(n.kubelet);
+  if (info.kubelet !== undefined) await restoreHost(info.kubelet.hostBefore, info.stateDir);
+}
+
 /**
  * Stops every process recorded in `stateDir`/cluster.json (components, agents, control plane), then
  * kills anything else still carrying the cluster's marker (for example launcher processes an agent
@@ -518,21 +708,33 @@ async function stopAll(
 export async function stopCluster(stateDir: string): Promise<StopReport> {
   const info = await readCluster(stateDir);
   if (info === undefined) return { stopped: [], strays: [] };
+  let nodeError: unknown;
   const stopped = await stopAll(info.components);
   const remaining = info.processes.filter((p) => !STOP_TIERS.some((t) => t(p.name)));
   stopped.push(...(await stopAll(remaining)));
   for (const tier of STOP_TIERS) {
     stopped.push(...(await stopAll(info.processes.filter((p) => tier(p.name)))));
     // Right after the agents: their launchers, before the API they might still report to goes.
-    if (tier === STOP_TIERS[0])
+    // A kubelet leaves its containers running when it stops (as a restart must): they go here,
+    // before their containerd.
+    if (tier === STOP_TIERS[0]) {
       stopped.push(
         ...(await stopAll(await launcherRecords(info), LAUNCHER_STOP_MS)).filter((s) => s.outcome !== 'not running'),
+      );
+      stopped.push(...(await killKubeletContainers(info)));
+    }
+    // A failure here must not keep the control plane running: stop the rest, then report it.
+    if (tier === STOP_TIERS[1])
+      nodeError = await removeKubeletNodes(info).then(
+        () => undefined,
+        (e: unknown) => e,
       );
   }
   // Last: a domain's QEMU belongs to libvirtd, not to a launcher, and goes with it.
   stopped.push(...(await stopPrivateLibvirtds(info)));
   const strays = await killMarkedProcesses(info.stateDir);
   await rm(statePaths(info.stateDir).pids, { recursive: true, force: true });
+  if (nodeError !== undefined) throw new Error('Could not remove every kubelet node', { cause: nodeError });
   return { stopped, strays };
 }
 

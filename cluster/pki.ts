@@ -38,7 +38,7 @@ export const nodeCertName = (node: string): string => `system-node-${node}`;
  * `system:nodes`, the identity a kubelet has, so the Node authorizer limits the agent as it would
  * a kubelet.
  */
-export function certSpecs(nodes: readonly string[]): CertSpec[] {
+export function certSpecs(nodes: readonly string[], apiserverIps: readonly string[] = []): CertSpec[] {
   return [
     {
       name: APISERVER_CERT,
@@ -53,6 +53,8 @@ export function certSpecs(nodes: readonly string[]): CertSpec[] {
         'DNS:kubernetes.default',
         'DNS:kubernetes.default.svc',
         'DNS:kubernetes.default.svc.cluster.local',
+        // Real nodes' Pods reach the API server through a proxy on their node IP.
+        ...apiserverIps.map((ip) => `IP:${ip}`),
       ],
     },
     { name: ADMIN_CERT, subject: '/O=system:masters/CN=kubernetes-admin', issuer: 'ca', usage: 'client' },
@@ -189,7 +191,11 @@ async function openssl(args: readonly string[]): Promise<void> {
 }
 
 /** Creates both CAs, every leaf of `certSpecs(nodes)` and the service account key pair in `dir`. */
-export async function createPki(dir: string, nodes: readonly string[]): Promise<Pki> {
+export async function createPki(
+  dir: string,
+  nodes: readonly string[],
+  apiserverIps: readonly string[] = [],
+): Promise<Pki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const pki: Pki = {
     dir,
@@ -211,6 +217,6 @@ export async function createPki(dir: string, nodes: readonly string[]): Promise<
     await openssl(['pkey', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub]);
   })();
   await Promise.all([openssl(caArgs(dir, 'ca')), openssl(caArgs(dir, 'front-proxy-ca'))]);
-  await Promise.all([...certSpecs(nodes).map((s) => openssl(leafArgs(dir, s))), serviceAccountKeys]);
+  await Promise.all([...certSpecs(nodes, apiserverIps).map((s) => openssl(leafArgs(dir, s))), serviceAccountKeys]);
   return pki;
 }

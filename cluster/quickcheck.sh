@@ -4,6 +4,9 @@
 # To add a check: put a file in cluster/quickcheck.d/ (sourced in name order) that defines a
 # function and calls `check "what it checks" function_name`. A check function prints what it saw
 # and returns non-zero to fail.
+# Against any cluster: `KUBECONFIG=F cluster/quickcheck.sh` (with no local cluster in the state
+# folder) checks the API, the CRDs, the nodes and tsvirt's workloads from manifests/ instead of the
+# local processes; kubectl is the one on PATH, or the cached one.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,13 +28,31 @@ check() {
   fi
 }
 
-k() { cluster/kubectl.sh --request-timeout=5s "$@"; }
+remote=0
+if [[ ! -f "$state/cluster.json" && -n "${KUBECONFIG:-}" ]]; then remote=1; fi
+if ((remote)); then
+  kubectl_bin="$(command -v kubectl || true)"
+  [[ -n "$kubectl_bin" ]] || kubectl_bin="$(cluster/controlplane/build.sh 2>/dev/null | tail -n 1)/kubectl"
+  k() { "$kubectl_bin" --request-timeout=5s "$@"; }
+else
+  k() { cluster/kubectl.sh --request-timeout=5s "$@"; }
+fi
+
+# tsvirt as installed from manifests/: every workload in tsvirt-system rolled out and Ready.
+workloads_ready() {
+  k get deployment/virt-controller deployment/virt-api daemonset/virt-handler -n tsvirt-system >/dev/null || return 1
+  k rollout status deployment/virt-controller -n tsvirt-system --timeout=10s &&
+    k rollout status deployment/virt-api -n tsvirt-system --timeout=10s &&
+    k rollout status daemonset/virt-handler -n tsvirt-system --timeout=10s
+}
+
+runs_from_manifests() { grep -q '"kubelet": {' "$state/cluster.json"; }
 
 api_ready() { [[ "$(k get --raw /readyz)" == ok ]]; }
 
 crds_established() {
-  local crds=(manifests/crds/*.yaml)
-  [[ -e "${crds[0]}" ]] || { echo "no CRD manifests in manifests/crds"; return 1; }
+  local crds=(manifests/base/crds/*.yaml)
+  [[ -e "${crds[0]}" ]] || { echo "no CRD manifests in manifests/base/crds"; return 1; }
   local args=()
   for f in "${crds[@]}"; do args+=(-f "$f"); done
   k wait --for=condition=Established --timeout=10s "${args[@]}"
@@ -58,15 +79,19 @@ virt_api_available() {
   k wait --for=condition=Available --timeout=10s apiservice/v1alpha1.subresources.tsvirt.io
 }
 
-if [[ ! -f "$state/cluster.json" ]]; then
-  echo "FAIL cluster exists: no cluster in $state: run cluster/up.sh"
+if [[ ! -f "$state/cluster.json" && "$remote" -eq 0 ]]; then
+  echo "FAIL cluster exists: no cluster in $state: run cluster/up.sh (or set KUBECONFIG to check another cluster)"
   exit 1
 fi
 check "API ready" api_ready
 check "CRDs established" crds_established
 check "nodes Ready" nodes_ready
-check "control plane processes running" control_plane_up
-check "tsvirt components up" components_up
+if ((remote)); then
+  check "tsvirt workloads Ready" workloads_ready
+else
+  check "control plane processes running" control_plane_up
+  if runs_from_manifests; then check "tsvirt workloads Ready" workloads_ready; else check "tsvirt components up" components_up; fi
+fi
 check "virt-api APIService Available" virt_api_available
 
 for extra in cluster/quickcheck.d/*.sh; do

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# cluster/up.sh [--nodes N] [--ha] [--libvirt [NODE[=URI]]]...
+# cluster/up.sh [--nodes N] [--ha] [--libvirt [NODE[=URI]]]... [--kubelet]
+#   --kubelet           real nodes: a containerd and a kubelet per node (built once by
+#                       cluster/kubelet/build.sh, cached), each with its own state, ports, cgroup root
+#                       and node IP on its own bridge; needs root. Without it, node agents (simulated
+#                       nodes, cluster/README.md) stand in for kubelets.
 #   --libvirt           node-1 runs real VMs: a private libvirtd (+ virtlogd) started with the cluster
 #                       under .cluster/libvirt/node-1 (cluster/libvirtd.sh; needs root), QEMU under TCG
 #                       when KVM is not usable; down.sh stops it and its VMs
@@ -28,7 +32,9 @@ if bundles_stale; then npm run --silent build; fi
 # A bare --libvirt (last, or followed by another flag) means node-1.
 args=()
 while (($#)); do
-  if [[ "$1" == --libvirt && ($# -eq 1 || "${2:-}" == -*) ]]; then args+=(--libvirt=node-1); else args+=("$1"); fi
+  if [[ "$1" == --kubelet ]]; then
+    args+=(--kubelet-bin-dir "$(cluster/kubelet/build.sh | tail -n 1)")
+  elif [[ "$1" == --libvirt && ($# -eq 1 || "${2:-}" == -*) ]]; then args+=(--libvirt=node-1); else args+=("$1"); fi
   shift
 done
 node_modules/.bin/node dist/local-cluster.js up --state-dir "$state" --bin-dir "$bin" "${args[@]}"

@@ -15,6 +15,8 @@ export type ControllerFlags = Readonly<{
   healthPort: number;
   launcherCommand: readonly string[];
   launcherImage: string | undefined;
+  /** The handlers' run folder on every node, mounted into launcher Pods (a real kubelet's node). */
+  handlerRunDir: string | undefined;
   logLevel: string;
 }>;
 
@@ -67,6 +69,14 @@ function launcherCommand(values: readonly string[], fallback: readonly string[])
   return values;
 }
 
+function handlerRunDir(value: string | undefined): string | undefined {
+  if (value !== undefined && !value.startsWith('/'))
+    throw new FlagError(
+      `--handler-run-dir must be an absolute path on the nodes (such as /var/run/tsvirt), not "${value}"`,
+    );
+  return value;
+}
+
 /** node:util's parseArgs throws on an unknown flag or a missing value: a usage error (exit 2). */
 function parseOrFlagError<T>(parse: () => T): T {
   try {
@@ -95,6 +105,7 @@ export function parseControllerFlags(argv: readonly string[], defaults: FlagDefa
         'health-port': { type: 'string', default: '0' },
         'launcher-command': { type: 'string', multiple: true, default: [] },
         'launcher-image': { type: 'string' },
+        'handler-run-dir': { type: 'string' },
         'log-level': { type: 'string', default: defaults.logLevel },
       },
       strict: true,
@@ -111,6 +122,7 @@ export function parseControllerFlags(argv: readonly string[], defaults: FlagDefa
     healthPort: port(values['health-port'], '--health-port'),
     launcherCommand: launcherCommand(values['launcher-command'], defaults.launcherCommand),
     launcherImage: values['launcher-image'],
+    handlerRunDir: handlerRunDir(values['handler-run-dir']),
     logLevel: values['log-level'],
   };
 }

@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     cpuAllocationRatio: () =>
       parseClusterConfig(configCache.get(CLUSTER_CONFIG_NAMESPACE, CLUSTER_CONFIG_NAME)?.data).cpuAllocationRatio,
     ...(flags.launcherImage === undefined ? {} : { image: flags.launcherImage }),
+    ...(flags.handlerRunDir === undefined ? {} : { handlerRunDir: flags.handlerRunDir }),
   };
   const vmReconciler = new VmReconciler({
     vms: virtualMachines(clients),

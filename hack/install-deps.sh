@@ -13,8 +13,10 @@ log() { printf 'install-deps: %s\n' "$*" >&2; }
 # containerDisks: docker-registry (the local registry), skopeo and umoci (the node's pulls),
 # qemu-utils (overlays), xorriso (cloud-init ISOs), buildah (building images); the Debian guest
 # (hack/guest-images.sh): mmdebstrap, fdisk, e2fsprogs, extlinux, syslinux-common; apache2-utils:
-# htpasswd for the integration tests' password-protected registry.
-APT_PACKAGES=(libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+# htpasswd for the integration tests' password-protected registry. Real kubelet nodes
+# (cluster/up.sh --kubelet): runc, containernetworking-plugins (CNI bridge, host-local, loopback),
+# catatonit (the Pod sandbox's pause process), iptables (the teardown checks the kubelet's chains).
+APT_PACKAGES=(runc containernetworking-plugins catatonit iptables libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 haproxy busybox-static cpio openssl ca-certificates make g++ python3 socat tmux
   docker-registry skopeo umoci qemu-utils xorriso buildah mmdebstrap fdisk e2fsprogs extlinux
   syslinux-common apache2-utils)
@@ -43,3 +45,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 bash cluster/controlplane/build.sh >/dev/null
+# kubelet and containerd for real nodes, cached like the control plane (cold: about 3 minutes).
+bash cluster/kubelet/build.sh >/dev/null

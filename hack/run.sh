@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job (README's first command): on a fresh Debian machine, as root, installs what is
-# missing, builds the tiny guest, starts a local cluster whose node-1 runs real VMs (a private
-# libvirtd, QEMU under TCG when KVM is not usable), deploys tsvirt from this tree, and boots
+# missing, builds the tiny guest, starts a local cluster as a user's cluster runs: node-1 is a real
+# kubelet + containerd node whose libvirtd (a private one, QEMU under TCG when KVM is not usable)
+# runs the VMs; deploys tsvirt from this tree as a user installs it (its images, built and pushed to
+# the cluster's registry, and `kubectl apply -k manifests/overlays/local`), and boots
 # examples/vm-tiny-guest.yaml through `kubectl virt`; then builds the Debian 12 cloud guest
 # (hack/guest-images.sh, cached), pushes it to the cluster's registry and boots examples/vm-debian.yaml
 # (a containerDisk plus cloud-init). The VMs are left running; the end of the output
@@ -23,8 +25,8 @@ hack/install-deps.sh
 step "Building the tiny guest (test/e2e/guest/build.sh)"
 test/e2e/guest/build.sh >/dev/null
 
-step "Starting the cluster with a real libvirt node (cluster/up.sh --libvirt)"
-cluster/up.sh --libvirt >/dev/null
+step "Starting the cluster: a real kubelet node with its libvirtd (cluster/up.sh --kubelet --libvirt)"
+cluster/up.sh --kubelet --libvirt >/dev/null
 uri="$(node_modules/.bin/node -e '
   const n = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).nodes.find((x) => x.name === "node-1");
   if (n === undefined || n.libvirtDir === undefined) process.exit(1);
@@ -32,10 +34,18 @@ uri="$(node_modules/.bin/node -e '
   echo "The cluster in $state runs node-1 on libvirt's test driver; run cluster/down.sh, then hack/run.sh again" >&2
   exit 1
 }
+node_ip="$(node_modules/.bin/node -e '
+  const n = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).nodes.find((x) => x.name === "node-1");
+  if (n === undefined || n.kubelet === undefined) process.exit(1);
+  console.log(`10.213.${n.kubelet.index}.1`);' "$state/cluster.json")" || {
+  echo "The cluster in $state runs node agents, not a kubelet; run cluster/down.sh, then hack/run.sh again" >&2
+  exit 1
+}
 kubectl_dir="$(node_modules/.bin/node -p 'require("node:path").dirname(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).kubectl)' "$state/cluster.json")"
-run_dir="$(node_modules/.bin/node -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).nodes.find((x) => x.name === "node-1").handlerRunDir' "$state/cluster.json")"
+# virt-handler's run folder on the node (manifests/base/virt-handler.yaml).
+run_dir=/var/run/tsvirt
 
-step "Deploying tsvirt from this tree (cluster/sync.sh)"
+step "Deploying tsvirt from this tree: images, kubectl apply -k manifests/overlays/local (cluster/sync.sh)"
 eval "$(cluster/sync.sh)"
 export PATH="$repo/dist/bin:$kubectl_dir:$PATH"
 
@@ -61,7 +71,8 @@ step "Creating and starting the Debian VM (examples/vm-debian.yaml)"
 if kubectl get vm debian >/dev/null 2>&1; then
   echo "VM debian exists already" >&2
 else
-  sed "s#REGISTRY/#$TSVIRT_REGISTRY/#" examples/vm-debian.yaml | kubectl virt create -f -
+  # The handler Pod pulls from the registry at its node's IP (manifests/overlays/local).
+  sed "s#REGISTRY/#$node_ip:5000/#" examples/vm-debian.yaml | kubectl virt create -f -
 fi
 if [[ "$(kubectl get vm debian -o jsonpath='{.status.printableStatus}')" == Running ]]; then
   echo "VM debian is running already" >&2
@@ -77,7 +88,8 @@ down="cluster/down.sh"
 
 cat <<HINT
 
-tiny-guest is running on node-1 (QEMU under libvirt at $uri).
+tiny-guest is running on node-1, a real kubelet node (its launcher is a container in Pod
+$(kubectl get pods -l tsvirt.io/vmi-name=tiny-guest -o name); QEMU under the node's libvirt at $uri).
 Use this cluster from your shell:
   export KUBECONFIG=$KUBECONFIG PATH=$repo/dist/bin:$kubectl_dir:\$PATH
 Its serial console (the marker line TSVIRT-GUEST-READY, then a root shell):
@@ -92,7 +104,7 @@ Its serial console (the marker line TSVIRT-GUEST-READY, then a root shell):
 Stop it (the guest gets the ACPI power button and powers itself off):
   kubectl virt stop tiny-guest --wait
 
-debian (Debian 12 from the containerDisk $TSVIRT_REGISTRY/tsvirt/debian:12, cloud-init NoCloud) boots
+debian (Debian 12 from the containerDisk $node_ip:5000/tsvirt/debian:12, cloud-init NoCloud) boots
 under TCG in about a minute and a half; cloud-init's runcmd prints "tsvirt: debian is up":
   grep -a 'is up' $run_dir/default_debian/serial.log     (or: tail -f it while it boots)
   socat -,raw,echo=0,escape=0x1d UNIX-CONNECT:$run_dir/default_debian/serial.sock

@@ -5,7 +5,9 @@
 # and ignores ACPI, so the grace period is 1 s.
 
 vm_runs_and_stops() {
-  local virt=(env KUBECONFIG="$state/kubeconfigs/admin.kubeconfig" dist/bin/kubectl-virt)
+  local kubeconfig="${KUBECONFIG:-}"
+  [[ "$remote" -eq 1 ]] || kubeconfig="$state/kubeconfigs/admin.kubeconfig"
+  local virt=(env KUBECONFIG="$kubeconfig" dist/bin/kubectl-virt)
   local ns=tsvirt-quickcheck name=quickcheck
   k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
   k delete vm "$name" -n "$ns" --ignore-not-found --wait=true --timeout=60s >/dev/null

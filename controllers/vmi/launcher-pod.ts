@@ -23,7 +23,28 @@ export type LauncherConfig = Readonly<{
   launcherCommand: readonly string[];
   image?: string;
   cpuAllocationRatio?: () => number;
+  /**
+   * The handlers' run folder on the nodes. Set, the launcher Pod mounts it (hostPath, same path) so
+   * its container reaches the handler's socket; unset, the node runs launchers as processes (the
+   * node agent) and hands them the socket itself.
+   */
+  handlerRunDir?: string;
 }>;
+
+const HANDLER_RUN_VOLUME = 'handler-run';
+
+/** The hostPath volume and mount of the handler's run folder, when the config names one. */
+function handlerRunMount(config: LauncherConfig): {
+  volumes?: NonNullable<Pod['spec']>['volumes'];
+  volumeMounts?: NonNullable<NonNullable<Pod['spec']>['containers'][number]['volumeMounts']>;
+} {
+  const dir = config.handlerRunDir;
+  if (dir === undefined) return {};
+  return {
+    volumes: [{ name: HANDLER_RUN_VOLUME, hostPath: { path: dir, type: 'Directory' } }],
+    volumeMounts: [{ name: HANDLER_RUN_VOLUME, mountPath: dir }],
+  };
+}
 
 function launcherEnv(vmi: VirtualMachineInstance): NonNullable<NonNullable<Pod['spec']>['containers'][number]['env']> {
   return [
@@ -47,6 +68,7 @@ export function launcherLabels(vmi: VirtualMachineInstance): Record<string, stri
 /** The launcher Pod for `vmi`. */
 export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConfig): Pod {
   const resources = launcherResources(vmi, config.cpuAllocationRatio?.() ?? DEFAULT_CPU_ALLOCATION_RATIO);
+  const { volumes, volumeMounts } = handlerRunMount(config);
   const grace = gracePeriodSecondsOf(vmi) + LAUNCHER_GRACE_MARGIN_SECONDS;
   return {
     apiVersion: 'v1',
@@ -79,8 +101,17 @@ export function launcherPodFor(vmi: VirtualMachineInstance, config: LauncherConf
           command: [...config.launcherCommand],
           env: launcherEnv(vmi),
           resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+          // The launcher only talks to its handler's socket: it needs no privilege and writes no file.
+          securityContext: {
+            runAsNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+          },
+          ...(volumeMounts === undefined ? {} : { volumeMounts }),
         },
       ],
+      ...(volumes === undefined ? {} : { volumes }),
     },
   };
 }

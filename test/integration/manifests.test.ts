@@ -47,7 +47,7 @@ const VMIS = `${VMI_PLURAL}.${GROUP}`;
 const LEASES = 'leases.coordination.k8s.io';
 
 function manifestPath(file: string): string {
-  return join(clusterFromEnv().repoRoot, 'manifests', file);
+  return join(clusterFromEnv().repoRoot, 'manifests', 'base', file);
 }
 
 type Container = { args: string[] };

@@ -13,20 +13,20 @@ describe('npm run generate', () => {
     expect([...files.keys()].sort()).toEqual(
       [
         'api/generated/types.ts',
-        'manifests/cluster-config.yaml',
-        'manifests/crds/virtualmachineinstances.tsvirt.io.yaml',
-        'manifests/crds/virtualmachines.tsvirt.io.yaml',
-        'manifests/host-path-policy.yaml',
+        'manifests/base/cluster-config.yaml',
+        'manifests/base/crds/virtualmachineinstances.tsvirt.io.yaml',
+        'manifests/base/crds/virtualmachines.tsvirt.io.yaml',
+        'manifests/base/host-path-policy.yaml',
       ].sort(),
     );
   });
 
   it.each([
     'api/generated/types.ts',
-    'manifests/crds/virtualmachines.tsvirt.io.yaml',
-    'manifests/crds/virtualmachineinstances.tsvirt.io.yaml',
-    'manifests/host-path-policy.yaml',
-    'manifests/cluster-config.yaml',
+    'manifests/base/crds/virtualmachines.tsvirt.io.yaml',
+    'manifests/base/crds/virtualmachineinstances.tsvirt.io.yaml',
+    'manifests/base/host-path-policy.yaml',
+    'manifests/base/cluster-config.yaml',
   ])('has left %s exactly as the schema in api/crds/ generates it (run npm run generate if not)', async (path) => {
     const files = await generatedFiles();
     expect(onDisk(path)).toBe(files.get(path));
@@ -37,7 +37,7 @@ describe('npm run generate', () => {
       const text = renderCrdYaml(crd);
       expect(text).not.toMatch(/[&*]a\d/);
       expect(parse(text)).toEqual(JSON.parse(JSON.stringify(crd)));
-      expect(crdManifestPath(crd)).toBe(`manifests/crds/${crd.metadata.name}.yaml`);
+      expect(crdManifestPath(crd)).toBe(`manifests/base/crds/${crd.metadata.name}.yaml`);
     }
   });
 

@@ -19,6 +19,7 @@ describe('parseControllerFlags', () => {
       healthPort: 0,
       launcherCommand: DEFAULTS.launcherCommand,
       launcherImage: undefined,
+      handlerRunDir: undefined,
       logLevel: 'info',
     });
   });
@@ -51,5 +52,12 @@ describe('parseControllerFlags', () => {
     [['--workers']],
   ])('rejects %j with a FlagError', (argv) => {
     expect(() => parseControllerFlags(argv, DEFAULTS)).toThrow(FlagError);
+  });
+
+  it('reads --handler-run-dir as an absolute node path and refuses a relative one', () => {
+    expect(parseControllerFlags(['--handler-run-dir=/var/run/tsvirt'], DEFAULTS).handlerRunDir).toBe('/var/run/tsvirt');
+    expect(() => parseControllerFlags(['--handler-run-dir=run'], DEFAULTS)).toThrow(
+      /--handler-run-dir must be an absolute path/,
+    );
   });
 });

@@ -82,4 +82,27 @@ describe('launcherPodFor', () => {
     const long = { ...vmi(undefined), metadata: { ...vmi(undefined).metadata, name: 'x'.repeat(200) } };
     expect(launcherPodName(long).length).toBeLessThanOrEqual(63);
   });
+
+  it('runs the launcher without root, privilege or a writable root file system', () => {
+    expect(c?.securityContext).toEqual({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+  });
+
+  it('mounts no host folder unless the handlers’ run folder is configured', () => {
+    expect(p.spec?.volumes).toBeUndefined();
+    expect(c?.volumeMounts).toBeUndefined();
+  });
+
+  it('mounts the handlers’ run folder at the same path when configured, so the container reaches handler.sock', () => {
+    const real = launcherPodFor(vmi(undefined), { ...CONFIG, handlerRunDir: '/var/run/tsvirt' });
+
+    expect(real.spec?.volumes).toEqual([
+      { name: 'handler-run', hostPath: { path: '/var/run/tsvirt', type: 'Directory' } },
+    ]);
+    expect(real.spec?.containers[0]?.volumeMounts).toEqual([{ name: 'handler-run', mountPath: '/var/run/tsvirt' }]);
+  });
 });

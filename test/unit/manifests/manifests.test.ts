@@ -65,7 +65,7 @@ const FILES = [
 ] as const;
 
 const manifests: Manifest[] = FILES.flatMap((f) =>
-  parseAllDocuments(readFileSync(new URL(`../../../manifests/${f}`, import.meta.url), 'utf8')).map((d) => {
+  parseAllDocuments(readFileSync(new URL(`../../../manifests/base/${f}`, import.meta.url), 'utf8')).map((d) => {
     if (d.errors.length > 0) throw new Error(`${f}: ${String(d.errors[0])}`);
     return d.toJS() as Manifest;
   }),
