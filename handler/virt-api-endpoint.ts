@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { COMPONENTS } from '../api/names.js';
+import { COMPONENTS, CONDITION_TYPES } from '../api/names.js';
 import { HANDLER_ENDPOINT_ANNOTATION } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { nodes } from '../kube/core.js';
@@ -28,6 +28,9 @@ export type EndpointFlags = Readonly<{
 }>;
 
 export type RunningEndpoint = Readonly<{ server: Server; consoles: SerialConsoles; address: string }>;
+
+const agentConnected = (vmi: VirtualMachineInstance): boolean =>
+  vmi.status?.conditions?.some((c) => c.type === CONDITION_TYPES.agentConnected && c.status === 'True') === true;
 
 const nameOf = (vmi: VirtualMachineInstance): string =>
   domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
@@ -57,7 +60,8 @@ export async function serveVirtApiEndpoint(
     act: async (action, vmi) => {
       if (action === 'pause') await ctx.libvirt.suspend(nameOf(vmi));
       else if (action === 'unpause') await ctx.libvirt.resume(nameOf(vmi));
-      else await ctx.libvirt.reboot(nameOf(vmi));
+      // Through the agent when it answers: the guest reboots cleanly without ACPI support.
+      else await ctx.libvirt.reboot(nameOf(vmi), agentConnected(vmi) ? 'agent' : 'acpi');
     },
     serialSocket: (vmi) => serialSocketPath(ctx.host, vmi.metadata.namespace ?? '', vmi.metadata.name ?? ''),
     consoles,

@@ -19,7 +19,14 @@ const status = named(
     interfaces: arr(
       named(
         'VirtualMachineInstanceNetworkInterface',
-        obj({ name: str(), ipAddress: str(), ipAddresses: arr(str()), mac: str() }),
+        obj({
+          name: str(),
+          ipAddress: str({ description: "The first address: the guest agent's, else the masquerade guest address." }),
+          ipAddresses: arr(str()),
+          mac: str(),
+          interfaceName: str({ description: 'The name the guest gives the interface (from the guest agent).' }),
+          infoSource: str({ description: 'Where these facts came from: "domain", "guest-agent", or both.' }),
+        }),
       ),
     ),
     phaseTransitionTimestamps: arr(
@@ -29,6 +36,22 @@ const status = named(
           { phase, phaseTransitionTimestamp: str({ format: 'date-time' }) },
           { required: ['phase', 'phaseTransitionTimestamp'] },
         ),
+      ),
+    ),
+    guestOSInfo: named(
+      'VirtualMachineInstanceGuestOSInfo',
+      obj(
+        {
+          id: str(),
+          name: str(),
+          prettyName: str(),
+          version: str(),
+          versionId: str(),
+          kernelRelease: str(),
+          kernelVersion: str(),
+          machine: str(),
+        },
+        { description: 'What the guest agent reports about the guest OS; empty while no agent answers.' },
       ),
     ),
     launcherPodName: str({ description: 'The virt-launcher Pod that holds this VMI.' }),

@@ -61,6 +61,8 @@ export interface VirtualMachineInstanceStatus {
   readonly conditions?: ReadonlyArray<Condition>;
   readonly interfaces?: ReadonlyArray<VirtualMachineInstanceNetworkInterface>;
   readonly phaseTransitionTimestamps?: ReadonlyArray<PhaseTransitionTimestamp>;
+  /** What the guest agent reports about the guest OS; empty while no agent answers. */
+  readonly guestOSInfo?: VirtualMachineInstanceGuestOSInfo;
   /** The virt-launcher Pod that holds this VMI. */
   readonly launcherPodName?: string;
 }
@@ -144,14 +146,31 @@ export type VmiPhase = 'Pending' | 'Scheduling' | 'Scheduled' | 'Running' | 'Suc
 
 export interface VirtualMachineInstanceNetworkInterface {
   readonly name?: string;
+  /** The first address: the guest agent's, else the masquerade guest address. */
   readonly ipAddress?: string;
   readonly ipAddresses?: ReadonlyArray<string>;
   readonly mac?: string;
+  /** The name the guest gives the interface (from the guest agent). */
+  readonly interfaceName?: string;
+  /** Where these facts came from: "domain", "guest-agent", or both. */
+  readonly infoSource?: string;
 }
 
 export interface PhaseTransitionTimestamp {
   readonly phase: VmiPhase;
   readonly phaseTransitionTimestamp: string;
+}
+
+/** What the guest agent reports about the guest OS; empty while no agent answers. */
+export interface VirtualMachineInstanceGuestOSInfo {
+  readonly id?: string;
+  readonly name?: string;
+  readonly prettyName?: string;
+  readonly version?: string;
+  readonly versionId?: string;
+  readonly kernelRelease?: string;
+  readonly kernelVersion?: string;
+  readonly machine?: string;
 }
 
 export interface TemplateMeta {
