@@ -15,6 +15,8 @@ import type { nodes } from '../kube/core.js';
 import type { Informer } from '../kube/informer.js';
 import { domainName, serialSocketPath, type HostFacts } from './domain/host-facts.js';
 import { startEndpoint } from './endpoint-server.js';
+import { netdevId } from './domain/vmi-to-domain.js';
+import { connectGuestPort, GuestPortError } from './port-forward.js';
 import type { LibvirtConnection } from './libvirt/connection.js';
 import { SerialConsoles } from './serial-console.js';
 
@@ -62,6 +64,11 @@ export async function serveVirtApiEndpoint(
       else if (action === 'unpause') await ctx.libvirt.resume(nameOf(vmi));
       // Through the agent when it answers: the guest reboots cleanly without ACPI support.
       else await ctx.libvirt.reboot(nameOf(vmi), agentConnected(vmi) ? 'agent' : 'acpi');
+    },
+    connectGuest: (vmi, target) => {
+      if ((vmi.spec.domain.devices.interfaces ?? []).length === 0)
+        return Promise.reject(new GuestPortError('the VMI has no network interface to forward to'));
+      return connectGuestPort(ctx.libvirt, nameOf(vmi), netdevId(0), target);
     },
     serialSocket: (vmi) => serialSocketPath(ctx.host, vmi.metadata.namespace ?? '', vmi.metadata.name ?? ''),
     consoles,

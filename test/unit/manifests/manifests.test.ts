@@ -17,6 +17,7 @@ import {
 import {
   APISERVICE_NAME,
   CONSOLE_SUBRESOURCE,
+  PORTFORWARD_SUBRESOURCE,
   SUBRESOURCES_VERSION,
   VIRT_API_SERVICE,
   VM_VERBS,
@@ -272,6 +273,7 @@ describe('manifests/', () => {
           ...VM_VERBS.map((v) => `update ${VM_PLURAL}/${v}`),
           ...VMI_VERBS.map((v) => `update ${VMI_PLURAL}/${v}`),
           `get ${VMI_PLURAL}/${CONSOLE_SUBRESOURCE}`,
+          `get ${VMI_PLURAL}/${PORTFORWARD_SUBRESOURCE}`,
         ].sort(),
       );
     }
