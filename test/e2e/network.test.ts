@@ -1,0 +1,213 @@
+// The CI user's flow on the Debian guest, booted once: an SSH key this test generates goes in
+// through cloud-init; the guest agent connects (AgentConnected, guestOSInfo, the interface's
+// address); `kubectl virt ssh` runs `hostname` and passes `exit 3` back; `kubectl virt scp` copies
+// a file in and out unchanged; the guest reaches a service this test serves on the node's loopback
+// (the node-only guest network lets through only that port) and nothing else; a soft reboot goes
+// through the agent. Every byte goes over loopback: QEMU's user network runs with restrict=on.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import { handlerCommand } from '../../cluster/components.js';
+import {
+  clusterFromEnv,
+  createTestNamespace,
+  deleteTestNamespace,
+  startComponent,
+  stopAllComponents,
+  waitFor,
+} from '../harness/index.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
+import { node, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
+import { ensureTsvirtCerts } from '../../cluster/components.js';
+
+const VM = 'deb-net';
+const BOOT_TIMEOUT_MS = 400_000;
+
+/** `kubectl virt` whatever its exit code: ssh's code is the test's subject. */
+function virtCode(args: readonly string[]): Promise<CliResult> {
+  const c = clusterFromEnv();
+  const pluginDir = process.env['TSVIRT_E2E_PLUGIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
+  return new Promise((resolve, reject) => {
+    const child = spawn(c.kubectl, ['virt', ...args], {
+      env: { ...process.env, KUBECONFIG: c.kubeconfig, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function run(cmd: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+describe('guest network, agent, port-forward and ssh on the Debian guest', () => {
+  let ns: string;
+  let dir: string;
+  let api: VirtApi | undefined;
+  let service: Server | undefined;
+  let servicePort = 0;
+  const token = randomBytes(8).toString('hex');
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('network');
+    dir = await mkdtemp(join(tmpdir(), 'tsvirt-net-'));
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+    service = createServer((s) => s.end(`NODE-SERVICE ${token}\n`));
+    await new Promise<void>((done) => service?.listen(0, '127.0.0.1', () => done()));
+    servicePort = (service.address() as { port: number }).port;
+    await startController();
+    await ensureTsvirtCerts(clusterFromEnv().info);
+    const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
+    const handler = await startComponent('virt-handler', [...args, `--guest-node-port=${servicePort}`]);
+    await handler.waitForLog(/Started virt-handler/);
+    api = await startVirtApi();
+  }, 120_000);
+
+  afterAll(async () => {
+    await virt(['delete', VM, '-n', ns]).catch(() => undefined);
+    await waitFor(async () => (await qemuProcesses(`${ns}_${VM}`)).length === 0, {
+      timeoutMs: 120_000,
+      describe: 'the Debian guest to be gone after delete',
+    }).catch(() => undefined);
+    await api?.unregister();
+    await stopAllComponents();
+    await deleteTestNamespace(ns);
+    service?.close();
+    await rm(dir, { recursive: true, force: true });
+  }, 200_000);
+
+  const ssh = (command: string): Promise<CliResult> =>
+    virtCode([
+      'ssh',
+      `debian@vm/${VM}`,
+      '-n',
+      ns,
+      '-i',
+      join(dir, 'key'),
+      '--known-hosts',
+      join(dir, 'known_hosts'),
+      '-t',
+      'StrictHostKeyChecking=accept-new',
+      '-t',
+      'BatchMode=yes',
+      '-t',
+      'ConnectTimeout=30',
+      '-c',
+      command,
+    ]);
+
+  it(
+    'connects the agent, logs in over ssh, copies files, reaches the node service only, and reboots through the agent',
+    async () => {
+      const c = clusterFromEnv();
+      const pub = (await readFile(join(dir, 'key.pub'), 'utf8')).trim();
+      const text = await readFile(join(c.repoRoot, 'examples', 'vm-debian.yaml'), 'utf8');
+      const vm = parse(
+        text
+          .replaceAll('REGISTRY/', `${c.info.registry ?? 'no-registry'}/`)
+          .replace('ssh-ed25519 AAAA...replace-with-your-public-key you@example', pub),
+      ) as VirtualMachine;
+      await virt(['create', '-f', '-', '-n', ns], JSON.stringify({ ...vm, metadata: { name: VM } }));
+      const t0 = Date.now();
+      await virt(['start', VM, '-n', ns, '--wait', '--timeout', '300s']);
+
+      await virt([
+        'wait',
+        `vm/${VM}`,
+        '-n',
+        ns,
+        '--for=condition=AgentConnected',
+        '--timeout',
+        `${BOOT_TIMEOUT_MS / 1000}s`,
+      ]);
+      const agentMs = Date.now() - t0;
+      const vmi = JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
+      expect(vmi.status?.guestOSInfo?.id).toBe('debian');
+      const iface = vmi.status?.interfaces?.[0];
+      expect(iface?.ipAddress).toBe('10.0.2.2');
+      expect(iface?.infoSource).toBe('domain, guest-agent');
+      expect(iface?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+
+      // sshd and cloud-init's key may come a little after the agent.
+      const first = await waitFor(
+        async (seen) => {
+          const r = await ssh('hostname');
+          seen(`exit ${r.code}: ${r.stderr.slice(-300)}`);
+          return r.code === 0 ? r : undefined;
+        },
+        { timeoutMs: 240_000, intervalMs: 2_000, describe: 'a first ssh login' },
+      );
+      const sshMs = Date.now() - t0;
+      expect(first.stdout.trim()).toBe(VM);
+      expect((await ssh('exit 3')).code).toBe(3);
+
+      const rounds: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = Date.now();
+        expect((await ssh('true')).code).toBe(0);
+        rounds.push(Date.now() - t);
+      }
+
+      const local = join(dir, 'payload');
+      const back = join(dir, 'payload.back');
+      const payload = randomBytes(256 * 1024);
+      await writeFile(local, payload);
+      const scpFlags = [
+        '-n',
+        ns,
+        '-i',
+        join(dir, 'key'),
+        '--known-hosts',
+        join(dir, 'known_hosts'),
+        '-t',
+        'BatchMode=yes',
+      ];
+      expect((await virtCode(['scp', ...scpFlags, local, `debian@vm/${VM}:/tmp/payload`])).code).toBe(0);
+      expect((await virtCode(['scp', ...scpFlags, `debian@vm/${VM}:/tmp/payload`, back])).code).toBe(0);
+      expect((await readFile(back)).equals(payload)).toBe(true);
+
+      const route = await ssh('ip route show default');
+      expect(route.stdout).toMatch(/default via 10\.0\.2\.1/);
+      const reached = await ssh(`timeout 20 bash -c 'exec 3<>/dev/tcp/10.0.2.254/${servicePort}; cat <&3'`);
+      expect(reached.stdout).toContain(`NODE-SERVICE ${token}`);
+      // restrict=on: the gateway (the node) answers nothing else, and no other address is routed.
+      expect((await ssh(`timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.1/${servicePort}'`)).code).not.toBe(0);
+
+      const bootId = (await ssh('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+      await virt(['soft-reboot', VM, '-n', ns]);
+      const rebooted = await waitFor(
+        async (seen) => {
+          const r = await ssh('cat /proc/sys/kernel/random/boot_id');
+          seen(`exit ${r.code}: ${r.stdout.trim()} ${r.stderr.slice(-200)}`);
+          return r.code === 0 && r.stdout.trim() !== bootId ? r : undefined;
+        },
+        { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 3_000, describe: 'the guest back with a new boot id' },
+      );
+      expect(rebooted.stdout.trim()).not.toBe(bootId);
+      process.stderr.write(
+        `network e2e: start -> AgentConnected ${agentMs} ms, start -> first ssh ${sshMs} ms, ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)})\n`,
+      );
+    },
+    3 * BOOT_TIMEOUT_MS,
+  );
+});
