@@ -48,7 +48,11 @@ export async function connectGuestPort(
   const local = await freeLoopbackPort();
   const rule = `tcp:127.0.0.1:${local}`;
   // HMP prints nothing on success and the reason otherwise.
-  const added = (await libvirt.monitorCommand(domain, `hostfwd_add ${netdev} ${rule}-:${target.port}`)).trim();
+  const added = (
+    await libvirt.monitorCommand(domain, `hostfwd_add ${netdev} ${rule}-:${target.port}`).catch((e: unknown) => {
+      throw new GuestPortError(`could not reach the guest's QEMU: ${e instanceof Error ? e.message : String(e)}`);
+    })
+  ).trim();
   if (added !== '') throw new GuestPortError(`QEMU refused a forward to guest port ${target.port}: ${added}`);
   try {
     return await connect(local);

@@ -65,6 +65,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
   let dir: string;
   let api: VirtApi | undefined;
   let service: Server | undefined;
+  let handler: Awaited<ReturnType<typeof startComponent>> | undefined;
   let servicePort = 0;
   const token = randomBytes(8).toString('hex');
 
@@ -78,7 +79,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
     await startController();
     await ensureTsvirtCerts(clusterFromEnv().info);
     const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
-    const handler = await startComponent('virt-handler', [...args, `--guest-node-port=${servicePort}`]);
+    handler = await startComponent('virt-handler', [...args, `--guest-node-port=${servicePort}`]);
     await handler.waitForLog(/Started virt-handler/);
     api = await startVirtApi();
   }, 120_000);
@@ -129,7 +130,9 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       ) as VirtualMachine;
       await virt(['create', '-f', '-', '-n', ns], JSON.stringify({ ...vm, metadata: { name: VM } }));
       const t0 = Date.now();
-      await virt(['start', VM, '-n', ns, '--wait', '--timeout', '300s']);
+      await virt(['start', VM, '-n', ns, '--wait', '--timeout', '100s']).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n--- virt-handler ---\n${handler?.logs().slice(-6000) ?? ''}`);
+      });
 
       await virt([
         'wait',
