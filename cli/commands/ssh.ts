@@ -14,6 +14,8 @@ export const sshFlags = {
     char: 't',
     description: 'An option for the local ssh, as its -o takes it (repeatable).',
     multiple: true,
+    // One value per -t, so the names after it stay arguments (scp SOURCE DESTINATION).
+    multipleNonGreedy: true,
   }),
   'known-hosts': Flags.string({ description: "The known_hosts file (default: ssh's own)." }),
 };

@@ -365,6 +365,8 @@ const NIC_DEVICES: Readonly<Record<NonNullable<Interface['model']>, string>> = {
   rtl8139: 'rtl8139',
 };
 
+const NIC_FIRST_SLOT = 0x18;
+
 /** QEMU's netdev id for an interface; the handler names it again for port forwarding (hostfwd_add). */
 export function netdevId(interfaceIndex: number): string {
   return `tsvirt-net${interfaceIndex}`;
@@ -394,7 +396,7 @@ function userNetdev(id: string, policy: GuestNetworkPolicy): string {
 function interfaceArgs(
   iface: Interface,
   i: number,
-  vmi: Readonly<{ networks: ReadonlyArray<Network>; uid: string; policy: GuestNetworkPolicy }>,
+  vmi: Readonly<{ networks: ReadonlyArray<Network>; uid: string; policy: GuestNetworkPolicy; machine: string }>,
 ): ReadonlyArray<string> {
   const field = `spec.domain.devices.interfaces[${i}]`;
   if (!vmi.networks.some((n) => n.name === iface.name))
@@ -403,9 +405,23 @@ function interfaceArgs(
     throw new DomainSpecError(`${field}.bridge`, 'is not supported; use masquerade (user-mode networking)');
   const id = netdevId(i);
   const mac = interfaceMacAddress(vmi.uid, iface);
+  // libvirt places its own devices from PCI slot 2 up and knows nothing of this one: a fixed slot
+  // from the top of the bus (24 + index, at most MAX_INTERFACES) keeps them apart.
+  const bus = vmi.machine.startsWith('pc-q35') || vmi.machine === 'q35' ? 'pcie.0' : 'pci.0';
+  const slot = `0x${(NIC_FIRST_SLOT + i).toString(16)}`;
   // romfile= : no PXE option ROM; the guest boots from disk and the ROM costs boot time under TCG.
-  const device = `${NIC_DEVICES[iface.model ?? 'virtio']},netdev=${id},mac=${mac},id=ua-${iface.name},romfile=`;
+  const device = `${NIC_DEVICES[iface.model ?? 'virtio']},netdev=${id},mac=${mac},id=ua-${iface.name},bus=${bus},addr=${slot},romfile=`;
   return ['-netdev', userNetdev(id, vmi.policy), '-device', device];
+}
+
+function networkArgs(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): ReadonlyArray<string> {
+  const nets = {
+    networks: vmi.spec.networks ?? [],
+    uid: id.uid,
+    policy: host.guestNetwork ?? OPEN_GUEST_NETWORK,
+    machine: vmi.spec.domain.machine?.type ?? host.machine,
+  };
+  return (vmi.spec.domain.devices.interfaces ?? []).flatMap((iface, i) => interfaceArgs(iface, i, nets));
 }
 
 function qemuCommandline(args: ReadonlyArray<string>): XmlElement | undefined {
@@ -454,8 +470,7 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
   const socket = serialSocketPath(host, id.namespace, id.name);
   checkSocketPath(socket);
   const disks = mapDisks(vmi, id, host);
-  const nets = { networks: vmi.spec.networks ?? [], uid: id.uid, policy: host.guestNetwork ?? OPEN_GUEST_NETWORK };
-  const netArgs = (vmi.spec.domain.devices.interfaces ?? []).flatMap((iface, i) => interfaceArgs(iface, i, nets));
+  const netArgs = networkArgs(vmi, id, host);
   const kib = memoryKiB(vmi);
   const topology = topologyOf(vmi);
   const bootOrder = (vmi.spec.domain.devices.disks ?? []).some((d) => d.bootOrder !== undefined);
