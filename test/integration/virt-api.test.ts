@@ -338,7 +338,7 @@ describe('console', () => {
 });
 
 describe('portforward', () => {
-  it('refuses a viewer with 403; an editor reaches the handler, which names why the test driver has no guest port', async () => {
+  it('refuses a viewer with 403; an editor reaches the VMI handler, which says the VMI has no interface to forward to', async () => {
     await runningVm('forwarded');
     const path = vmiPath('forwarded', 'portforward/22');
     const c = clusterFromEnv();
@@ -361,7 +361,11 @@ describe('portforward', () => {
       });
     expect((await refusal('viewer')).code).toBe(403);
     const editor = await refusal('editor');
-    expect(editor).toEqual({ code: 502, body: expect.stringContaining('in-process test driver') as unknown });
+    // The handler's own answer, relayed: the test VM has no network interface (the bytes are the e2e's).
+    expect(editor).toEqual({
+      code: 502,
+      body: expect.stringContaining('the VMI has no network interface to forward to') as unknown,
+    });
     const viaCli = await virt(['port-forward', '--stdio', 'vm/forwarded', '22', '--as', 'viewer']);
     expect([viaCli.code, viaCli.stderr]).toEqual([1, expect.stringMatching(/forbidden|403/i) as unknown]);
   });
