@@ -23,7 +23,8 @@ export interface HostFacts {
  * `open`: the guest reaches what the node (its launcher Pod) reaches, through QEMU's user-mode
  * stack, the node's loopback at the gateway address. `node-only`: QEMU's `restrict=on`, nothing
  * leaves but connections to `nodePorts` on the node's loopback (at {@link MASQUERADE_NODE_ADDRESS}
- * in the guest); for machines whose guests must not reach the network, such as CI.
+ * in the guest; QEMU's DHCP then offers no router or DNS, so there is no default route); for
+ * machines whose guests must not reach the network, such as CI.
  */
 export type GuestNetworkPolicy = Readonly<{ mode: 'open' } | { mode: 'node-only'; nodePorts: ReadonlyArray<number> }>;
 export const OPEN_GUEST_NETWORK: GuestNetworkPolicy = { mode: 'open' };

@@ -2,7 +2,8 @@
 // through cloud-init; the guest agent connects (AgentConnected, guestOSInfo, the interface's
 // address); `kubectl virt ssh` runs `hostname` and passes `exit 3` back; `kubectl virt scp` copies
 // a file in and out unchanged; the guest reaches a service this test serves on the node's loopback
-// (the node-only guest network lets through only that port) and nothing else; a soft reboot goes
+// on its subnet (the node-only guest network lets through only that port, and gives no default
+// route) and nothing else; a soft reboot goes
 // through the agent. Every byte goes over loopback: QEMU's user network runs with restrict=on.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -189,12 +190,16 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       expect((await virtCode(['scp', ...scpFlags, `debian@vm/${VM}:/tmp/payload`, back])).code).toBe(0);
       expect((await readFile(back)).equals(payload)).toBe(true);
 
-      // The default route's gateway, from the kernel's table (little-endian hex: 0102000A is 10.0.2.1).
+      // Node-only (restrict=on): QEMU's DHCP leaves out the router and DNS, so the guest has no
+      // default route at all; the node's allowed port is on its own subnet, at 10.0.2.254.
       const route = await ssh(`awk '$2 == "00000000" { print $3 }' /proc/net/route`);
-      expect([route.code, route.stdout.trim()]).toEqual([0, '0102000A']);
+      expect([route.code, route.stdout.trim()]).toEqual([0, '']);
+      const [pid] = await qemuProcesses(`${ns}_${VM}`);
+      const cmdline = await readFile(`/proc/${pid ?? 0}/cmdline`, 'utf8');
+      expect(cmdline).toContain('restrict=on');
       const reached = await ssh(`timeout 20 bash -c 'exec 3<>/dev/tcp/10.0.2.254/${servicePort}; cat <&3'`);
       expect([reached.code, reached.stdout.trim()]).toEqual([0, `NODE-SERVICE ${token}`]);
-      // restrict=on: the gateway (the node) answers nothing else, and no other address is routed.
+      // restrict=on: the gateway (the node) answers nothing else.
       expect((await ssh(`timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.1/${servicePort}'`)).code).not.toBe(0);
 
       const bootId = (await ssh('cat /proc/sys/kernel/random/boot_id')).stdout.trim();
