@@ -10,9 +10,15 @@ import { stableJson } from './sync/vmi-status.js';
 
 /** Often enough that `wait --for=condition=AgentConnected` returns soon after the agent starts. */
 export const AGENT_POLL_MS = 2_000;
+/**
+ * Rounds without an answer before the agent counts as gone: one slow answer on a loaded node
+ * (the call times out after 2 s) must not flip AgentConnected and wake every waiter.
+ */
+export const AGENT_MISSES_ALLOWED = 3;
 
 export class GuestAgentWatch {
   private readonly facts = new Map<string, AgentFacts>();
+  private readonly misses = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopped = false;
@@ -55,8 +61,16 @@ export class GuestAgentWatch {
     for (const uid of this.facts.keys()) if (domains.get(uid)?.state !== 'Running') this.update(uid, undefined);
     for (const [uid, d] of domains) {
       if (d.state !== 'Running') continue;
-      this.update(uid, await this.ask(d.name));
+      await this.askOne(uid, d.name);
     }
+    for (const uid of this.misses.keys()) if (!domains.has(uid)) this.misses.delete(uid);
+  }
+
+  private async askOne(uid: string, name: string): Promise<void> {
+    const answer = await this.ask(name);
+    const missed = answer === undefined ? (this.misses.get(uid) ?? 0) + 1 : 0;
+    this.misses.set(uid, missed);
+    if (answer !== undefined || missed >= AGENT_MISSES_ALLOWED) this.update(uid, answer);
   }
 
   private async ask(name: string): Promise<AgentFacts | undefined> {

@@ -23,8 +23,10 @@ export interface HostFacts {
  * `open`: the guest reaches what the node (its launcher Pod) reaches, through QEMU's user-mode
  * stack, the node's loopback at the gateway address. `node-only`: QEMU's `restrict=on`, nothing
  * leaves but connections to `nodePorts` on the node's loopback (at {@link MASQUERADE_NODE_ADDRESS}
- * in the guest; QEMU's DHCP then offers no router or DNS, so there is no default route); for
- * machines whose guests must not reach the network, such as CI.
+ * in the guest; QEMU's DHCP then offers no router or DNS, so there is no default route). QEMU
+ * connects to each node port once, when it starts: the service must listen before the VM starts,
+ * and the guest's connections share that one stream. For machines whose guests must not reach
+ * the network, such as CI.
  */
 export type GuestNetworkPolicy = Readonly<{ mode: 'open' } | { mode: 'node-only'; nodePorts: ReadonlyArray<number> }>;
 export const OPEN_GUEST_NETWORK: GuestNetworkPolicy = { mode: 'open' };

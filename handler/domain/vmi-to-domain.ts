@@ -381,10 +381,10 @@ function userNetdev(id: string, policy: GuestNetworkPolicy): string {
     `dns=${MASQUERADE_DNS}`,
   ];
   if (policy.mode === 'open') return base.join(',');
-  // cmd: runs one socat per connection; a tcp: target would connect once, at QEMU's start.
-  const forwards = policy.nodePorts.map(
-    (p) => `guestfwd=tcp:${MASQUERADE_NODE_ADDRESS}:${p}-cmd:socat STDIO TCP:127.0.0.1:${p}`,
-  );
+  // tcp: QEMU connects once, at its start, and the guest's connections share that stream. A cmd:
+  // forward (one process per connection) would be better, but libvirt's seccomp sandbox
+  // (spawn=deny) kills a QEMU that forks.
+  const forwards = policy.nodePorts.map((p) => `guestfwd=tcp:${MASQUERADE_NODE_ADDRESS}:${p}-tcp:127.0.0.1:${p}`);
   return [...base, 'restrict=on', ...forwards].join(',');
 }
 

@@ -29,22 +29,31 @@ import { ensureTsvirtCerts } from '../../cluster/components.js';
 const VM = 'deb-net';
 const BOOT_TIMEOUT_MS = 400_000;
 
-/** `kubectl virt` whatever its exit code: ssh's code is the test's subject. */
-function virtCode(args: readonly string[]): Promise<CliResult> {
+/**
+ * `kubectl virt` whatever its exit code: ssh's code is the test's subject. Its own process group,
+ * killed whole after `timeoutMs`: an ssh that waits for a banner would otherwise hold the pipes.
+ */
+function virtCode(args: readonly string[], timeoutMs = 120_000): Promise<CliResult> {
   const c = clusterFromEnv();
   const pluginDir = process.env['TSVIRT_E2E_PLUGIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
   return new Promise((resolve, reject) => {
     const child = spawn(c.kubectl, ['virt', ...args], {
       env: { ...process.env, KUBECONFIG: c.kubeconfig, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
+      detached: true,
     });
+    const kill = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -74,7 +83,8 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
     ns = await createTestNamespace('network');
     dir = await mkdtemp(join(tmpdir(), 'tsvirt-net-'));
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
-    service = createServer((s) => s.end(`NODE-SERVICE ${token}\n`));
+    // QEMU holds one connection to it from the VM's start (guestfwd): answer each line, never close.
+    service = createServer((s) => s.on('data', () => s.write(`NODE-SERVICE ${token}\n`)));
     await new Promise<void>((done) => service?.listen(0, '127.0.0.1', () => done()));
     servicePort = (service.address() as { port: number }).port;
     await startController();
@@ -98,25 +108,28 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
     await rm(dir, { recursive: true, force: true });
   }, 200_000);
 
-  const ssh = (command: string): Promise<CliResult> =>
-    virtCode([
-      'ssh',
-      `debian@vm/${VM}`,
-      '-n',
-      ns,
-      '-i',
-      join(dir, 'key'),
-      '--known-hosts',
-      join(dir, 'known_hosts'),
-      '-t',
-      'StrictHostKeyChecking=accept-new',
-      '-t',
-      'BatchMode=yes',
-      '-t',
-      'ConnectTimeout=30',
-      '-c',
-      command,
-    ]);
+  const ssh = (command: string, timeoutMs?: number): Promise<CliResult> =>
+    virtCode(
+      [
+        'ssh',
+        `debian@vm/${VM}`,
+        '-n',
+        ns,
+        '-i',
+        join(dir, 'key'),
+        '--known-hosts',
+        join(dir, 'known_hosts'),
+        '-t',
+        'StrictHostKeyChecking=accept-new',
+        '-t',
+        'BatchMode=yes',
+        '-t',
+        'ConnectTimeout=30',
+        '-c',
+        command,
+      ],
+      timeoutMs,
+    );
 
   it(
     'connects the agent, logs in over ssh, copies files, reaches the node service only, and reboots through the agent',
@@ -147,15 +160,21 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       const agentMs = Date.now() - t0;
       const vmi = JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
       expect(vmi.status?.guestOSInfo?.id).toBe('debian');
-      const iface = vmi.status?.interfaces?.[0];
-      expect(iface?.ipAddress).toBe('10.0.2.2');
-      expect(iface?.infoSource).toBe('domain, guest-agent');
-      expect(iface?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+      expect(vmi.status?.interfaces?.[0]?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
 
-      // sshd and cloud-init's key may come a little after the agent.
+      // The agent starts before the guest's network is up: wait for its address, then for sshd.
+      await waitFor(
+        async (seen) => {
+          const r = await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json']);
+          const i = (JSON.parse(r.stdout) as VirtualMachineInstance).status?.interfaces?.[0];
+          seen(JSON.stringify(i));
+          return i?.infoSource === 'domain, guest-agent' && i.ipAddress === '10.0.2.2';
+        },
+        { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 2_000, describe: "the agent's address on interfaces[0]" },
+      );
       const first = await waitFor(
         async (seen) => {
-          const r = await ssh('hostname');
+          const r = await ssh('hostname', 45_000);
           seen(`exit ${r.code}: ${r.stderr.slice(-300)}`);
           return r.code === 0 ? r : undefined;
         },
@@ -197,7 +216,9 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       const [pid] = await qemuProcesses(`${ns}_${VM}`);
       const cmdline = await readFile(`/proc/${pid ?? 0}/cmdline`, 'utf8');
       expect(cmdline).toContain('restrict=on');
-      const reached = await ssh(`timeout 20 bash -c 'exec 3<>/dev/tcp/10.0.2.254/${servicePort}; cat <&3'`);
+      const reached = await ssh(
+        `timeout 20 bash -c 'exec 3<>/dev/tcp/10.0.2.254/${servicePort}; echo hello >&3; head -n 1 <&3'`,
+      );
       expect([reached.code, reached.stdout.trim()]).toEqual([0, `NODE-SERVICE ${token}`]);
       // restrict=on: the gateway (the node) answers nothing else.
       expect((await ssh(`timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.1/${servicePort}'`)).code).not.toBe(0);
@@ -206,7 +227,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       await virt(['soft-reboot', VM, '-n', ns]);
       const rebooted = await waitFor(
         async (seen) => {
-          const r = await ssh('cat /proc/sys/kernel/random/boot_id');
+          const r = await ssh('cat /proc/sys/kernel/random/boot_id', 45_000);
           seen(`exit ${r.code}: ${r.stdout.trim()} ${r.stderr.slice(-200)}`);
           return r.code === 0 && r.stdout.trim() !== bootId ? r : undefined;
         },

@@ -52,7 +52,7 @@ describe('vmiToDomainXml', () => {
     expectGolden(`domain/${name}.xml`, vmiToDomainXml(readFixture(fixture), host));
   });
 
-  it('restricts a node-only guest network to the allowed node ports, one socat per connection', () => {
+  it('restricts a node-only guest network to the allowed node ports', () => {
     const host: HostFacts = { ...TCG_HOST, guestNetwork: { mode: 'node-only', nodePorts: [8080, 9090] } };
     expectGolden('domain/masquerade-node-only.xml', vmiToDomainXml(readFixture('masquerade-network'), host));
   });
