@@ -34,6 +34,28 @@ export type RunningEndpoint = Readonly<{ server: Server; consoles: SerialConsole
 const agentConnected = (vmi: VirtualMachineInstance): boolean =>
   vmi.status?.conditions?.some((c) => c.type === CONDITION_TYPES.agentConnected && c.status === 'True') === true;
 
+/**
+ * Through the agent when it answers (the guest reboots cleanly without ACPI support), ACPI when it
+ * does not or when the agent's own shutdown fails (Debian's qemu-ga runs `shutdown -r +0`, which
+ * needs logind; a guest without D-Bus refuses it).
+ */
+async function softReboot(
+  ctx: Readonly<{ libvirt: LibvirtConnection; log: Logger }>,
+  vmi: VirtualMachineInstance,
+): Promise<void> {
+  if (agentConnected(vmi)) {
+    try {
+      return await ctx.libvirt.reboot(nameOf(vmi), 'agent');
+    } catch (err) {
+      ctx.log.warn(
+        { err, namespace: vmi.metadata.namespace, name: vmi.metadata.name },
+        'The guest agent could not reboot the guest; rebooting through ACPI',
+      );
+    }
+  }
+  await ctx.libvirt.reboot(nameOf(vmi), 'acpi');
+}
+
 const nameOf = (vmi: VirtualMachineInstance): string =>
   domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
 
@@ -62,8 +84,7 @@ export async function serveVirtApiEndpoint(
     act: async (action, vmi) => {
       if (action === 'pause') await ctx.libvirt.suspend(nameOf(vmi));
       else if (action === 'unpause') await ctx.libvirt.resume(nameOf(vmi));
-      // Through the agent when it answers: the guest reboots cleanly without ACPI support.
-      else await ctx.libvirt.reboot(nameOf(vmi), agentConnected(vmi) ? 'agent' : 'acpi');
+      else await softReboot(ctx, vmi);
     },
     connectGuest: (vmi, target) => {
       if ((vmi.spec.domain.devices.interfaces ?? []).length === 0)

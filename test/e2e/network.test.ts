@@ -132,7 +132,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
     );
 
   it(
-    'connects the agent, logs in over ssh, copies files, reaches the node service only, and reboots through the agent',
+    'connects the agent, logs in over ssh, copies files, reaches the node service only, and reboots softly (agent, else ACPI)',
     async () => {
       const c = clusterFromEnv();
       const pub = (await readFile(join(dir, 'key.pub'), 'utf8')).trim();
