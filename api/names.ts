@@ -58,6 +58,8 @@ export const CONDITION_TYPES = {
   podScheduled: 'PodScheduled',
   synchronized: 'Synchronized',
   softwareEmulation: 'SoftwareEmulation',
+  /** The guest agent answers on its virtio-serial channel (KubeVirt's AgentConnected). */
+  agentConnected: 'AgentConnected',
 } as const;
 
 /** Condition and status reasons (CamelCase), shown by `kubectl virt describe`. */

@@ -22,6 +22,38 @@ export const VMI_VERBS = ['pause', 'unpause', 'softreboot'] as const;
 export type VmiVerb = (typeof VMI_VERBS)[number];
 /** GET on a VirtualMachineInstance: a WebSocket onto the guest's serial port. */
 export const CONSOLE_SUBRESOURCE = 'console';
+/**
+ * GET `portforward/{port}[/{protocol}]` on a VirtualMachineInstance: a WebSocket carrying one TCP
+ * connection to the guest's port, bytes as the console's ({@link CONSOLE_SUBPROTOCOL}), as
+ * KubeVirt's virtctl port-forward uses it.
+ */
+export const PORTFORWARD_SUBRESOURCE = 'portforward';
+export const PORTFORWARD_PROTOCOLS = ['tcp'] as const;
+export type PortForwardProtocol = (typeof PORTFORWARD_PROTOCOLS)[number];
+/** The guest port and protocol of a port-forward request. */
+export type PortForwardTarget = Readonly<{ port: number; protocol: PortForwardProtocol }>;
+
+/**
+ * Reads `{port}[/{protocol}]` of a port-forward path. Pure; never throws: a bad part gives a
+ * message that says what to send instead.
+ */
+export function parsePortForward(
+  port: string,
+  protocol: string | undefined,
+): Readonly<{ ok: true; value: PortForwardTarget } | { ok: false; message: string }> {
+  const n = Number(port);
+  if (!/^[0-9]{1,5}$/.test(port) || n < 1 || n > 65535)
+    return { ok: false, message: `port must be a number from 1 to 65535, got "${port}"` };
+  const p = protocol ?? 'tcp';
+  if (!(PORTFORWARD_PROTOCOLS as readonly string[]).includes(p))
+    return { ok: false, message: `protocol must be tcp (UDP is not forwarded), got "${p}"` };
+  return { ok: true, value: { port: n, protocol: p as PortForwardProtocol } };
+}
+
+/** `portforward/<port>/<protocol>`: the subresource part of a port-forward path. */
+export function portForwardSubresource(t: PortForwardTarget): string {
+  return `${PORTFORWARD_SUBRESOURCE}/${t.port}/${t.protocol}`;
+}
 
 /**
  * The console's WebSocket subprotocol: raw bytes both ways in binary messages, as KubeVirt's
@@ -114,6 +146,7 @@ export function subresourceDiscovery(): Readonly<{
       ...VM_VERBS.map((v) => sub(VM_PLURAL, v, ['update'])),
       ...VMI_VERBS.map((v) => sub(VMI_PLURAL, v, ['update'])),
       sub(VMI_PLURAL, CONSOLE_SUBRESOURCE, ['get']),
+      sub(VMI_PLURAL, PORTFORWARD_SUBRESOURCE, ['get']),
     ],
   };
 }
@@ -130,23 +163,40 @@ export const VIRT_API_CLIENT_CN = 'tsvirt:virt-api';
 export const HANDLER_ENDPOINT_PORT = 8186;
 
 /** What virt-api asks of a handler, by VMI. */
-export type HandlerAction = VmiVerb | typeof CONSOLE_SUBRESOURCE;
+export type HandlerAction = VmiVerb | typeof CONSOLE_SUBRESOURCE | typeof PORTFORWARD_SUBRESOURCE;
 
-/** `/v1/namespaces/<ns>/virtualmachineinstances/<name>/<action>` on the handler's endpoint. */
-export function handlerPath(namespace: string, name: string, action: HandlerAction): string {
-  return `/v1/namespaces/${encodeURIComponent(namespace)}/${VMI_PLURAL}/${encodeURIComponent(name)}/${action}`;
+/**
+ * `/v1/namespaces/<ns>/virtualmachineinstances/<name>/<action>` on the handler's endpoint; a
+ * port-forward adds `/<port>/<protocol>`.
+ */
+export function handlerPath(
+  namespace: string,
+  name: string,
+  action: HandlerAction,
+  forward?: PortForwardTarget,
+): string {
+  const sub = action === PORTFORWARD_SUBRESOURCE && forward !== undefined ? portForwardSubresource(forward) : action;
+  return `/v1/namespaces/${encodeURIComponent(namespace)}/${VMI_PLURAL}/${encodeURIComponent(name)}/${sub}`;
 }
 
 const HANDLER_PATH = new RegExp(
-  `^/v1/namespaces/([^/]+)/${VMI_PLURAL}/([^/]+)/(${[...VMI_VERBS, CONSOLE_SUBRESOURCE].join('|')})$`,
+  `^/v1/namespaces/([^/]+)/${VMI_PLURAL}/([^/]+)/(${[...VMI_VERBS, CONSOLE_SUBRESOURCE].join('|')}|${PORTFORWARD_SUBRESOURCE}/([^/]+)/([^/]+))$`,
 );
 
-/** The inverse of {@link handlerPath}; undefined for any other path. Pure. */
-export function parseHandlerPath(
-  path: string,
-): Readonly<{ namespace: string; name: string; action: HandlerAction }> | undefined {
+export type HandlerTarget = Readonly<{
+  namespace: string;
+  name: string;
+  action: HandlerAction;
+  forward?: PortForwardTarget;
+}>;
+
+/** The inverse of {@link handlerPath}; undefined for any other path (a bad port included). Pure. */
+export function parseHandlerPath(path: string): HandlerTarget | undefined {
   const m = HANDLER_PATH.exec(path.split('?')[0] ?? '');
   if (m === null) return undefined;
-  const [, ns = '', name = '', action = ''] = m;
-  return { namespace: decodeURIComponent(ns), name: decodeURIComponent(name), action: action as HandlerAction };
+  const [, ns = '', name = '', action = '', port, protocol] = m;
+  const ref = { namespace: decodeURIComponent(ns), name: decodeURIComponent(name) };
+  if (port === undefined) return { ...ref, action: action as HandlerAction };
+  const forward = parsePortForward(port, protocol);
+  return forward.ok ? { ...ref, action: PORTFORWARD_SUBRESOURCE, forward: forward.value } : undefined;
 }

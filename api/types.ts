@@ -40,6 +40,7 @@ export type {
   TemplateMeta,
   VirtualMachine,
   VirtualMachineInstance,
+  VirtualMachineInstanceGuestOSInfo,
   VirtualMachineInstanceNetworkInterface,
   VirtualMachineInstanceSpec,
   VirtualMachineInstanceStatus,

@@ -13,8 +13,11 @@ import Describe from './commands/describe.js';
 import Get from './commands/get.js';
 import List from './commands/list.js';
 import Pause from './commands/pause.js';
+import PortForward from './commands/port-forward.js';
 import Restart from './commands/restart.js';
+import Scp from './commands/scp.js';
 import SoftReboot from './commands/soft-reboot.js';
+import Ssh from './commands/ssh.js';
 import Start from './commands/start.js';
 import Stop from './commands/stop.js';
 import Unpause from './commands/unpause.js';
@@ -33,8 +36,11 @@ export const COMMANDS = {
   get: Get,
   list: List,
   pause: Pause,
+  'port-forward': PortForward,
   restart: Restart,
+  scp: Scp,
   'soft-reboot': SoftReboot,
+  ssh: Ssh,
   start: Start,
   stop: Stop,
   unpause: Unpause,

@@ -26,6 +26,8 @@ export interface LifecycleOptions {
   /** stop --force --grace-period: the VMI's grace period is shortened first. */
   readonly gracePeriodSeconds?: number;
   readonly force?: boolean;
+  /** start --wait-for-agent: Running is not enough, the guest agent must answer (AgentConnected). */
+  readonly agent?: boolean;
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   /** Progress lines, only when stderr is a terminal. */
@@ -41,8 +43,8 @@ export async function selectVmNames(client: LeanClient, namespace: string, selec
   return list.items.map((vm) => vm.metadata.name ?? '').sort();
 }
 
-function goalOf(verb: Verb, oldVmiUid: string | undefined): VmGoal {
-  if (verb === 'start') return { kind: 'running' };
+function goalOf(verb: Verb, oldVmiUid: string | undefined, agent: boolean): VmGoal {
+  if (verb === 'start') return agent ? { kind: 'agent' } : { kind: 'running' };
   if (verb === 'stop') return { kind: 'stopped' };
   return { kind: 'restarted', oldVmiUid };
 }
@@ -68,7 +70,8 @@ export async function waitForGoal(
     },
   );
   if (outcome.met) return undefined;
-  const want = goal.kind === 'stopped' ? 'Stopped' : 'Running';
+  const want =
+    goal.kind === 'stopped' ? 'Stopped' : goal.kind === 'agent' ? 'Running with its guest agent connected' : 'Running';
   return `timed out after ${formatDuration(opts.timeoutMs)} waiting for VM ${target.name} to be ${want}; last seen: ${outcome.seen}`;
 }
 
@@ -94,7 +97,12 @@ async function actOnOne(client: LeanClient, name: string, o: LifecycleOptions): 
   }
   o.out(`VM ${name} was scheduled to ${PAST[o.verb]}`);
   if (!o.wait) return true;
-  const failed = await waitForGoal(client, { namespace: o.namespace, name }, goalOf(o.verb, vmi?.metadata.uid), o);
+  const failed = await waitForGoal(
+    client,
+    { namespace: o.namespace, name },
+    goalOf(o.verb, vmi?.metadata.uid, o.agent === true),
+    o,
+  );
   if (failed !== undefined) o.err(`error: ${failed}`);
   return failed === undefined;
 }

@@ -140,6 +140,27 @@ ${EXIT_CODES_HELP}
 - The \`kubectl-virt\` executable itself: \`source <(kubectl-virt completion bash)\` (or \`zsh\`), as
   \`kubectl completion\` is loaded. Its script asks \`kubectl-virt __complete\`, so both paths give the
   same answers.
+
+## A CI job on a VM it provisions
+
+Create a VM from the Debian example with your key through cloud-init, start it and wait until the
+guest agent answers, run the job over ssh (its exit code is the job's), delete the VM:
+
+\`\`\`sh
+ssh-keygen -q -t ed25519 -N '' -f ci-key
+sed -e "s/REGISTRY/$TSVIRT_REGISTRY/" -e "s|ssh-ed25519 AAAA.*you@example|$(cat ci-key.pub)|" \\
+  examples/vm-debian.yaml | kubectl virt create -f -
+kubectl virt start debian --wait
+kubectl virt wait vm/debian --for=condition=AgentConnected --timeout=5m
+kubectl virt ssh debian@vm/debian -i ci-key -t StrictHostKeyChecking=accept-new -c 'uname -a'
+kubectl virt scp -i ci-key ./job.sh debian@vm/debian:/tmp/job.sh
+kubectl virt delete debian
+\`\`\`
+
+The connection goes through the API server: \`ssh\` runs the local OpenSSH with
+\`ProxyCommand=kubectl virt port-forward --stdio vmi/debian 22\`, virt-api relays it to the handler
+on the VM's node, which opens a forward on its loopback only for the moment it connects. The guest's network is KubeVirt's masquerade
+(10.0.2.2/24, gateway 10.0.2.1) behind QEMU's user network; see docs/adr/0007.
 `;
 
 export function renderReference(commands: Readonly<Record<string, CommandLike>>): string {

@@ -6,10 +6,12 @@
 import type { VirtualMachine } from '../api/types.js';
 import { isVirtualMachine } from '../api/types.js';
 import { runStrategyOf } from '../api/lifecycle.js';
+import { hasCondition } from '../api/conditions.js';
+import { CONDITION_TYPES } from '../api/names.js';
 import { statusIsCurrent, type Evaluation } from './wait-for.js';
 
 export type VmGoal = Readonly<
-  { kind: 'running' } | { kind: 'stopped' } | { kind: 'restarted'; oldVmiUid: string | undefined }
+  { kind: 'running' } | { kind: 'agent' } | { kind: 'stopped' } | { kind: 'restarted'; oldVmiUid: string | undefined }
 >;
 
 function settled(vm: VirtualMachine): boolean {
@@ -24,12 +26,18 @@ export function describeSeen(vm: VirtualMachine | undefined): string {
   return failure?.message === undefined ? status : `${status}: ${failure.message}`;
 }
 
+/** The controller copies the VMI's AgentConnected onto the VM. */
+const agentConnected = (vm: VirtualMachine): boolean =>
+  hasCondition(vm.status?.conditions, CONDITION_TYPES.agentConnected, 'True');
+
 function goalMet(goal: VmGoal, vm: VirtualMachine, vmiUid: string | undefined): boolean {
   if (!settled(vm)) return false;
   const status = vm.status?.printableStatus;
   switch (goal.kind) {
     case 'running':
       return status === 'Running';
+    case 'agent':
+      return status === 'Running' && agentConnected(vm);
     case 'stopped':
       return status === 'Stopped';
     case 'restarted':

@@ -99,6 +99,9 @@ export function handlerCommand(info: ClusterInfo, node: NodeInfo): Command {
       // power-off would read as Failed.
       ...(node.libvirtLogDir === undefined ? [] : [`--libvirt-log-dir=${node.libvirtLogDir}`]),
       ...handlerEndpointArgs(info),
+      // Guests on this machine reach nothing beyond it (QEMU's restrict=on); tests add the node
+      // ports they serve with --guest-node-port.
+      '--guest-network=node-only',
     ],
   };
 }

@@ -5,15 +5,23 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { CONSOLE_SUBPROTOCOL, VIRT_API_CLIENT_CN, parseHandlerPath, type HandlerAction } from '../api/subresources.js';
+import {
+  CONSOLE_SUBPROTOCOL,
+  VIRT_API_CLIENT_CN,
+  parseHandlerPath,
+  type HandlerAction,
+  type PortForwardTarget,
+} from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { DomainObservation } from './domain/state.js';
 import type { SerialConsoles } from './serial-console.js';
 import { decideAction } from './vmi-actions.js';
+import { bridge, GuestPortError } from './port-forward.js';
 
 export type EndpointTls = Readonly<{ cert: Buffer; key: Buffer; clientCa: Buffer }>;
 
@@ -26,6 +34,8 @@ export type EndpointDeps = Readonly<{
   /** Runs pause / unpause / softreboot on the VMI's domain; throws with libvirt's reason. */
   act: (action: Exclude<HandlerAction, 'console'>, vmi: VirtualMachineInstance) => Promise<void>;
   serialSocket: (vmi: VirtualMachineInstance) => string;
+  /** A TCP connection to the guest's port; throws GuestPortError with the reason. */
+  connectGuest: (vmi: VirtualMachineInstance, target: PortForwardTarget) => Promise<Socket>;
   consoles: SerialConsoles;
   log: Logger;
 }>;
@@ -41,7 +51,8 @@ function reply(res: ServerResponse, code: number, message: string): void {
 }
 
 type Resolved = Readonly<
-  { ok: true; vmi: VirtualMachineInstance; action: HandlerAction } | { ok: false; code: number; message: string }
+  | { ok: true; vmi: VirtualMachineInstance; action: HandlerAction; forward?: PortForwardTarget }
+  | { ok: false; code: number; message: string }
 >;
 
 async function resolve(req: IncomingMessage, deps: EndpointDeps): Promise<Resolved> {
@@ -53,14 +64,23 @@ async function resolve(req: IncomingMessage, deps: EndpointDeps): Promise<Resolv
   const domain: DomainObservation = vmi === undefined ? { kind: 'missing' } : await deps.observe(vmi);
   const decided = decideAction(target.action, vmi, domain, deps.nodeName);
   if (decided.kind === 'refuse') return { ok: false, code: decided.code, message: decided.message };
-  return { ok: true, vmi: vmi as VirtualMachineInstance, action: target.action };
+  return {
+    ok: true,
+    vmi: vmi as VirtualMachineInstance,
+    action: target.action,
+    ...(target.forward === undefined ? {} : { forward: target.forward }),
+  };
 }
 
 async function onRequest(req: IncomingMessage, res: ServerResponse, deps: EndpointDeps): Promise<void> {
   const r = await resolve(req, deps);
   if (!r.ok) return reply(res, r.code, r.message);
-  if (r.action === 'console' || req.method !== 'PUT')
-    return reply(res, 405, `${r.action} takes ${r.action === 'console' ? 'a WebSocket upgrade' : 'PUT'}`);
+  if (r.action === 'console' || r.action === 'portforward' || req.method !== 'PUT')
+    return reply(
+      res,
+      405,
+      `${r.action} takes ${r.action === 'softreboot' || r.action === 'pause' || r.action === 'unpause' ? 'PUT' : 'a WebSocket upgrade'}`,
+    );
   await deps.act(r.action, r.vmi);
   deps.log.info({ namespace: r.vmi.metadata.namespace, name: r.vmi.metadata.name, action: r.action }, 'Ran VMI action');
   reply(res, 200, `${r.action} done`);
@@ -78,10 +98,35 @@ type Upgrade = Readonly<{ req: IncomingMessage; socket: Duplex; head: Buffer }>;
 async function onUpgrade(wss: WebSocketServer, { req, socket, head }: Upgrade, deps: EndpointDeps): Promise<void> {
   const r = await resolve(req, deps);
   if (!r.ok) return refuseUpgrade(socket, r.code, r.message);
+  if (r.action === 'portforward' && r.forward !== undefined) return forwardUpgrade(wss, { req, socket, head }, r, deps);
   if (r.action !== 'console') return refuseUpgrade(socket, 405, `${r.action} takes PUT`);
   const vmi = r.vmi;
   wss.handleUpgrade(req, socket, head, (ws) => {
     deps.consoles.attach(`${vmi.metadata.namespace ?? ''}/${vmi.metadata.name ?? ''}`, deps.serialSocket(vmi), ws);
+  });
+}
+
+async function forwardUpgrade(
+  wss: WebSocketServer,
+  { req, socket, head }: Upgrade,
+  r: Readonly<{ vmi: VirtualMachineInstance; forward?: PortForwardTarget }>,
+  deps: EndpointDeps,
+): Promise<void> {
+  const { vmi, forward } = r;
+  if (forward === undefined) return refuseUpgrade(socket, 404, 'portforward needs a port');
+  let guest: Socket;
+  try {
+    guest = await deps.connectGuest(vmi, forward);
+  } catch (err) {
+    if (err instanceof GuestPortError) return refuseUpgrade(socket, 502, err.message);
+    throw err;
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    deps.log.info(
+      { namespace: vmi.metadata.namespace, name: vmi.metadata.name, port: forward.port },
+      'Opened a port-forward connection',
+    );
+    bridge(ws, guest);
   });
 }
 

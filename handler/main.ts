@@ -9,6 +9,7 @@
  *     [--insecure-registry HOST:PORT]... [--image-cache-max-unused 86400]
  *     [--tls-cert-file F --tls-key-file F --client-ca-file F [--endpoint-port 8186]
  *      [--endpoint-address 0.0.0.0] [--advertise-address $POD_IP]]
+ *     [--guest-network open|node-only [--guest-node-port N]...]
  *
  * With the three TLS files it serves virt-api's endpoint (pause, unpause, soft reboot, console;
  * virt-api-endpoint.ts) over mutual TLS and writes its address on the Node.
@@ -35,7 +36,7 @@ import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances } from '../kube/tsvirt.js';
 import { imageCacheFor, type ImageCacheFlags } from './containerdisk/node-cache.js';
-import type { HostFacts } from './domain/host-facts.js';
+import type { GuestNetworkPolicy, HostFacts } from './domain/host-facts.js';
 import { Heartbeat } from './heartbeat.js';
 import { hostDiskGate, nodePathPolicy, type NodeRoots } from './host-paths/node-config.js';
 import { EMULATION_MODES, type EmulationChoice, type EmulationMode, chooseEmulation, probeKvm } from './kvm-probe.js';
@@ -62,6 +63,7 @@ interface Flags {
   readonly roots: NodeRoots;
   readonly images: ImageCacheFlags;
   readonly endpoint: EndpointFlags | undefined;
+  readonly guestNetwork: GuestNetworkPolicy;
 }
 
 function usage(message: string): never {
@@ -120,6 +122,9 @@ function parseFlags(argv: readonly string[]): Flags {
         'endpoint-port': { type: 'string', default: String(HANDLER_ENDPOINT_PORT) },
         'endpoint-address': { type: 'string', default: '0.0.0.0' },
         'advertise-address': { type: 'string' },
+        // node-only: guests reach nothing but these node loopback ports (CI machines, tests).
+        'guest-network': { type: 'string', default: 'open' },
+        'guest-node-port': { type: 'string', multiple: true, default: [] },
       },
       strict: true,
     }),
@@ -149,7 +154,17 @@ function parseFlags(argv: readonly string[]): Flags {
       maxUnusedMs: intFlag(values['image-cache-max-unused'], 'image-cache-max-unused', 0) * 1000,
     },
     endpoint: endpointFlags(values),
+    guestNetwork: guestNetworkFlag(values['guest-network'], values['guest-node-port']),
   };
+}
+
+function guestNetworkFlag(mode: string, ports: readonly string[]): GuestNetworkPolicy {
+  if (mode === 'open') {
+    if (ports.length > 0) usage('--guest-node-port needs --guest-network=node-only (open already reaches the node)');
+    return { mode: 'open' };
+  }
+  if (mode !== 'node-only') usage(`--guest-network must be open or node-only, got "${mode}"`);
+  return { mode: 'node-only', nodePorts: ports.map((p) => intFlag(p, 'guest-node-port', 1)) };
 }
 
 /** The endpoint's flags: all three TLS files, or none (no endpoint: no console, pause or soft reboot). */
@@ -181,7 +196,13 @@ async function chooseHostEmulation(flags: Flags): Promise<EmulationChoice> {
 
 function hostFacts(flags: Flags, choice: EmulationChoice): HostFacts {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
-  return { domainType: choice.domainType, arch, machine: arch === 'aarch64' ? 'virt' : 'pc', runDir: flags.runDir };
+  return {
+    domainType: choice.domainType,
+    arch,
+    machine: arch === 'aarch64' ? 'virt' : 'pc',
+    runDir: flags.runDir,
+    guestNetwork: flags.guestNetwork,
+  };
 }
 
 /** Marks the Node as served by a handler (best effort: the agent or kubelet owns the Node). */

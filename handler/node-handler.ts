@@ -18,6 +18,7 @@ import { domainName } from '../api/object-names.js';
 import { type DomainObservation, type PhaseVerdict, type ShutoffCause, shutoffCauseFromLog } from './domain/state.js';
 import { gracePeriodSecondsOf } from '../api/lifecycle.js';
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../api/defaults.js';
+import { GuestAgentWatch } from './guest-agent-watch.js';
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection, type ObservedDomain } from './libvirt/connection.js';
 import type { ContainerDiskCache } from './containerdisk/cache.js';
@@ -70,6 +71,8 @@ const LIBVIRT_DOWN_RETRY_MS = 1000;
 
 export class NodeHandler {
   readonly launchers: LauncherServer;
+  /** Undefined on an in-process test driver, which has no guests to ask. */
+  readonly agents: GuestAgentWatch | undefined;
   private readonly queue: WorkQueue;
   private readonly memory = new Map<string, Memory>();
   private readonly written = new Map<string, Written>();
@@ -89,6 +92,9 @@ export class NodeHandler {
       changed: (uid) => this.queue.add(uid),
       log: (level, fields, msg) => deps.log[level](fields, msg),
     });
+    this.agents = deps.libvirt.uri.startsWith('test:')
+      ? undefined
+      : new GuestAgentWatch(deps.libvirt, { domains: () => this.domains, changed: (uid) => this.queue.add(uid) });
     this.queue = new WorkQueue((uid) => this.process(uid), {
       workers: config.workers,
       onError: (uid, err) => deps.log.error({ uid, err }, 'Sync of a VMI failed unexpectedly'),
@@ -104,6 +110,7 @@ export class NodeHandler {
     this.queue.start();
     await this.pollOnce();
     this.schedulePoll();
+    this.agents?.start();
   }
 
   /** Stops polling and syncing; domains and launchers are left alone (a restart re-adopts them). */
@@ -111,6 +118,7 @@ export class NodeHandler {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     await this.polling;
+    await this.agents?.stop();
     await this.queue.shutdown();
     await this.launchers.close();
   }
@@ -205,8 +213,14 @@ export class NodeHandler {
       memory: this.memory.get(uid) ?? { started: false },
       emulation: this.config.host.domainType,
       now: this.deps.now(),
+      ...this.agentView(uid),
     };
     return { view, name };
+  }
+
+  private agentView(uid: string): Pick<SyncView, 'agent'> {
+    const agent = this.agents?.of(uid);
+    return agent === undefined ? {} : { agent };
   }
 
   private async process(uid: string): Promise<QueueOutcome> {

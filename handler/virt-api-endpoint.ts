@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { COMPONENTS } from '../api/names.js';
+import { COMPONENTS, CONDITION_TYPES } from '../api/names.js';
 import { HANDLER_ENDPOINT_ANNOTATION } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { nodes } from '../kube/core.js';
@@ -16,6 +16,8 @@ import type { Informer } from '../kube/informer.js';
 import { serialSocketPath, type HostFacts } from './domain/host-facts.js';
 import { domainName } from '../api/object-names.js';
 import { startEndpoint } from './endpoint-server.js';
+import { netdevId } from './domain/vmi-to-domain.js';
+import { connectGuestPort, GuestPortError } from './port-forward.js';
 import type { LibvirtConnection } from './libvirt/connection.js';
 import { SerialConsoles } from './serial-console.js';
 
@@ -29,6 +31,31 @@ export type EndpointFlags = Readonly<{
 }>;
 
 export type RunningEndpoint = Readonly<{ server: Server; consoles: SerialConsoles; address: string }>;
+
+const agentConnected = (vmi: VirtualMachineInstance): boolean =>
+  vmi.status?.conditions?.some((c) => c.type === CONDITION_TYPES.agentConnected && c.status === 'True') === true;
+
+/**
+ * Through the agent when it answers (the guest reboots cleanly without ACPI support), ACPI when it
+ * does not or when the agent's own shutdown fails (Debian's qemu-ga runs `shutdown -r +0`, which
+ * needs logind; a guest without D-Bus refuses it).
+ */
+async function softReboot(
+  ctx: Readonly<{ libvirt: LibvirtConnection; log: Logger }>,
+  vmi: VirtualMachineInstance,
+): Promise<void> {
+  if (agentConnected(vmi)) {
+    try {
+      return await ctx.libvirt.reboot(nameOf(vmi), 'agent');
+    } catch (err) {
+      ctx.log.warn(
+        { err, namespace: vmi.metadata.namespace, name: vmi.metadata.name },
+        'The guest agent could not reboot the guest; rebooting through ACPI',
+      );
+    }
+  }
+  await ctx.libvirt.reboot(nameOf(vmi), 'acpi');
+}
 
 const nameOf = (vmi: VirtualMachineInstance): string =>
   domainName(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '');
@@ -58,7 +85,12 @@ export async function serveVirtApiEndpoint(
     act: async (action, vmi) => {
       if (action === 'pause') await ctx.libvirt.suspend(nameOf(vmi));
       else if (action === 'unpause') await ctx.libvirt.resume(nameOf(vmi));
-      else await ctx.libvirt.reboot(nameOf(vmi));
+      else await softReboot(ctx, vmi);
+    },
+    connectGuest: (vmi, target) => {
+      if ((vmi.spec.domain.devices.interfaces ?? []).length === 0)
+        return Promise.reject(new GuestPortError('the VMI has no network interface to forward to'));
+      return connectGuestPort(ctx.libvirt, nameOf(vmi), netdevId(0), target);
     },
     serialSocket: (vmi) => serialSocketPath(ctx.host, vmi.metadata.namespace ?? '', vmi.metadata.name ?? ''),
     consoles,

@@ -34,7 +34,8 @@ function decideOnRunning(action: HandlerAction, paused: boolean): ActionDecision
     case 'softreboot':
       return paused ? conflict('VMI is paused; unpause it before a soft reboot') : DO;
     case 'console':
-      // A paused guest's console is still its console: output resumes with the guest.
+    case 'portforward':
+      // A paused guest's console or port is still its own: traffic resumes with the guest.
       return DO;
     default:
       return action satisfies never;

@@ -13,6 +13,7 @@ import {
   HANDLER_TLS_SERVER_NAME,
   handlerPath,
   type HandlerAction,
+  type PortForwardTarget,
 } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { nodes } from '../kube/core.js';
@@ -41,6 +42,7 @@ export async function handlerOf(
   nodeClient: ReturnType<typeof nodes>,
   vmi: VirtualMachineInstance,
   action: HandlerAction,
+  forward?: PortForwardTarget,
 ): Promise<HandlerTarget> {
   const node = runningOn(vmi);
   if (node === undefined) return { ok: false, answer: { code: 409, message: 'VMI is not running' } };
@@ -53,7 +55,7 @@ export async function handlerOf(
         message: `the virt-handler on node ${node} serves no endpoint (no ${HANDLER_ENDPOINT_ANNOTATION})`,
       },
     };
-  const path = handlerPath(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '', action);
+  const path = handlerPath(vmi.metadata.namespace ?? '', vmi.metadata.name ?? '', action, forward);
   return { ok: true, url: `https://${address}${path}` };
 }
 
@@ -98,7 +100,7 @@ export function messageOf(text: string): string {
   }
 }
 
-/** Opens the console WebSocket to the handler; resolves once it is open, or with the handler's refusal. */
+/** Opens a console or port-forward WebSocket to the handler (raw bytes both ways); resolves once it is open, or with the handler's refusal. */
 export function openHandlerConsole(url: string, tls: HandlerTls): Promise<{ ws: WebSocket } | { answer: Answer }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace(/^https:/, 'wss:'), CONSOLE_SUBPROTOCOL, {

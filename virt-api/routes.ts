@@ -5,7 +5,10 @@
 import { SUBRESOURCES_GROUP, VM_PLURAL, VMI_PLURAL } from '../api/names.js';
 import {
   CONSOLE_SUBRESOURCE,
+  PORTFORWARD_SUBRESOURCE,
   SUBRESOURCES_API_VERSION,
+  parsePortForward,
+  type PortForwardTarget,
   VM_VERBS,
   VMI_VERBS,
   type VmVerb,
@@ -18,6 +21,8 @@ export type Route = Readonly<
   | { kind: 'vm'; namespace: string; name: string; verb: VmVerb }
   | { kind: 'vmi'; namespace: string; name: string; verb: VmiVerb }
   | { kind: 'console'; namespace: string; name: string }
+  | { kind: 'portforward'; namespace: string; name: string; forward: PortForwardTarget }
+  | { kind: 'bad-request'; message: string }
   | { kind: 'wrong-method'; allowed: 'PUT' | 'GET' }
   | { kind: 'unknown' }
 >;
@@ -45,6 +50,22 @@ const DISCOVERY: ReadonlyArray<readonly [string, 'apis' | 'group' | 'version']> 
 ];
 
 const OBJECT_PATH = new RegExp(`^apis/${SUBRESOURCES_API_VERSION}/namespaces/([^/]+)/([^/]+)/([^/]+)/([^/]+)$`);
+const PORTFORWARD_PATH = new RegExp(
+  `^apis/${SUBRESOURCES_API_VERSION}/namespaces/([^/]+)/${VMI_PLURAL}/([^/]+)/${PORTFORWARD_SUBRESOURCE}/([^/]+)(?:/([^/]+))?$`,
+);
+
+function portForwardRoute(method: string, m: RegExpExecArray): Route {
+  const [, ns = '', name = '', port = '', protocol] = m;
+  if (method !== 'GET') return { kind: 'wrong-method', allowed: 'GET' };
+  const forward = parsePortForward(port, protocol);
+  if (!forward.ok) return { kind: 'bad-request', message: forward.message };
+  return {
+    kind: 'portforward',
+    namespace: decodeURIComponent(ns),
+    name: decodeURIComponent(name),
+    forward: forward.value,
+  };
+}
 
 /** Routes one request. `path` may carry a query; it is ignored. Pure. */
 export function routeOf(method: string, path: string): Route {
@@ -52,6 +73,8 @@ export function routeOf(method: string, path: string): Route {
   if (isOneOf(HEALTH, joined)) return { kind: 'health', what: joined };
   const discovery = DISCOVERY.find(([p]) => p === joined);
   if (discovery !== undefined) return { kind: 'discovery', what: discovery[1] };
+  const pf = PORTFORWARD_PATH.exec(joined);
+  if (pf !== null) return portForwardRoute(method, pf);
   const m = OBJECT_PATH.exec(joined);
   if (m === null) return { kind: 'unknown' };
   const [, ns = '', plural = '', name = '', sub = ''] = m;

@@ -14,6 +14,7 @@ import { GROUP, SUBRESOURCES_GROUP, VMI_PLURAL, VM_PLURAL } from '../api/names.j
 import {
   CONSOLE_SUBPROTOCOL,
   CONSOLE_SUBRESOURCE,
+  PORTFORWARD_SUBRESOURCE,
   SUBRESOURCES_API_VERSION,
   SUBRESOURCES_VERSION,
   parseVerbOptions,
@@ -26,7 +27,7 @@ import { virtualMachineInstances, virtualMachines } from '../kube/tsvirt.js';
 import { forbiddenMessage, review, type ResourceAttributes } from './access-review.js';
 import { relay } from './console-relay.js';
 import { authenticate, type RequestHeaderConfig } from './front-proxy.js';
-import { handlerOf, openHandlerConsole, putToHandler, type HandlerTls } from './handler-client.js';
+import { handlerOf, openHandlerConsole, putToHandler, type HandlerTarget, type HandlerTls } from './handler-client.js';
 import type { VirtApiMetrics } from './metrics.js';
 import { routeOf, type Route } from './routes.js';
 import { runVmVerb, type Answer } from './vm-verbs.js';
@@ -99,20 +100,29 @@ function readBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
-type ObjectRoute = Extract<Route, { kind: 'vm' | 'vmi' | 'console' }>;
+type ObjectRoute = Extract<Route, { kind: 'vm' | 'vmi' | 'console' | 'portforward' }>;
 
 function attributesOf(route: ObjectRoute): ResourceAttributes {
   const common = { namespace: route.namespace, name: route.name };
   if (route.kind === 'console')
     return { ...common, verb: 'get', resource: VMI_PLURAL, subresource: CONSOLE_SUBRESOURCE };
+  // KubeVirt's edit role grants get on virtualmachineinstances/portforward; view does not.
+  if (route.kind === 'portforward')
+    return { ...common, verb: 'get', resource: VMI_PLURAL, subresource: PORTFORWARD_SUBRESOURCE };
   return { ...common, verb: 'update', resource: route.kind === 'vm' ? VM_PLURAL : VMI_PLURAL, subresource: route.verb };
 }
 
 /** The routes that get only an explanation. Pure. */
 function unserved(
   req: IncomingMessage,
-  route: Extract<Route, { kind: 'unknown' | 'wrong-method' | 'console' }>,
+  route: Extract<Route, { kind: 'unknown' | 'wrong-method' | 'console' | 'portforward' | 'bad-request' }>,
 ): Answer {
+  if (route.kind === 'bad-request') return { code: 400, message: route.message };
+  if (route.kind === 'portforward')
+    return {
+      code: 400,
+      message: 'portforward is a WebSocket: connect with an Upgrade request (kubectl virt port-forward)',
+    };
   if (route.kind === 'unknown')
     return { code: 404, message: `the server could not find the requested resource (${req.url ?? ''})` };
   if (route.kind === 'wrong-method')
@@ -158,21 +168,12 @@ class VirtApiServer {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse, route: Route): Promise<Answer | undefined> {
-    switch (route.kind) {
-      case 'health':
-        return this.health(res, route.what);
-      case 'discovery':
-        return this.discover(req, res, route.what);
-      case 'unknown':
-      case 'wrong-method':
-      case 'console':
-        return unserved(req, route);
-      case 'vm':
-      case 'vmi':
-        return (await this.refusal(req, route)) ?? (await this.verb(req, route));
-      default:
-        return route satisfies never;
-    }
+    if (route.kind === 'health') return this.health(res, route.what);
+    if (route.kind === 'discovery') return this.discover(req, res, route.what);
+    if (route.kind === 'vm' || route.kind === 'vmi')
+      return (await this.refusal(req, route)) ?? (await this.verb(req, route));
+    // Every other route only gets an explanation; the parameter's type keeps this exhaustive.
+    return unserved(req, route);
   }
 
   private async health(res: ServerResponse, what: 'healthz' | 'readyz' | 'metrics'): Promise<undefined> {
@@ -221,19 +222,24 @@ class VirtApiServer {
     return putToHandler(target.url, this.deps.handlerTls);
   }
 
-  async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const route = routeOf(req.method ?? 'GET', req.url ?? '/');
-    if (route.kind !== 'console')
-      return refuseUpgrade(socket, { code: 404, message: 'only console takes a WebSocket' });
-    const refused = (await this.refusal(req, route)) ?? undefined;
-    if (refused !== undefined) return refuseUpgrade(socket, refused);
+  /** The handler URL of a console or port-forward, or why there is none. */
+  private async streamTarget(route: Extract<Route, { kind: 'console' | 'portforward' }>): Promise<HandlerTarget> {
     const vmi = await virtualMachineInstances(this.deps.clients).find(route);
     if (vmi === undefined)
-      return refuseUpgrade(socket, {
-        code: 404,
-        message: `${VMI_PLURAL}.${GROUP} "${route.name}" not found`,
-      });
-    const target = await handlerOf(nodes(this.deps.clients), vmi, 'console');
+      return { ok: false, answer: { code: 404, message: `${VMI_PLURAL}.${GROUP} "${route.name}" not found` } };
+    return route.kind === 'console'
+      ? handlerOf(nodes(this.deps.clients), vmi, 'console')
+      : handlerOf(nodes(this.deps.clients), vmi, 'portforward', route.forward);
+  }
+
+  async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const route = routeOf(req.method ?? 'GET', req.url ?? '/');
+    if (route.kind === 'bad-request') return refuseUpgrade(socket, { code: 400, message: route.message });
+    if (route.kind !== 'console' && route.kind !== 'portforward')
+      return refuseUpgrade(socket, { code: 404, message: 'only console and portforward take a WebSocket' });
+    const refused = (await this.refusal(req, route)) ?? undefined;
+    if (refused !== undefined) return refuseUpgrade(socket, refused);
+    const target = await this.streamTarget(route);
     if (!target.ok) return refuseUpgrade(socket, target.answer);
     const opened = await openHandlerConsole(target.url, this.deps.handlerTls);
     if ('answer' in opened) return refuseUpgrade(socket, opened.answer);

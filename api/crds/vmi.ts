@@ -29,9 +29,13 @@ const status = named(
           obj(
             {
               name: str({ description: 'The interface name in spec.domain.devices.interfaces.' }),
-              ipAddress: str({ description: "The interface's first IP address." }),
+              ipAddress: str({
+                description: "The first address: the guest agent's, else the masquerade guest address.",
+              }),
               ipAddresses: arr(str(), { description: "All the interface's IP addresses." }),
               mac: str({ description: "The interface's MAC address." }),
+              interfaceName: str({ description: 'The name the guest gives the interface (from the guest agent).' }),
+              infoSource: str({ description: 'Where these facts came from: "domain", "guest-agent", or both.' }),
             },
             { description: 'A network interface of the guest and its addresses.' },
           ),
@@ -50,6 +54,24 @@ const status = named(
           ),
         ),
         { description: 'When the VMI entered each phase it has been in.' },
+      ),
+      guestOSInfo: named(
+        'VirtualMachineInstanceGuestOSInfo',
+        obj(
+          {
+            id: str({ description: 'The OS id, as os-release ID says it, e.g. debian.' }),
+            name: str({ description: 'The OS name, e.g. Debian GNU/Linux.' }),
+            prettyName: str({
+              description: 'The OS name and version for a person, e.g. Debian GNU/Linux 12 (bookworm).',
+            }),
+            version: str({ description: 'The OS version, e.g. 12 (bookworm).' }),
+            versionId: str({ description: 'The OS version id, e.g. 12.' }),
+            kernelRelease: str({ description: "The kernel's release, as uname -r prints it." }),
+            kernelVersion: str({ description: "The kernel's version, as uname -v prints it." }),
+            machine: str({ description: "The guest's machine architecture, e.g. x86_64." }),
+          },
+          { description: 'What the guest agent reports about the guest OS; empty while no agent answers.' },
+        ),
       ),
       launcherPodName: str({ description: 'The virt-launcher Pod that holds this VMI.' }),
     },

@@ -90,6 +90,8 @@ export interface VirtualMachineInstanceStatus {
   readonly interfaces?: ReadonlyArray<VirtualMachineInstanceNetworkInterface>;
   /** When the VMI entered each phase it has been in. */
   readonly phaseTransitionTimestamps?: ReadonlyArray<PhaseTransitionTimestamp>;
+  /** What the guest agent reports about the guest OS; empty while no agent answers. */
+  readonly guestOSInfo?: VirtualMachineInstanceGuestOSInfo;
   /** The virt-launcher Pod that holds this VMI. */
   readonly launcherPodName?: string;
 }
@@ -201,12 +203,16 @@ export type VmiPhase = 'Pending' | 'Scheduling' | 'Scheduled' | 'Running' | 'Suc
 export interface VirtualMachineInstanceNetworkInterface {
   /** The interface name in spec.domain.devices.interfaces. */
   readonly name?: string;
-  /** The interface's first IP address. */
+  /** The first address: the guest agent's, else the masquerade guest address. */
   readonly ipAddress?: string;
   /** All the interface's IP addresses. */
   readonly ipAddresses?: ReadonlyArray<string>;
   /** The interface's MAC address. */
   readonly mac?: string;
+  /** The name the guest gives the interface (from the guest agent). */
+  readonly interfaceName?: string;
+  /** Where these facts came from: "domain", "guest-agent", or both. */
+  readonly infoSource?: string;
 }
 
 /** A phase and when the VMI entered it. */
@@ -215,6 +221,26 @@ export interface PhaseTransitionTimestamp {
   readonly phase: VmiPhase;
   /** When the VMI entered the phase. */
   readonly phaseTransitionTimestamp: string;
+}
+
+/** What the guest agent reports about the guest OS; empty while no agent answers. */
+export interface VirtualMachineInstanceGuestOSInfo {
+  /** The OS id, as os-release ID says it, e.g. debian. */
+  readonly id?: string;
+  /** The OS name, e.g. Debian GNU/Linux. */
+  readonly name?: string;
+  /** The OS name and version for a person, e.g. Debian GNU/Linux 12 (bookworm). */
+  readonly prettyName?: string;
+  /** The OS version, e.g. 12 (bookworm). */
+  readonly version?: string;
+  /** The OS version id, e.g. 12. */
+  readonly versionId?: string;
+  /** The kernel's release, as uname -r prints it. */
+  readonly kernelRelease?: string;
+  /** The kernel's version, as uname -v prints it. */
+  readonly kernelVersion?: string;
+  /** The guest's machine architecture, e.g. x86_64. */
+  readonly machine?: string;
 }
 
 /** Labels and annotations for the VMIs made from this template. */

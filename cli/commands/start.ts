@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core';
 import { EXIT_CODES_HELP } from '../exit-codes.js';
 import { LifecycleCommand, lifecycleArgs, lifecycleFlags } from '../lifecycle-command.js';
 
@@ -6,7 +7,13 @@ export default class Start extends LifecycleCommand {
     'Start VirtualMachines through virt-api (virtualmachines/start): one write each, the run strategy or a Start request.';
   static override description = `A VM that runs already is refused with "VM is already running", as virtctl says it; the other named VMs are still started. With --wait, waits until each VM is Running (progress on stderr when it is a terminal).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = lifecycleArgs;
-  static override flags = lifecycleFlags;
+  static override flags = {
+    ...lifecycleFlags,
+    'wait-for-agent': Flags.boolean({
+      description: 'Wait until the VM runs and its guest agent answers (AgentConnected): for scripts that ssh next.',
+      default: false,
+    }),
+  };
   static override examples = [
     {
       description: 'Start web and wait until it is Running',
@@ -21,6 +28,10 @@ export default class Start extends LifecycleCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Start);
-    await this.runVerb('start', argv as string[], flags);
+    await this.runVerb('start', argv as string[], flags, {
+      agent: flags['wait-for-agent'],
+      // --wait-for-agent alone means --wait too: it names what to wait for.
+      ...(flags['wait-for-agent'] ? { wait: true } : {}),
+    });
   }
 }

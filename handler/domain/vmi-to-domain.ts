@@ -17,6 +17,15 @@ import type {
   VirtualMachineInstance,
   Volume,
 } from '../../api/types.js';
+import {
+  GUEST_AGENT_CHANNEL,
+  MASQUERADE_DNS,
+  MASQUERADE_GATEWAY,
+  MASQUERADE_GUEST_ADDRESS,
+  MASQUERADE_NETWORK,
+  interfaceMacAddress,
+} from '../../api/guest-network.js';
+import { type GuestNetworkPolicy, MASQUERADE_NODE_ADDRESS, OPEN_GUEST_NETWORK } from './host-facts.js';
 import { type HostFacts, nodeDiskPath, serialLogPath, serialSocketPath, vmiRunDir } from './host-facts.js';
 import { domainName } from '../../api/object-names.js';
 import {
@@ -35,6 +44,8 @@ import { el, renderXml, type XmlElement } from './xml.js';
 
 /** The XML namespace of the tsvirt element in a domain's <metadata>. */
 export const TSVIRT_DOMAIN_XMLNS = 'https://tsvirt.io/domain/v1alpha1';
+/** libvirt's namespace for raw QEMU arguments (`<qemu:commandline>`). */
+const QEMU_XMLNS = 'http://libvirt.org/schemas/domain/qemu/1.0';
 /** sockaddr_un.sun_path holds 108 bytes, one for the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -303,18 +314,84 @@ function mapDisks(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): R
   });
 }
 
-function interfaceElement(iface: Interface, i: number, networks: ReadonlyArray<Network>): XmlElement {
+const NIC_DEVICES: Readonly<Record<NonNullable<Interface['model']>, string>> = {
+  virtio: 'virtio-net-pci',
+  e1000: 'e1000',
+  e1000e: 'e1000e',
+  rtl8139: 'rtl8139',
+};
+
+const NIC_FIRST_SLOT = 0x18;
+
+/** QEMU's netdev id for an interface; the handler names it again for port forwarding (hostfwd_add). */
+export function netdevId(interfaceIndex: number): string {
+  return `tsvirt-net${interfaceIndex}`;
+}
+
+function userNetdev(id: string, policy: GuestNetworkPolicy): string {
+  const base = [
+    `user,id=${id}`,
+    `net=${MASQUERADE_NETWORK}`,
+    `host=${MASQUERADE_GATEWAY}`,
+    `dhcpstart=${MASQUERADE_GUEST_ADDRESS}`,
+    `dns=${MASQUERADE_DNS}`,
+  ];
+  if (policy.mode === 'open') return base.join(',');
+  // tcp: QEMU connects once, at its start, and the guest's connections share that stream. A cmd:
+  // forward (one process per connection) would be better, but libvirt's seccomp sandbox
+  // (spawn=deny) kills a QEMU that forks.
+  const forwards = policy.nodePorts.map((p) => `guestfwd=tcp:${MASQUERADE_NODE_ADDRESS}:${p}-tcp:127.0.0.1:${p}`);
+  return [...base, 'restrict=on', ...forwards].join(',');
+}
+
+/**
+ * Masquerade on the pod network as QEMU arguments rather than libvirt's `<interface type='user'>`:
+ * libvirt 9.0 can set neither the guest's address (10.0.2.2, KubeVirt's) nor `restrict=on`, and
+ * port forwarding needs a netdev id the handler knows.
+ */
+function interfaceArgs(
+  iface: Interface,
+  i: number,
+  vmi: Readonly<{ networks: ReadonlyArray<Network>; uid: string; policy: GuestNetworkPolicy; machine: string }>,
+): ReadonlyArray<string> {
   const field = `spec.domain.devices.interfaces[${i}]`;
-  if (!networks.some((n) => n.name === iface.name))
+  if (!vmi.networks.some((n) => n.name === iface.name))
     throw new DomainSpecError(`${field}.name`, `no network named "${iface.name}" in spec.networks`);
   if (iface.bridge !== undefined)
     throw new DomainSpecError(`${field}.bridge`, 'is not supported; use masquerade (user-mode networking)');
+  const id = netdevId(i);
+  const mac = interfaceMacAddress(vmi.uid, iface);
+  // libvirt places its own devices from PCI slot 2 up and knows nothing of this one: a fixed slot
+  // from the top of the bus (24 + index, at most MAX_INTERFACES) keeps them apart.
+  const bus = vmi.machine.startsWith('pc-q35') || vmi.machine === 'q35' ? 'pcie.0' : 'pci.0';
+  const slot = `0x${(NIC_FIRST_SLOT + i).toString(16)}`;
+  // romfile= : no PXE option ROM; the guest boots from disk and the ROM costs boot time under TCG.
+  const device = `${NIC_DEVICES[iface.model ?? DEFAULT_INTERFACE_MODEL]},netdev=${id},mac=${mac},id=ua-${iface.name},bus=${bus},addr=${slot},romfile=`;
+  return ['-netdev', userNetdev(id, vmi.policy), '-device', device];
+}
+
+function networkArgs(vmi: VirtualMachineInstance, id: Identity, host: HostFacts): ReadonlyArray<string> {
+  const nets = {
+    networks: vmi.spec.networks ?? [],
+    uid: id.uid,
+    policy: host.guestNetwork ?? OPEN_GUEST_NETWORK,
+    machine: vmi.spec.domain.machine?.type ?? host.machine,
+  };
+  return (vmi.spec.domain.devices.interfaces ?? []).flatMap((iface, i) => interfaceArgs(iface, i, nets));
+}
+
+function qemuCommandline(args: ReadonlyArray<string>): XmlElement | undefined {
+  if (args.length === 0) return undefined;
+  return el('qemu:commandline', {}, ...args.map((value) => el('qemu:arg', { value })));
+}
+
+/** The guest agent's virtio-serial port; libvirt makes the socket and talks to the agent on it. */
+function agentChannel(): XmlElement {
   return el(
-    'interface',
-    { type: 'user' },
-    iface.macAddress === undefined ? undefined : el('mac', { address: iface.macAddress.toLowerCase() }),
-    el('model', { type: iface.model ?? DEFAULT_INTERFACE_MODEL }),
-    el('alias', { name: `ua-${iface.name}` }),
+    'channel',
+    { type: 'unix' },
+    el('source', { mode: 'bind' }),
+    el('target', { type: 'virtio', name: GUEST_AGENT_CHANNEL }),
   );
 }
 
@@ -349,15 +426,13 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
   const socket = serialSocketPath(host, id.namespace, id.name);
   checkSocketPath(socket);
   const disks = mapDisks(vmi, id, host);
-  const interfaces = (vmi.spec.domain.devices.interfaces ?? []).map((iface, i) =>
-    interfaceElement(iface, i, vmi.spec.networks ?? []),
-  );
+  const netArgs = networkArgs(vmi, id, host);
   const kib = memoryKiB(vmi);
   const topology = sized(() => cpuTopology(vmi));
   const bootOrder = (vmi.spec.domain.devices.disks ?? []).some((d) => d.bootOrder !== undefined);
   const domain = el(
     'domain',
-    { type: host.domainType },
+    { type: host.domainType, 'xmlns:qemu': netArgs.length === 0 ? undefined : QEMU_XMLNS },
     el('name', {}, domainName(id.namespace, id.name)),
     UUID.test(id.uid) ? el('uuid', {}, id.uid.toLowerCase()) : undefined,
     metadataElement(id, graceSeconds),
@@ -376,10 +451,11 @@ export function planDomain(vmi: VirtualMachineInstance, host: HostFacts): Domain
       {},
       host.emulator === undefined ? undefined : el('emulator', {}, host.emulator),
       ...disks.map((d) => d.element),
-      ...interfaces,
       ...consoleElements(socket, serialLogPath(host, id.namespace, id.name)),
+      agentChannel(),
       el('memballoon', { model: 'none' }),
     ),
+    qemuCommandline(netArgs),
   );
   const runDir = vmiRunDir(host, id.namespace, id.name);
   const hasNodeDisk = disks.some((d) => d.file.mode === 'node');

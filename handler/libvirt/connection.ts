@@ -210,20 +210,52 @@ export class LibvirtConnection {
   }
 
   /**
-   * ACPI reboot: libvirt presses the power button and, when the guest powers off, resets QEMU
-   * instead of ending it ("fake reboot"). The binding has no virDomainReboot, so this runs
-   * libvirt's own client, `virsh reboot --mode acpi`, on the same URI. An in-process driver
+   * Reboot: `acpi` presses the power button and, when the guest powers off, libvirt resets QEMU
+   * instead of ending it ("fake reboot"); `agent` asks the guest agent. The binding has no
+   * virDomainReboot, so this runs libvirt's own client, `virsh reboot`, on the same URI.
+   */
+  async reboot(name: string, mode: 'acpi' | 'agent' = 'acpi'): Promise<void> {
+    await this.virsh(`rebooting ${name}`, ['reboot', name, '--mode', mode]);
+  }
+
+  /** Shutdown through the guest agent (`virsh shutdown --mode agent`); throws when no agent answers. */
+  async agentShutdown(name: string): Promise<void> {
+    await this.virsh(`shutting down ${name} through its agent`, ['shutdown', name, '--mode', 'agent']);
+  }
+
+  /**
+   * One guest agent command through libvirt (`virsh qemu-agent-command`): the agent's JSON answer.
+   * Throws LibvirtCallError when the agent does not answer within `timeoutSeconds`.
+   */
+  async agentCommand(name: string, execute: string, timeoutSeconds = 2): Promise<unknown> {
+    const out = await this.virsh(`asking ${name}'s guest agent`, [
+      'qemu-agent-command',
+      name,
+      JSON.stringify({ execute }),
+      '--timeout',
+      String(timeoutSeconds),
+    ]);
+    return JSON.parse(out) as unknown;
+  }
+
+  /** A human monitor command to the domain's QEMU (`virsh qemu-monitor-command --hmp`); its output. */
+  async monitorCommand(name: string, command: string): Promise<string> {
+    return this.virsh(`running "${command}" on ${name}`, ['qemu-monitor-command', name, '--hmp', command]);
+  }
+
+  /**
+   * Runs virsh on this connection's URI, for what the binding lacks. An in-process driver
    * (test:///) is a different instance in another process: refused with that reason.
    */
-  async reboot(name: string): Promise<void> {
+  private async virsh(what: string, args: ReadonlyArray<string>): Promise<string> {
     if (this.uri.startsWith('test:'))
-      throw new LibvirtCallError(`soft reboot needs a libvirtd; ${this.uri} is an in-process test driver`);
+      throw new LibvirtCallError(`${what} needs a libvirtd; ${this.uri} is an in-process test driver`);
     const { execFile } = await import('node:child_process');
-    await new Promise<void>((resolve, reject) => {
-      execFile('virsh', ['-c', this.uri, 'reboot', name, '--mode', 'acpi'], { timeout: 30_000 }, (err, _o, stderr) =>
+    return new Promise<string>((resolve, reject) => {
+      execFile('virsh', ['-c', this.uri, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
         err === null
-          ? resolve()
-          : reject(new LibvirtCallError(`rebooting ${name}: ${String(stderr).trim() || err.message}`)),
+          ? resolve(String(stdout))
+          : reject(new LibvirtCallError(`${what}: ${String(stderr).trim() || err.message}`)),
       );
     });
   }

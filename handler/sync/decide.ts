@@ -27,6 +27,7 @@ import {
 } from '../domain/state.js';
 import { isFinalPhase } from '../../api/lifecycle.js';
 import { pullStatus, statusForVerdict } from './vmi-status.js';
+import type { AgentFacts } from '../guest-agent.js';
 
 /** What the launcher socket shows for this uid. */
 export interface LauncherView {
@@ -82,6 +83,8 @@ export interface SyncView {
   /** How this node runs domains, for the SoftwareEmulation condition. */
   readonly emulation: DomainType;
   readonly now: number;
+  /** What the guest agent last said; undefined while it does not answer. */
+  readonly agent?: AgentFacts;
 }
 
 export type Step = Readonly<
@@ -122,7 +125,12 @@ function tellLifecycle(view: SyncView, lifecycle: DomainLifecycle): Step | undef
 
 function statusStep(view: SyncView, verdict: PhaseVerdict | undefined): Step | undefined {
   if (verdict === undefined || view.vmi === undefined) return undefined;
-  const status = statusForVerdict(view.vmi, verdict, view.emulation, new Date(view.now));
+  const status = statusForVerdict(
+    view.vmi,
+    verdict,
+    { emulation: view.emulation, agent: view.agent },
+    new Date(view.now),
+  );
   return status === undefined ? undefined : { kind: 'write-status', verdict, status };
 }
 

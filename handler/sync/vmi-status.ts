@@ -12,6 +12,8 @@ import type { Condition, VirtualMachineInstance, VirtualMachineInstanceStatus, V
 import { type ConditionInput, removeCondition, rfc3339, setCondition } from '../../api/conditions.js';
 import type { DomainType } from '../domain/host-facts.js';
 import type { PhaseVerdict } from '../domain/state.js';
+import { INFO_SOURCES, MASQUERADE_GUEST_ADDRESS, interfaceMacAddress } from '../../api/guest-network.js';
+import type { AgentFacts } from '../guest-agent.js';
 
 function emulationCondition(emulation: DomainType): ConditionInput {
   return emulation === 'qemu'
@@ -71,25 +73,47 @@ function transitions(
   return [...list, { phase, phaseTransitionTimestamp: rfc3339(now) }];
 }
 
-/** The VMI's status after the handler's verdict, or undefined when it would not change. */
+/**
+ * The VMI's status after the handler's verdict, or undefined when it would not change. `seen.agent`
+ * is what the guest agent last said (undefined: it does not answer).
+ */
 export function statusForVerdict(
   vmi: VirtualMachineInstance,
   verdict: PhaseVerdict,
-  emulation: DomainType,
+  seen: Readonly<{ emulation: DomainType; agent?: AgentFacts | undefined }>,
   now: Date,
 ): VirtualMachineInstanceStatus | undefined {
+  const { emulation, agent } = seen;
   const status = vmi.status ?? {};
   // A final phase is never changed again (the controller may have ended it first).
   if (isFinalPhase(status.phase)) return undefined;
+  const running = verdict.phase === 'Running' && !verdict.paused;
+  const facts = running ? agent : undefined;
+  const { guestOSInfo: _old, ...rest } = status;
   const next: VirtualMachineInstanceStatus = {
-    ...status,
+    ...rest,
     phase: verdict.phase,
     ...(verdict.phase === 'Running' ? {} : { reason: verdict.reason }),
-    conditions: conditionsFor(status.conditions ?? [], verdict, emulation, now),
-    interfaces: interfacesFor(vmi),
+    conditions: agentCondition(conditionsFor(status.conditions ?? [], verdict, emulation, now), facts, now),
+    interfaces: interfacesFor(vmi, facts),
+    ...(facts === undefined ? {} : { guestOSInfo: facts.osInfo }),
     phaseTransitionTimestamps: transitions(status, verdict.phase, now),
   };
   return sameStatus(status, next) ? undefined : next;
+}
+
+/** AgentConnected True while the agent answers; absent otherwise, as KubeVirt leaves it. */
+function agentCondition(
+  conditions: ReadonlyArray<Condition>,
+  agent: AgentFacts | undefined,
+  now: Date,
+): ReadonlyArray<Condition> {
+  if (agent === undefined) return removeCondition(conditions, CONDITION_TYPES.agentConnected);
+  return setCondition(
+    conditions,
+    { type: CONDITION_TYPES.agentConnected, status: 'True', reason: 'AgentConnected', message: '' },
+    now,
+  );
 }
 
 /**
@@ -112,18 +136,40 @@ export function pullStatus(
   return sameStatus(status, next) ? undefined : next;
 }
 
-/** The guest's interfaces: user-mode networking gives every guest the same address, 10.0.2.15. */
-function interfacesFor(vmi: VirtualMachineInstance): NonNullable<VirtualMachineInstanceStatus['interfaces']> {
+/**
+ * The guest's interfaces, in spec order: the MAC the domain got, the masquerade guest address
+ * (DHCP gives it, infoSource `domain`), and where the agent reports the interface (matched by
+ * MAC) its name and addresses (`domain, guest-agent`).
+ */
+function interfacesFor(
+  vmi: VirtualMachineInstance,
+  agent: AgentFacts | undefined,
+): NonNullable<VirtualMachineInstanceStatus['interfaces']> {
   const ifaces = vmi.spec.domain.devices.interfaces ?? [];
-  return ifaces.map((i) => ({
-    name: i.name,
-    ipAddress: USER_NET_GUEST_ADDRESS,
-    ipAddresses: [USER_NET_GUEST_ADDRESS],
-    ...(i.macAddress === undefined ? {} : { mac: i.macAddress.toLowerCase() }),
-  }));
+  const uid = vmi.metadata.uid ?? '';
+  return ifaces.map((i) => {
+    const mac = interfaceMacAddress(uid, i);
+    const seen = agent?.interfaces.find((a) => a.mac === mac);
+    if (seen === undefined || seen.addresses.length === 0) {
+      return {
+        name: i.name,
+        mac,
+        ipAddress: MASQUERADE_GUEST_ADDRESS,
+        ipAddresses: [MASQUERADE_GUEST_ADDRESS],
+        infoSource: INFO_SOURCES.domain,
+        ...(seen === undefined ? {} : { interfaceName: seen.name }),
+      };
+    }
+    return {
+      name: i.name,
+      mac,
+      ipAddress: seen.addresses[0] ?? MASQUERADE_GUEST_ADDRESS,
+      ipAddresses: seen.addresses,
+      interfaceName: seen.name,
+      infoSource: `${INFO_SOURCES.domain}, ${INFO_SOURCES.guestAgent}`,
+    };
+  });
 }
-
-export const USER_NET_GUEST_ADDRESS = '10.0.2.15';
 
 // The API server returns keys in its own order (Go maps sort them), so compare with sorted keys.
 function sameStatus(a: VirtualMachineInstanceStatus, b: VirtualMachineInstanceStatus): boolean {

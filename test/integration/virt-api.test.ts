@@ -114,6 +114,7 @@ describe('virt-api registration', () => {
     expect(list.resources.map((r) => `${r.name} ${r.verbs.join()}`).sort()).toEqual([
       'virtualmachineinstances/console get',
       'virtualmachineinstances/pause update',
+      'virtualmachineinstances/portforward get',
       'virtualmachineinstances/softreboot update',
       'virtualmachineinstances/unpause update',
       'virtualmachines/restart update',
@@ -333,6 +334,40 @@ describe('console', () => {
       serial.server.close();
       for (const c of serial.clients) c.destroy();
     }
+  });
+});
+
+describe('portforward', () => {
+  it('refuses a viewer with 403; an editor reaches the VMI handler, which says the VMI has no interface to forward to', async () => {
+    await runningVm('forwarded');
+    const path = vmiPath('forwarded', 'portforward/22');
+    const c = clusterFromEnv();
+    const [ca, cert, key] = await Promise.all([pkiFile('ca.crt'), pkiFile('admin.crt'), pkiFile('admin.key')]);
+    const refusal = (as: string): Promise<Readonly<{ code: number; body: string }>> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${c.server.replace(/^https/, 'wss')}${path}`, CONSOLE_SUBPROTOCOL, {
+          ca,
+          cert,
+          key,
+          headers: { 'Impersonate-User': as },
+        });
+        ws.once('open', () => reject(new Error('the forward opened on the test driver')));
+        ws.once('unexpected-response', (_req, res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+        });
+        ws.once('error', reject);
+      });
+    expect((await refusal('viewer')).code).toBe(403);
+    const editor = await refusal('editor');
+    // The handler's own answer, relayed: the test VM has no network interface (the bytes are the e2e's).
+    expect(editor).toEqual({
+      code: 502,
+      body: expect.stringContaining('the VMI has no network interface to forward to') as unknown,
+    });
+    const viaCli = await virt(['port-forward', '--stdio', 'vm/forwarded', '22', '--as', 'viewer']);
+    expect([viaCli.code, viaCli.stderr]).toEqual([1, expect.stringMatching(/forbidden|403/i) as unknown]);
   });
 });
 

@@ -66,7 +66,9 @@ describe('the API defaults', () => {
     expect(gracePeriodSecondsOf(bare)).toBe(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS);
     const xml = vmiToDomainXml(bare, HOST);
     expect(xml).toContain(`<target dev='vda' bus='${DEFAULT_DISK_BUS}'/>`);
-    expect(xml).toContain(`<model type='${DEFAULT_INTERFACE_MODEL}'/>`);
+    // The NIC is a raw QEMU device (user networking, docs/adr/0007); virtio's is virtio-net-pci.
+    expect(DEFAULT_INTERFACE_MODEL).toBe('virtio');
+    expect(xml).toContain("<qemu:arg value='virtio-net-pci,netdev=");
     expect(xml).toContain(
       `<tsvirt:gracePeriodSeconds>${DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS}</tsvirt:gracePeriodSeconds>`,
     );

@@ -102,6 +102,19 @@ describe('--wait goals', () => {
     expect(checkVmGoal({ kind: 'running' }, stale, undefined).met).toBe(false);
   });
 
+  it('waits with --wait-for-agent until the VM runs and carries AgentConnected True', () => {
+    expect(checkVmGoal({ kind: 'agent' }, running('web'), undefined).met).toBe(false);
+    const base = running('web');
+    const connected = {
+      ...base,
+      status: {
+        ...base.status,
+        conditions: [...(base.status?.conditions ?? []), { type: 'AgentConnected', status: 'True' as const }],
+      },
+    };
+    expect(checkVmGoal({ kind: 'agent' }, connected, undefined).met).toBe(true);
+  });
+
   it('waits for Stopped with no pending state change request', () => {
     expect(checkVmGoal({ kind: 'stopped' }, stopped('db'), undefined).met).toBe(true);
     const pending = vm('db', { status: { printableStatus: 'Stopped', stateChangeRequests: [{ action: 'Start' }] } });

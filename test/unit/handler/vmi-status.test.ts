@@ -1,6 +1,7 @@
 import { CONDITION_TYPES, REASONS } from '../../../api/names.js';
 import type { VirtualMachineInstance } from '../../../api/types.js';
 import { statusForVerdict } from '../../../handler/sync/vmi-status.js';
+import type { AgentFacts } from '../../../handler/guest-agent.js';
 
 const T0 = new Date('2026-11-25T14:00:00Z');
 const T1 = new Date('2026-11-25T14:05:00Z');
@@ -30,9 +31,51 @@ function scheduled(): VirtualMachineInstance {
   };
 }
 
+const AGENT: AgentFacts = {
+  osInfo: { id: 'debian', prettyName: 'Debian GNU/Linux 12 (bookworm)', kernelRelease: '6.1.0-56-cloud-amd64' },
+  interfaces: [{ name: 'enp1s0', mac: '02:00:00:aa:bb:cc', addresses: ['10.0.2.2', 'fec0::2'] }],
+};
+
+describe('statusForVerdict with a guest agent', () => {
+  it('sets AgentConnected, guestOSInfo and the addresses the agent reports for the interface with its MAC', () => {
+    const s = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu', agent: AGENT }, T0);
+    expect(s?.conditions?.find((c) => c.type === CONDITION_TYPES.agentConnected)?.status).toBe('True');
+    expect(s?.guestOSInfo).toEqual(AGENT.osInfo);
+    expect(s?.interfaces).toEqual([
+      {
+        name: 'default',
+        mac: '02:00:00:aa:bb:cc',
+        ipAddress: '10.0.2.2',
+        ipAddresses: ['10.0.2.2', 'fec0::2'],
+        interfaceName: 'enp1s0',
+        infoSource: 'domain, guest-agent',
+      },
+    ]);
+  });
+
+  it('drops AgentConnected and guestOSInfo once the agent stops answering', () => {
+    const connected = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu', agent: AGENT }, T0) ?? {};
+    const s = statusForVerdict({ ...scheduled(), status: connected }, RUNNING, { emulation: 'qemu' }, T1);
+    expect(s?.conditions?.some((c) => c.type === CONDITION_TYPES.agentConnected)).toBe(false);
+    expect(s?.guestOSInfo).toBeUndefined();
+    expect(s?.interfaces?.[0]?.infoSource).toBe('domain');
+  });
+
+  it('writes nothing when the agent says the same again', () => {
+    const connected = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu', agent: AGENT }, T0) ?? {};
+    const again = statusForVerdict(
+      { ...scheduled(), status: connected },
+      RUNNING,
+      { emulation: 'qemu', agent: AGENT },
+      T1,
+    );
+    expect(again).toBeUndefined();
+  });
+});
+
 describe('statusForVerdict', () => {
   it('moves a Scheduled VMI to Running and keeps what the controller wrote', () => {
-    const s = statusForVerdict(scheduled(), RUNNING, 'qemu', T0);
+    const s = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu' }, T0);
     expect(s).toEqual({
       phase: 'Running',
       nodeName: 'node-1',
@@ -54,7 +97,15 @@ describe('statusForVerdict', () => {
           lastTransitionTime: '2026-11-25T14:00:00Z',
         },
       ],
-      interfaces: [{ name: 'default', ipAddress: '10.0.2.15', ipAddresses: ['10.0.2.15'], mac: '02:00:00:aa:bb:cc' }],
+      interfaces: [
+        {
+          name: 'default',
+          ipAddress: '10.0.2.2',
+          ipAddresses: ['10.0.2.2'],
+          mac: '02:00:00:aa:bb:cc',
+          infoSource: 'domain',
+        },
+      ],
       phaseTransitionTimestamps: [
         { phase: 'Scheduled', phaseTransitionTimestamp: '2026-11-25T13:59:59Z' },
         { phase: 'Running', phaseTransitionTimestamp: '2026-11-25T14:00:00Z' },
@@ -63,20 +114,25 @@ describe('statusForVerdict', () => {
   });
 
   it('says SoftwareEmulation False on a KVM node', () => {
-    const s = statusForVerdict(scheduled(), RUNNING, 'kvm', T0);
+    const s = statusForVerdict(scheduled(), RUNNING, { emulation: 'kvm' }, T0);
     expect(s?.conditions?.find((c) => c.type === 'SoftwareEmulation')?.status).toBe('False');
   });
 
   it('writes nothing when the status already says it, even later and with keys in another order', () => {
-    const s = statusForVerdict(scheduled(), RUNNING, 'qemu', T0);
+    const s = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu' }, T0);
     const reordered = JSON.parse(JSON.stringify(s, Object.keys(s ?? {}).sort())) as typeof s;
     const vmi = { ...scheduled(), status: { ...reordered, ...s } };
-    expect(statusForVerdict(vmi, RUNNING, 'qemu', T1)).toBeUndefined();
+    expect(statusForVerdict(vmi, RUNNING, { emulation: 'qemu' }, T1)).toBeUndefined();
   });
 
   it('keeps Ready’s transition time while it stays True and adds Paused when paused', () => {
-    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
-    const paused = statusForVerdict(running, { ...RUNNING, message: 'The domain is paused', paused: true }, 'qemu', T1);
+    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu' }, T0) ?? {} };
+    const paused = statusForVerdict(
+      running,
+      { ...RUNNING, message: 'The domain is paused', paused: true },
+      { emulation: 'qemu' },
+      T1,
+    );
     expect(paused?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({
       status: 'True',
       lastTransitionTime: '2026-11-25T14:05:00Z',
@@ -89,11 +145,11 @@ describe('statusForVerdict', () => {
   });
 
   it('ends a Running VMI Failed with the reason and a Ready False condition', () => {
-    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, 'qemu', T0) ?? {} };
+    const running = { ...scheduled(), status: statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu' }, T0) ?? {} };
     const failed = statusForVerdict(
       running,
       { phase: 'Failed', reason: REASONS.domainCrashed, message: 'QEMU ended unexpectedly', paused: false },
-      'qemu',
+      { emulation: 'qemu' },
       T1,
     );
     expect(failed).toMatchObject({ phase: 'Failed', reason: REASONS.domainCrashed });
@@ -106,6 +162,6 @@ describe('statusForVerdict', () => {
 
   it('never changes a final phase', () => {
     const failed = { ...scheduled(), status: { phase: 'Failed' as const, reason: REASONS.podFailed } };
-    expect(statusForVerdict(failed, RUNNING, 'qemu', T1)).toBeUndefined();
+    expect(statusForVerdict(failed, RUNNING, { emulation: 'qemu' }, T1)).toBeUndefined();
   });
 });

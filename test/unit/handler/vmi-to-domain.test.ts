@@ -6,6 +6,7 @@ import { isVirtualMachineInstance } from '../../../api/types.js';
 import type { HostFacts } from '../../../handler/domain/host-facts.js';
 import { DomainSpecError, planDomain, vmiToDomainXml } from '../../../handler/domain/vmi-to-domain.js';
 import { readTsvirtMetadata } from '../../../handler/domain/metadata.js';
+import { defaultMacAddress } from '../../../api/guest-network.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const KVM_HOST: HostFacts = {
@@ -49,6 +50,20 @@ describe('vmiToDomainXml', () => {
   ] as const)('maps the %s VMI to its golden domain', (name, host) => {
     const fixture = name === 'tcg-fallback' ? 'minimal' : name;
     expectGolden(`domain/${name}.xml`, vmiToDomainXml(readFixture(fixture), host));
+  });
+
+  it('restricts a node-only guest network to the allowed node ports', () => {
+    const host: HostFacts = { ...TCG_HOST, guestNetwork: { mode: 'node-only', nodePorts: [8080, 9090] } };
+    expectGolden('domain/masquerade-node-only.xml', vmiToDomainXml(readFixture('masquerade-network'), host));
+  });
+
+  it('derives a stable MAC from the VMI uid when the interface names none', () => {
+    const base = readFixture('masquerade-network');
+    const ifaces = (base.spec.domain.devices.interfaces ?? []).map(({ macAddress: _m, ...rest }) => rest);
+    const vmi = { ...base, spec: { ...base.spec, domain: { ...base.spec.domain, devices: { interfaces: ifaces } } } };
+    const mac = /mac=([0-9a-f:]{17})/.exec(vmiToDomainXml(vmi, TCG_HOST))?.[1];
+    expect(mac).toBe(defaultMacAddress(base.metadata.uid ?? '', 'default'));
+    expect(vmiToDomainXml(structuredClone(vmi), TCG_HOST)).toContain(`mac=${mac ?? 'none'}`);
   });
 
   it('gives the same bytes for the same input', () => {

@@ -18,6 +18,7 @@ import {
 import {
   APISERVICE_NAME,
   CONSOLE_SUBRESOURCE,
+  PORTFORWARD_SUBRESOURCE,
   SUBRESOURCES_VERSION,
   VIRT_API_SERVICE,
   VM_VERBS,
@@ -274,6 +275,7 @@ describe('manifests/', () => {
           ...VM_VERBS.map((v) => `update ${VM_PLURAL}/${v}`),
           ...VMI_VERBS.map((v) => `update ${VMI_PLURAL}/${v}`),
           `get ${VMI_PLURAL}/${CONSOLE_SUBRESOURCE}`,
+          `get ${VMI_PLURAL}/${PORTFORWARD_SUBRESOURCE}`,
         ].sort(),
       );
     }

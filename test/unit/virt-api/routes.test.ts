@@ -25,6 +25,30 @@ describe('routeOf', () => {
     });
   });
 
+  it('routes portforward/{port}[/{protocol}] on VMIs, tcp by default, and explains a bad port or protocol', () => {
+    expect(routeOf('GET', `${base}/virtualmachineinstances/web/portforward/22`)).toEqual({
+      kind: 'portforward',
+      namespace: 'ns',
+      name: 'web',
+      forward: { port: 22, protocol: 'tcp' },
+    });
+    expect(routeOf('GET', `${base}/virtualmachineinstances/web/portforward/8080/tcp`)).toMatchObject({
+      forward: { port: 8080, protocol: 'tcp' },
+    });
+    expect(routeOf('GET', `${base}/virtualmachineinstances/web/portforward/70000`)).toEqual({
+      kind: 'bad-request',
+      message: 'port must be a number from 1 to 65535, got "70000"',
+    });
+    expect(routeOf('GET', `${base}/virtualmachineinstances/web/portforward/53/udp`)).toMatchObject({
+      kind: 'bad-request',
+      message: expect.stringContaining('protocol must be tcp') as unknown,
+    });
+    expect(routeOf('PUT', `${base}/virtualmachineinstances/web/portforward/22`)).toEqual({
+      kind: 'wrong-method',
+      allowed: 'GET',
+    });
+  });
+
   it('serves discovery and health, and nothing else', () => {
     expect(routeOf('GET', '/apis')).toEqual({ kind: 'discovery', what: 'apis' });
     expect(routeOf('GET', '/apis/subresources.tsvirt.io')).toEqual({ kind: 'discovery', what: 'group' });

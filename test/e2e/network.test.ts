@@ -1,0 +1,231 @@
+// The CI user's flow on the Debian guest, booted once: an SSH key this test generates goes in
+// through cloud-init; the guest agent connects (AgentConnected, guestOSInfo, the interface's
+// address); `kubectl virt ssh` runs `hostname` and passes `exit 3` back; `kubectl virt scp` copies
+// a file in and out unchanged; the guest reaches a service this test serves on the node's loopback
+// on its subnet (the node-only guest network lets through only that port, and gives no default
+// route) and nothing else. Every byte goes over loopback: QEMU's user network runs with restrict=on.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import { handlerCommand } from '../../cluster/components.js';
+import {
+  clusterFromEnv,
+  createTestNamespace,
+  deleteTestNamespace,
+  startComponent,
+  stopAllComponents,
+  waitFor,
+} from '../harness/index.js';
+import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
+import { node, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
+import { ensureTsvirtCerts } from '../../cluster/components.js';
+
+const VM = 'deb-net';
+const BOOT_TIMEOUT_MS = 400_000;
+
+/**
+ * `kubectl virt` whatever its exit code: ssh's code is the test's subject. Its own process group,
+ * killed whole after `timeoutMs`: an ssh that waits for a banner would otherwise hold the pipes.
+ */
+function virtCode(args: readonly string[], timeoutMs = 120_000): Promise<CliResult> {
+  const c = clusterFromEnv();
+  const pluginDir = process.env['TSVIRT_E2E_PLUGIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
+  return new Promise((resolve, reject) => {
+    const child = spawn(c.kubectl, ['virt', ...args], {
+      env: { ...process.env, KUBECONFIG: c.kubeconfig, PATH: `${pluginDir}:${process.env['PATH'] ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const kill = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, timeoutMs);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+function run(cmd: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+describe('guest network, agent, port-forward and ssh on the Debian guest', () => {
+  let ns: string;
+  let dir: string;
+  let api: VirtApi | undefined;
+  let service: Server | undefined;
+  let handler: Awaited<ReturnType<typeof startComponent>> | undefined;
+  let servicePort = 0;
+  const token = randomBytes(8).toString('hex');
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('network');
+    dir = await mkdtemp(join(tmpdir(), 'tsvirt-net-'));
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+    // QEMU holds one connection to it from the VM's start (guestfwd): answer each line, never close.
+    service = createServer((s) => s.on('data', () => s.write(`NODE-SERVICE ${token}\n`)));
+    await new Promise<void>((done) => service?.listen(0, '127.0.0.1', () => done()));
+    servicePort = (service.address() as { port: number }).port;
+    await startController();
+    await ensureTsvirtCerts(clusterFromEnv().info);
+    const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
+    handler = await startComponent('virt-handler', [...args, `--guest-node-port=${servicePort}`]);
+    await handler.waitForLog(/Started virt-handler/);
+    api = await startVirtApi();
+  }, 120_000);
+
+  afterAll(async () => {
+    await virt(['delete', VM, '-n', ns]).catch(() => undefined);
+    await waitFor(async () => (await qemuProcesses(`${ns}_${VM}`)).length === 0, {
+      timeoutMs: 120_000,
+      describe: 'the Debian guest to be gone after delete',
+    }).catch(() => undefined);
+    await api?.unregister();
+    await stopAllComponents();
+    await deleteTestNamespace(ns);
+    service?.close();
+    await rm(dir, { recursive: true, force: true });
+  }, 200_000);
+
+  const ssh = (command: string, timeoutMs?: number): Promise<CliResult> =>
+    virtCode(
+      [
+        'ssh',
+        `debian@vm/${VM}`,
+        '-n',
+        ns,
+        '-i',
+        join(dir, 'key'),
+        '--known-hosts',
+        join(dir, 'known_hosts'),
+        '-t',
+        'StrictHostKeyChecking=accept-new',
+        '-t',
+        'BatchMode=yes',
+        '-t',
+        'ConnectTimeout=30',
+        '-c',
+        command,
+      ],
+      timeoutMs,
+    );
+
+  it(
+    'connects the agent, logs in over ssh, copies files, and reaches the node service only',
+    async () => {
+      const c = clusterFromEnv();
+      const pub = (await readFile(join(dir, 'key.pub'), 'utf8')).trim();
+      const text = await readFile(join(c.repoRoot, 'examples', 'vm-debian.yaml'), 'utf8');
+      const vm = parse(
+        text
+          .replaceAll('REGISTRY/', `${c.info.registry ?? 'no-registry'}/`)
+          .replace('ssh-ed25519 AAAA...replace-with-your-public-key you@example', pub),
+      ) as VirtualMachine;
+      await virt(['create', '-f', '-', '-n', ns], JSON.stringify({ ...vm, metadata: { name: VM } }));
+      const t0 = Date.now();
+      await virt(['start', VM, '-n', ns, '--wait', '--timeout', '100s']).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n--- virt-handler ---\n${handler?.logs().slice(-6000) ?? ''}`);
+      });
+
+      await virt([
+        'wait',
+        `vm/${VM}`,
+        '-n',
+        ns,
+        '--for=condition=AgentConnected',
+        '--timeout',
+        `${BOOT_TIMEOUT_MS / 1000}s`,
+      ]);
+      const agentMs = Date.now() - t0;
+      const vmi = JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
+      expect(vmi.status?.guestOSInfo?.id).toBe('debian');
+      expect(vmi.status?.interfaces?.[0]?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+
+      // The agent starts before the guest's network is up: wait for its address, then for sshd.
+      await waitFor(
+        async (seen) => {
+          const r = await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json']);
+          const i = (JSON.parse(r.stdout) as VirtualMachineInstance).status?.interfaces?.[0];
+          seen(JSON.stringify(i));
+          return i?.infoSource === 'domain, guest-agent' && i.ipAddress === '10.0.2.2';
+        },
+        { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 2_000, describe: "the agent's address on interfaces[0]" },
+      );
+      const first = await waitFor(
+        async (seen) => {
+          const r = await ssh('hostname', 45_000);
+          seen(`exit ${r.code}: ${r.stderr.slice(-300)}`);
+          return r.code === 0 ? r : undefined;
+        },
+        { timeoutMs: 240_000, intervalMs: 2_000, describe: 'a first ssh login' },
+      );
+      const sshMs = Date.now() - t0;
+      expect(first.stdout.trim()).toBe(VM);
+      expect((await ssh('exit 3')).code).toBe(3);
+
+      const rounds: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = Date.now();
+        expect((await ssh('true')).code).toBe(0);
+        rounds.push(Date.now() - t);
+      }
+
+      const local = join(dir, 'payload');
+      const back = join(dir, 'payload.back');
+      const payload = randomBytes(256 * 1024);
+      await writeFile(local, payload);
+      const scpFlags = [
+        '-n',
+        ns,
+        '-i',
+        join(dir, 'key'),
+        '--known-hosts',
+        join(dir, 'known_hosts'),
+        '-t',
+        'BatchMode=yes',
+      ];
+      expect((await virtCode(['scp', ...scpFlags, local, `debian@vm/${VM}:/tmp/payload`])).code).toBe(0);
+      expect((await virtCode(['scp', ...scpFlags, `debian@vm/${VM}:/tmp/payload`, back])).code).toBe(0);
+      expect((await readFile(back)).equals(payload)).toBe(true);
+
+      // Node-only (restrict=on): QEMU's DHCP leaves out the router and DNS, so the guest has no
+      // default route at all; the node's allowed port is on its own subnet, at 10.0.2.254.
+      const route = await ssh(`awk '$2 == "00000000" { print $3 }' /proc/net/route`);
+      expect([route.code, route.stdout.trim()]).toEqual([0, '']);
+      const [pid] = await qemuProcesses(`${ns}_${VM}`);
+      const cmdline = await readFile(`/proc/${pid ?? 0}/cmdline`, 'utf8');
+      expect(cmdline).toContain('restrict=on');
+      const reached = await ssh(
+        `timeout 20 bash -c 'exec 3<>/dev/tcp/10.0.2.254/${servicePort}; echo hello >&3; head -n 1 <&3'`,
+      );
+      expect([reached.code, reached.stdout.trim()]).toEqual([0, `NODE-SERVICE ${token}`]);
+      // restrict=on: the gateway (the node) answers nothing else.
+      expect((await ssh(`timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.1/${servicePort}'`)).code).not.toBe(0);
+
+      process.stderr.write(
+        `network e2e: start -> AgentConnected ${agentMs} ms, start -> first ssh ${sshMs} ms, ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)})\n`,
+      );
+    },
+    3 * BOOT_TIMEOUT_MS,
+  );
+});
