@@ -6,7 +6,8 @@ import { KubeCommand } from '../kube-command.js';
 import { parseTarget } from '../targets.js';
 
 export default class PortForward extends KubeCommand {
-  static override summary = "Forward a local port to a VM's port, through the API server (no node port is opened).";
+  static override summary =
+    "Forward a local port to a VM's port, through the API server and virt-api; the node exposes no port for it.";
   static override description = `Each connection to the local port becomes one connection to the guest's port: a WebSocket on the VMI's portforward subresource, which virt-api relays to the handler on the VMI's node. --stdio forwards one connection on stdin and stdout instead, for OpenSSH's ProxyCommand (kubectl virt ssh uses it). Only TCP.\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = {
     target: Args.string({ description: 'vm/NAME, vmi/NAME or NAME', required: true }),

@@ -23,7 +23,7 @@ export const sshFlags = {
 export default class Ssh extends KubeCommand {
   static override summary =
     'Open an SSH session to a VM, through the API server (local OpenSSH, port-forward as ProxyCommand).';
-  static override description = `Runs the local ssh with ProxyCommand=kubectl virt port-forward --stdio, so the connection goes through the API server and virt-api to the guest; no node port is opened. The exit code is the remote command's (255 when ssh itself fails).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
+  static override description = `Runs the local ssh with ProxyCommand=kubectl virt port-forward --stdio, so the connection goes through the API server and virt-api to the guest; the node exposes no port for it. The exit code is the remote command's (255 when ssh itself fails).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = {
     target: Args.string({ description: '[USER@]vm/NAME', required: true }),
   };
