@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import { SERVICE_NODE_FLAGS } from '../../api/names.js';
 import { handlerCommand } from '../../cluster/components.js';
 import {
   clusterFromEnv,
@@ -88,7 +89,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
     servicePort = (service.address() as { port: number }).port;
     await startController();
     await ensureTsvirtCerts(clusterFromEnv().info);
-    const [, ...args] = handlerCommand(clusterFromEnv().info, node()).args;
+    const args = handlerCommand(clusterFromEnv().info, node()).args.slice(SERVICE_NODE_FLAGS.length + 1);
     handler = await startComponent('virt-handler', [...args, `--guest-node-port=${servicePort}`]);
     await handler.waitForLog(/Started virt-handler/);
     api = await startVirtApi();
