@@ -4,7 +4,7 @@
 // launcher a real container in a real Pod; the handler Pod dies and comes back without the guest
 // noticing; the controller's leader hands over; the console goes through virt-api's Deployment;
 // stop ends in Succeeded; and the machine looks as before once the cluster is gone.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,7 @@ import {
   type ClusterInfo,
 } from '../../cluster/local-cluster.js';
 import { hostState, type HostState } from '../harness/host-state.js';
-import { clusterFromEnv, waitFor } from '../harness/index.js';
+import { clusterFromEnv, runProcess, waitFor } from '../harness/index.js';
 
 const run = promisify(execFile);
 
@@ -33,18 +33,13 @@ const VM = 'tiny-guest';
 
 type Out = Readonly<{ code: number; stdout: string; stderr: string }>;
 
-function exec(cmd: string, args: readonly string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+/** A command to its end; no deadline of its own (image builds take minutes): the test's timeout bounds it. */
+const exec = (
+  cmd: string,
+  args: readonly string[],
+  input = '',
+  env: Readonly<Record<string, string>> = {},
+): Promise<Out> => runProcess(cmd, args, { input, env, timeoutMs: SETUP_TIMEOUT_MS });
 
 async function kubectl(args: readonly string[], input = ''): Promise<string> {
   const r = await exec(info.kubectl, [`--kubeconfig=${info.kubeconfig}`, ...args], input);

@@ -101,30 +101,40 @@ export async function waitFor<T>(
 export type KubectlResult = Readonly<{ code: number; stdout: string; stderr: string }>;
 export type KubectlOptions = Readonly<{ input?: string; allowFailure?: boolean; timeoutMs?: number }>;
 
-/**
- * Runs the cached kubectl against the test cluster as admin. Throws with stderr on a non-zero exit
- * unless `allowFailure`.
- */
-export function kubectl(args: readonly string[], options: KubectlOptions = {}): Promise<KubectlResult> {
-  const cluster = clusterFromEnv();
+/** How {@link runProcess} runs a command: stdin text, environment over this process's, a kill deadline. */
+export type RunOptions = Readonly<{ input?: string; env?: Readonly<Record<string, string>>; timeoutMs?: number }>;
+
+/** Runs a command to its end and resolves with its exit code and output, whatever the code. */
+export function runProcess(command: string, args: readonly string[], opts: RunOptions = {}): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cluster.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], {
+    const child = spawn(command, [...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 60_000,
+      timeout: opts.timeoutMs ?? 60_000,
+      env: { ...process.env, ...opts.env },
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => {
-      const result = { code: code ?? 1, stdout, stderr };
-      if (result.code !== 0 && options.allowFailure !== true) {
-        reject(new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${stderr.trim()}`));
-      } else resolve(result);
-    });
-    child.stdin.end(options.input ?? '');
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Runs the cached kubectl against the test cluster as admin. Throws with stderr on a non-zero exit
+ * unless `allowFailure`.
+ */
+export async function kubectl(args: readonly string[], options: KubectlOptions = {}): Promise<KubectlResult> {
+  const cluster = clusterFromEnv();
+  const result = await runProcess(cluster.kubectl, [`--kubeconfig=${cluster.kubeconfig}`, ...args], {
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  if (result.code !== 0 && options.allowFailure !== true)
+    throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  return result;
 }
 
 /**
@@ -145,21 +155,7 @@ export function kubectlVirtWith(
 ): Promise<KubectlResult> {
   const c = clusterFromEnv();
   const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
-  const input = opts.input ?? '';
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, 'kubectl-virt'), [...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runProcess(join(bin, 'kubectl-virt'), args, { ...opts, env: { NO_COLOR: '1', ...opts.env } });
 }
 
 /** `kubectl <args> -o json`, parsed. Throws when kubectl fails. */

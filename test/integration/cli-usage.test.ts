@@ -4,7 +4,6 @@
 // resources (its own apiserver_request_total counters, read from /metrics before and after). Reads
 // are not counted: kube-controller-manager's garbage collector and namespace controller read
 // tsvirt.io resources on their own schedule; namespaces still being deleted are waited out first.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,26 +15,13 @@ import {
   createTestNamespace,
   deleteTestNamespace,
   kubectl,
+  kubectlVirtWith,
   waitFor,
 } from '../harness/index.js';
 
-function kubectlVirt(args: readonly string[]): Promise<KubectlResult> {
-  const c = clusterFromEnv();
-  const bin = process.env['TSVIRT_CLI_BIN_DIR'] ?? join(c.repoRoot, 'dist', 'bin');
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(bin, 'kubectl-virt'), [...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 60_000,
-      env: { ...process.env, NO_COLOR: '1', KUBECONFIG: c.kubeconfig },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+/** The built kubectl virt, finding its cluster through KUBECONFIG as a user's shell would. */
+const kubectlVirt = (args: readonly string[]): Promise<KubectlResult> =>
+  kubectlVirtWith(args, { env: { KUBECONFIG: clusterFromEnv().kubeconfig } });
 
 // No kubectl virt command sends a DELETECOLLECTION (delete -l deletes VM by VM); the namespace
 // controller sends one per resource for every namespace it removes, so it is not counted.
