@@ -14,6 +14,7 @@ import {
   kubectl,
   kubectlJson,
   kubectlVirtWith,
+  runProcess,
 } from '../harness/index.js';
 
 type Json = Record<string, unknown>;
@@ -85,10 +86,8 @@ async function listsLikeKubectl(env: Record<string, string>, args: readonly stri
   const virt = await kubectlVirtWith(['list', ...args], { env });
   expect({ code: virt.code, stderr: virt.stderr }).toEqual({ code: 0, stderr: '' });
   expect(virt.stdout).toMatch(/^seen\s/m);
-  const c = clusterFromEnv();
-  const { spawnSync } = await import('node:child_process');
-  const go = spawnSync(c.kubectl, ['get', 'vms', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
-  expect({ code: go.status, stderr: go.stderr }).toEqual({ code: 0, stderr: '' });
+  const go = await runProcess(clusterFromEnv().kubectl, ['get', 'vms', ...args], { env });
+  expect({ code: go.code, stderr: go.stderr }).toEqual({ code: 0, stderr: '' });
   expect(go.stdout).toMatch(/^seen\s/m);
   return virt.stdout;
 }
