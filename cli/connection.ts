@@ -3,7 +3,7 @@
  * --context; -n else the context's namespace; --request-timeout per request; --as and --as-group. The client and the
  * kubeconfig reader are loaded here, on first use, so help and parse errors never pay for them.
  */
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { parseDuration } from './duration.js';
 import { mark } from './startup-trace.js';
 
@@ -19,7 +19,7 @@ export interface ConnectionFlagValues {
 }
 
 export interface Connection {
-  readonly client: LeanClient;
+  readonly client: ApiClient;
   /** -n, else the context's namespace, else `default`. */
   readonly namespace: string;
   /** Whether -n was given (a file's own namespace must then match it). */
@@ -34,12 +34,12 @@ function impersonation(flags: ConnectionFlagValues): { impersonate?: { user?: st
 
 export async function connect(flags: ConnectionFlagValues): Promise<Connection> {
   const timeoutMs = parseDuration(flags['request-timeout'], 'request-timeout');
-  const [{ loadLeanKubeconfig }, { createLeanClient }] = await Promise.all([
-    import('../kube/lean-kubeconfig.js'),
-    import('../kube/lean-client.js'),
+  const [{ loadKubeconfig }, { createApiClient }] = await Promise.all([
+    import('../kube/kubeconfig.js'),
+    import('../kube/api-client.js'),
   ]);
-  mark('the lean client imported (node:https)');
-  const cfg = await loadLeanKubeconfig({
+  mark('the API client imported (node:https)');
+  const cfg = await loadKubeconfig({
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
     ...(flags.context === undefined ? {} : { context: flags.context }),
     ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
@@ -48,7 +48,7 @@ export async function connect(flags: ConnectionFlagValues): Promise<Connection> 
   });
   mark('kubeconfig read');
   return {
-    client: createLeanClient(cfg, { timeoutMs }),
+    client: createApiClient(cfg, { timeoutMs }),
     namespace: cfg.namespace,
     explicitNamespace: flags.namespace !== undefined,
   };

@@ -13,7 +13,7 @@ import {
   CONSOLE_UNAVAILABLE,
   subresourcePath,
 } from '../api/subresources.js';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { formatDuration } from './duration.js';
 import { waitUntil } from './wait-until.js';
 import { throughVirtApi } from './virt-api-absent.js';
@@ -45,7 +45,7 @@ export function splitAtEscape(chunk: Buffer): Readonly<{ send: Buffer; detach: b
 
 /** Waits until the VMI is Running; returns an error line, or undefined when it is. */
 async function waitForRunning(
-  client: LeanClient,
+  client: ApiClient,
   target: Readonly<{ namespace: string; name: string }>,
   timeoutMs: number,
 ): Promise<string | undefined> {
@@ -65,7 +65,7 @@ async function waitForRunning(
 
 /** Runs one console session; resolves with the error line, or undefined for a clean end. */
 export async function runConsole(
-  client: LeanClient,
+  client: ApiClient,
   target: Readonly<{ namespace: string; name: string }>,
   timeoutMs: number,
   io: ConsoleIo,

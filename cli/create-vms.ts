@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isVirtualMachine } from '../api/types.js';
-import type { LeanClient } from '../kube/lean-client.js';
-import { createVm } from '../kube/lean-resources.js';
+import type { ApiClient } from '../kube/api-client.js';
+import { createVm } from '../kube/cli-resources.js';
 import { renderObjects, resourceName } from './printers/objects.js';
 import { vmFromFlags, vmsFromText, type VmFlags } from './vm-source.js';
 import { goalAfterCreate } from './vm-waits.js';
@@ -68,7 +68,7 @@ const namespaceOf = (o: Rec): string => {
 };
 
 /** Creates the VMs in order; the first refusal stops the rest, as kubectl create does per file. */
-export async function createAll(client: LeanClient, vms: readonly Rec[], dryRun: 'none' | 'server'): Promise<Rec[]> {
+export async function createAll(client: ApiClient, vms: readonly Rec[], dryRun: 'none' | 'server'): Promise<Rec[]> {
   const out: Rec[] = [];
   for (const vm of vms) out.push((await createVm(client, namespaceOf(vm), vm, dryRun)) as Rec);
   return out;
@@ -91,7 +91,7 @@ export async function renderCreated(
 
 /** Waits for each created VM; returns one line per VM that did not get there. */
 export async function waitForCreated(
-  client: LeanClient,
+  client: ApiClient,
   created: readonly Rec[],
   opts: Readonly<{ timeoutMs: number; progress?: (l: string) => void }>,
 ): Promise<string[]> {

@@ -3,9 +3,9 @@
  * returns only when nothing is left), kubectl's output lines, and an optional wait until gone.
  */
 import { GROUP } from '../api/names.js';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { isNotFound } from '../kube/errors.js';
-import { deleteObject, type Plural } from '../kube/lean-resources.js';
+import { deleteObject, type Plural } from '../kube/cli-resources.js';
 import { formatDuration } from './duration.js';
 import { reportError } from './errors.js';
 import { evaluate } from './wait-for.js';
@@ -24,7 +24,7 @@ export interface DeleteOptions {
 
 const singular = (plural: Plural): string => plural.replace(/s$/, '');
 
-async function deleteOne(client: LeanClient, name: string, o: DeleteOptions): Promise<boolean> {
+async function deleteOne(client: ApiClient, name: string, o: DeleteOptions): Promise<boolean> {
   try {
     await deleteObject(client, { plural: o.plural, namespace: o.namespace, name }, { propagationPolicy: 'Foreground' });
   } catch (err) {
@@ -46,7 +46,7 @@ async function deleteOne(client: LeanClient, name: string, o: DeleteOptions): Pr
   return outcome.met;
 }
 
-export async function deleteEach(client: LeanClient, names: readonly string[], o: DeleteOptions): Promise<boolean> {
+export async function deleteEach(client: ApiClient, names: readonly string[], o: DeleteOptions): Promise<boolean> {
   let ok = true;
   for (const name of names) {
     try {

@@ -11,8 +11,8 @@ import {
   type VirtualMachine,
   type VirtualMachineInstance,
 } from '../api/types.js';
-import type { LeanClient } from '../kube/lean-client.js';
-import { findVmi, getObject, listVmis, listVms, type ListOptions } from '../kube/lean-resources.js';
+import type { ApiClient } from '../kube/api-client.js';
+import { findVmi, getObject, listVmis, listVms, type ListOptions } from '../kube/cli-resources.js';
 import type { OutputFormat } from './output-formats.js';
 import type { Resource } from './targets.js';
 import { vmiScopeOf } from './list-options.js';
@@ -31,7 +31,7 @@ export interface Fetched {
   readonly skipped?: readonly string[];
 }
 
-async function fetchNamed(client: LeanClient, req: GetRequest): Promise<Fetched> {
+async function fetchNamed(client: ApiClient, req: GetRequest): Promise<Fetched> {
   const ns = req.list.namespace;
   const objects = await Promise.all(req.names.map((n) => getObject(client, req.resource, ns, n)));
   if (req.resource !== VM_PLURAL) return { vms: [], vmis: objects.filter(isVirtualMachineInstance) };
@@ -50,7 +50,7 @@ export function mayHaveVmis(vms: readonly VirtualMachine[]): boolean {
   return vms.some((vm) => vm.status?.created === true || (vm.status?.printableStatus ?? 'Stopped') !== 'Stopped');
 }
 
-async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched> {
+async function fetchListed(client: ApiClient, req: GetRequest): Promise<Fetched> {
   if (req.resource !== VM_PLURAL) {
     const listed = await listVmis(client, req.list);
     return { vms: [], vmis: listed.items, skipped: listed.skipped };
@@ -64,6 +64,6 @@ async function fetchListed(client: LeanClient, req: GetRequest): Promise<Fetched
   return { vms, vmis: (await listVmis(client, vmiScopeOf(req.list))).items, skipped };
 }
 
-export async function fetchObjects(client: LeanClient, req: GetRequest): Promise<Fetched> {
+export async function fetchObjects(client: ApiClient, req: GetRequest): Promise<Fetched> {
   return req.names.length > 0 ? fetchNamed(client, req) : fetchListed(client, req);
 }

@@ -5,7 +5,7 @@
  * the client so the process exits as soon as the work is done.
  */
 import { Command, Errors } from '@oclif/core';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { connect, type Connection, type ConnectionFlagValues } from './connection.js';
 import { reportError, UsageError } from './errors.js';
 import { mark } from './startup-trace.js';
@@ -13,7 +13,7 @@ import { mark } from './startup-trace.js';
 export type { Connection, ConnectionFlagValues } from './connection.js';
 
 export abstract class KubeCommand extends Command {
-  private readonly clients: LeanClient[] = [];
+  private readonly clients: ApiClient[] = [];
 
   /**
    * `--` would make whatever follows a name or an argument, flags included (`delete -- --all`): no

@@ -8,8 +8,8 @@
 import { VM_PLURAL } from '../api/names.js';
 import { subresourcePath, type StopOptions } from '../api/subresources.js';
 import { KubeApiError } from '../kube/errors.js';
-import type { LeanClient } from '../kube/lean-client.js';
-import { findVmi, listVms } from '../kube/lean-resources.js';
+import type { ApiClient } from '../kube/api-client.js';
+import { findVmi, listVms } from '../kube/cli-resources.js';
 import { checkVmGoal, type VmGoal } from './vm-waits.js';
 import { waitUntil } from './wait-until.js';
 import { formatDuration } from './duration.js';
@@ -38,7 +38,7 @@ const PAST: Readonly<Record<Verb, string>> = { start: 'start', stop: 'stop', res
 const ING: Readonly<Record<Verb, string>> = { start: 'starting', stop: 'stopping', restart: 'restarting' };
 
 /** The names -l selects, sorted, so bulk verbs act in a stable order. */
-export async function selectVmNames(client: LeanClient, namespace: string, selector: string): Promise<string[]> {
+export async function selectVmNames(client: ApiClient, namespace: string, selector: string): Promise<string[]> {
   const list = await listVms(client, { namespace, labelSelector: selector });
   return list.items.map((vm) => vm.metadata.name ?? '').sort();
 }
@@ -51,7 +51,7 @@ function goalOf(verb: Verb, oldVmiUid: string | undefined, agent: boolean): VmGo
 
 /** Waits for the VM to reach `goal`; returns an error line, or undefined when reached. */
 export async function waitForGoal(
-  client: LeanClient,
+  client: ApiClient,
   target: Readonly<{ namespace: string; name: string }>,
   goal: VmGoal,
   opts: Pick<LifecycleOptions, 'timeoutMs' | 'progress'>,
@@ -82,7 +82,7 @@ function bodyOf(o: LifecycleOptions): StopOptions {
 }
 
 /** One VM: true when it was done (and, with --wait, reached its state). */
-async function actOnOne(client: LeanClient, name: string, o: LifecycleOptions): Promise<boolean> {
+async function actOnOne(client: ApiClient, name: string, o: LifecycleOptions): Promise<boolean> {
   // The VMI before the verb: a restart is done when a VMI with another uid runs.
   const vmi = o.wait && o.verb === 'restart' ? await findVmi(client, o.namespace, name) : undefined;
   try {
@@ -108,7 +108,7 @@ async function actOnOne(client: LeanClient, name: string, o: LifecycleOptions): 
 }
 
 /** Acts on every VM in turn; true when all succeeded. API errors for one VM are reported and counted. */
-export async function actOnEach(client: LeanClient, names: readonly string[], o: LifecycleOptions): Promise<boolean> {
+export async function actOnEach(client: ApiClient, names: readonly string[], o: LifecycleOptions): Promise<boolean> {
   let ok = true;
   for (const name of names) {
     try {

@@ -2,7 +2,7 @@
  * The list request that kubectl's selection flags (-A, -l, --field-selector) ask for, in the
  * namespace the connection chose: one builder for list, get, watch and view.
  */
-import type { ListOptions } from '../kube/lean-resources.js';
+import type { ListOptions } from '../kube/cli-resources.js';
 
 export interface SelectionFlagValues {
   readonly 'all-namespaces': boolean;

@@ -6,7 +6,7 @@
  */
 import { VMI_PLURAL } from '../api/names.js';
 import { CONSOLE_SUBPROTOCOL, portForwardSubresource, subresourcePath } from '../api/subresources.js';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { UsageError } from './errors.js';
 import { throughVirtApi } from './virt-api-absent.js';
 
@@ -35,12 +35,12 @@ export function parsePortSpec(spec: string): PortSpec {
 }
 
 /** Opens one forwarded connection to the guest's port. Throws with the API server's or virt-api's reason. */
-export function openForward(client: LeanClient, vmi: VmiRef, port: number): ReturnType<LeanClient['openWebSocket']> {
+export function openForward(client: ApiClient, vmi: VmiRef, port: number): ReturnType<ApiClient['openWebSocket']> {
   const path = subresourcePath(VMI_PLURAL, vmi.namespace, vmi.name, portForwardSubresource({ port, protocol: 'tcp' }));
   return throughVirtApi(() => client.openWebSocket(path, CONSOLE_SUBPROTOCOL));
 }
 
-type Ws = Awaited<ReturnType<LeanClient['openWebSocket']>>;
+type Ws = Awaited<ReturnType<ApiClient['openWebSocket']>>;
 type Duplexish = Readonly<{ input: NodeJS.ReadableStream; output: NodeJS.WritableStream }>;
 
 /**
@@ -74,7 +74,7 @@ export function join(ws: Ws, io: Duplexish): Promise<string | undefined> {
  * listening; `note` gets kubectl's "Forwarding from" line and per-connection failures.
  */
 export async function listenAndForward(
-  client: LeanClient,
+  client: ApiClient,
   vmi: VmiRef,
   spec: PortSpec & { address: string },
   note: (line: string) => void,

@@ -110,14 +110,14 @@ and never with \`NO_COLOR\` or \`TERM=dumb\`.
 
 \`kubectl virt list\`, \`get\` and \`version\` answer without loading oclif: they parse their flags with
 \`node:util\` from the same flag specs (\`cli/flag-specs.ts\`), read the kubeconfig and talk to the API
-server with a small client over \`node:https\` (\`kube/lean-client.ts\`, no \`@kubernetes/client-node\`),
+server with a small client over \`node:https\` (\`kube/api-client.ts\`, no \`@kubernetes/client-node\`),
 and send the request before the printers load. Every other command, and \`--help\`, runs through
 oclif. \`TSVIRT_STARTUP_TRACE=1\` prints, on stderr, the milliseconds each step took since the
 process started. \`bench/cli/startup.ts\` compares \`list\` and \`version --client\` with kubectl.
 
 ## Credentials
 
-The kubeconfig is read as kubectl reads it (\`kube/lean-kubeconfig.ts\`): \`--kubeconfig\`, else every
+The kubeconfig is read as kubectl reads it (\`kube/kubeconfig.ts\`): \`--kubeconfig\`, else every
 file in \`KUBECONFIG\` merged (the first to name a cluster, user or context wins), else
 \`~/.kube/config\`, else, inside a Pod, its service account. Users authenticate with client
 certificates (files or data), a token or \`tokenFile\`, basic auth, or an exec credential plugin

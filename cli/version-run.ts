@@ -14,7 +14,7 @@ export async function fetchServerVersion(
 ): Promise<{ version?: string; note?: string }> {
   try {
     const conn = await open();
-    const { getVmCrd } = await import('../kube/lean-resources.js');
+    const { getVmCrd } = await import('../kube/cli-resources.js');
     return { version: serverVersionFromCrd(await getVmCrd(conn.client)) };
   } catch (err) {
     const { reportError } = await import('./errors.js');

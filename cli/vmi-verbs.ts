@@ -6,7 +6,7 @@
 import { VMI_PLURAL } from '../api/names.js';
 import { subresourcePath, type VmiVerb } from '../api/subresources.js';
 import { KubeApiError } from '../kube/errors.js';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { reportError } from './errors.js';
 import { throughVirtApi } from './virt-api-absent.js';
 
@@ -19,7 +19,7 @@ const ING: Readonly<Record<VmiVerb, string>> = { pause: 'pausing', unpause: 'unp
 
 /** Runs the verb on every name; true when all succeeded. */
 export async function runVmiVerb(
-  client: LeanClient,
+  client: ApiClient,
   namespace: string,
   names: readonly string[],
   o: Readonly<{ verb: VmiVerb; out: (l: string) => void; err: (l: string) => void }>,

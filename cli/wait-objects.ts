@@ -3,7 +3,7 @@
  * kubectl wait does), printing `virtualmachine.tsvirt.io/web condition met` per object.
  */
 import { GROUP } from '../api/names.js';
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { evaluate, type WaitFor } from './wait-for.js';
 import { waitUntil } from './wait-until.js';
 import { selectVmNames } from './lifecycle.js';
@@ -26,7 +26,7 @@ const MET: Readonly<Record<WaitFor['kind'], string>> = {
 };
 
 export async function waitForEach(
-  client: LeanClient,
+  client: ApiClient,
   req: WaitRequest,
   out: (l: string) => void,
   err: (l: string) => void,

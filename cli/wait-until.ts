@@ -3,9 +3,9 @@
  * (no polling): every change is evaluated as it arrives. Ends with the last thing seen, so a
  * timeout can say where the object got stuck. A watch the server closes is resumed.
  */
-import type { LeanClient } from '../kube/lean-client.js';
+import type { ApiClient } from '../kube/api-client.js';
 import { isGone } from '../kube/errors.js';
-import { findOptional, getObject, watchTsvirt, type Plural } from '../kube/lean-resources.js';
+import { findOptional, getObject, watchTsvirt, type Plural } from '../kube/cli-resources.js';
 import type { Evaluation } from './wait-for.js';
 
 export interface WaitTarget {
@@ -34,7 +34,7 @@ function resourceVersionOf(o: unknown): string {
  * called with each new evaluation, for progress lines.
  */
 export async function waitUntil(
-  client: LeanClient,
+  client: ApiClient,
   target: WaitTarget,
   check: Check,
   opts: Readonly<{ timeoutMs: number; onSeen?: (seen: string) => void }>,

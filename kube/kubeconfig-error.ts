@@ -1,5 +1,5 @@
 /**
- * The one error both kubeconfig readers throw (kube/config.ts for the services, kube/lean-kubeconfig.ts
+ * The one error both kubeconfig readers throw (kube/config.ts for the services, kube/kubeconfig.ts
  * for the CLI): the config is missing, names a context or cluster that does not exist, or asks for
  * auth tsvirt cannot do. `fix` says what to try; the CLI prints it as its hint line.
  */

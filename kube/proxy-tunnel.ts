@@ -10,7 +10,7 @@ import type { Agent as HttpAgent, AgentOptions } from 'node:http';
 import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
 import { KubeConfigError } from './kubeconfig-error.js';
 
-// getBuiltinModule, as in lean-client.ts: an ESM import of node:http costs the CLI's start-up.
+// getBuiltinModule, as in api-client.ts: an ESM import of node:http costs the CLI's start-up.
 const http = process.getBuiltinModule('node:http');
 const https = process.getBuiltinModule('node:https');
 const tls = process.getBuiltinModule('node:tls');

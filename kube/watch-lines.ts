@@ -1,6 +1,6 @@
 /**
  * The watch wire format, read once for both clients: the API server streams one JSON watch event
- * per line, and a chunk may end mid-line. The services' informer reads a web stream, the CLI's lean
+ * per line, and a chunk may end mid-line. The services' informer reads a web stream, the CLI's API
  * client a Node response; both split and parse here.
  */
 

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { API_VERSION, VM_KIND, VM_PLURAL } from '../../api/names.js';
 import type { ClusterInfo } from '../../cluster/local-cluster.js';
 import { connect } from '../../cli/connection.js';
-import { mergePatch } from '../../kube/lean-resources.js';
+import { mergePatch } from '../../kube/cli-resources.js';
 import { REPO, until, upCluster } from '../bench-processes.js';
 import type { Benchmark, BenchContext } from '../runner.js';
 import { percentile, round } from '../stats.js';

@@ -47,7 +47,7 @@ export default class Complete extends KubeCommand {
 
   private async vmNames(connection: Readonly<Record<string, string>>): Promise<string[]> {
     const conn = await this.connect({ ...connection, 'request-timeout': '2s', verbose: false });
-    const { listVms } = await import('../../kube/lean-resources.js');
+    const { listVms } = await import('../../kube/cli-resources.js');
     return (await listVms(conn.client, { namespace: conn.namespace })).items.map((vm) => vm.metadata.name ?? '');
   }
 }

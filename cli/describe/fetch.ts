@@ -6,8 +6,8 @@
 import { LABELS, SYSTEM_NAMESPACE } from '../../api/names.js';
 import { handlerLeaseName } from '../../api/object-names.js';
 import type { VirtualMachineInstance } from '../../api/types.js';
-import type { LeanClient } from '../../kube/lean-client.js';
-import { findLease, findVmi, getPod, getVm, listEventsFor, listPods } from '../../kube/lean-resources.js';
+import type { ApiClient } from '../../kube/api-client.js';
+import { findLease, findVmi, getPod, getVm, listEventsFor, listPods } from '../../kube/cli-resources.js';
 import type { DescribeInput } from './render.js';
 import { eventView, leaseRenewTime, podView, type EventView, type PodView } from './views.js';
 import { whyNotRunning } from './why.js';
@@ -17,7 +17,7 @@ import { byteOrder } from '../printers/table.js';
 export const RECENT_EVENTS = 10;
 
 async function launcherPod(
-  client: LeanClient,
+  client: ApiClient,
   namespace: string,
   vmi: VirtualMachineInstance | undefined,
 ): Promise<PodView | undefined> {
@@ -31,7 +31,7 @@ async function launcherPod(
   return views.at(-1);
 }
 
-async function handlerRenewTime(client: LeanClient, node: string | undefined): Promise<string | undefined> {
+async function handlerRenewTime(client: ApiClient, node: string | undefined): Promise<string | undefined> {
   if (node === undefined) return undefined;
   return leaseRenewTime(await findLease(client, SYSTEM_NAMESPACE, handlerLeaseName(node)));
 }
@@ -42,7 +42,7 @@ function recentEvents(lists: readonly unknown[][]): EventView[] {
 }
 
 export async function fetchDescribe(
-  client: LeanClient,
+  client: ApiClient,
   namespace: string,
   name: string,
   now: () => number,

@@ -5,9 +5,9 @@
  * API server ends a watch (it does every few minutes) it lists again and carries on.
  */
 import { VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
-import type { LeanClient } from '../../kube/lean-client.js';
+import type { ApiClient } from '../../kube/api-client.js';
 import { isGone } from '../../kube/errors.js';
-import { listVmis, listVms, watchTsvirt, type ListOptions } from '../../kube/lean-resources.js';
+import { listVmis, listVms, watchTsvirt, type ListOptions } from '../../kube/cli-resources.js';
 import { formatTable } from '../printers/table.js';
 import { vmHeaders, vmiHeaders, vmiRow, vmRow, withPaint, type RowOptions } from '../printers/vm-rows.js';
 import type { GetRequest } from '../get-objects.js';
@@ -22,7 +22,7 @@ export interface LiveSource {
 }
 
 /** Lists what the view shows: VMs and their VMIs, or VMIs alone. */
-export async function listForLive(client: LeanClient, resource: Resource, list: ListOptions): Promise<LiveSource> {
+export async function listForLive(client: ApiClient, resource: Resource, list: ListOptions): Promise<LiveSource> {
   const vmiScope = vmiScopeOf(list);
   const [vms, vmis] = await Promise.all([
     resource === VM_PLURAL ? listVms(client, list) : Promise.resolve({ items: [], resourceVersion: '' }),
@@ -43,7 +43,7 @@ export interface LiveWatch {
   readonly signal: AbortSignal;
 }
 
-export async function watchForLive(client: LeanClient, w: LiveWatch, onEvent: (e: LiveEvent) => void): Promise<void> {
+export async function watchForLive(client: ApiClient, w: LiveWatch, onEvent: (e: LiveEvent) => void): Promise<void> {
   const { resource, list, src, signal } = w;
   const resources: Resource[] = resource === VM_PLURAL ? [VM_PLURAL, VMI_PLURAL] : [VMI_PLURAL];
   const inner = new AbortController();
@@ -83,7 +83,7 @@ export function rowLines(resource: Resource, state: LiveState, key: string, opts
 }
 
 export async function followChanges(
-  client: LeanClient,
+  client: ApiClient,
   req: GetRequest,
   write: (text: string) => void,
   signal: AbortSignal = new AbortController().signal,

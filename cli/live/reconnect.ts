@@ -7,8 +7,8 @@
  */
 import { VM_PLURAL } from '../../api/names.js';
 import { Backoff, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from '../../kube/backoff.js';
-import type { LeanClient } from '../../kube/lean-client.js';
-import type { ListOptions } from '../../kube/lean-resources.js';
+import type { ApiClient } from '../../kube/api-client.js';
+import type { ListOptions } from '../../kube/cli-resources.js';
 import { listForLive, watchForLive, type LiveSource } from './follow.js';
 import { applyEvent, type LiveState } from './state.js';
 
@@ -27,7 +27,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 
 /** Runs until `signal` aborts; never throws for a lost or refused connection, it retries. */
 export async function followLive(
-  client: LeanClient,
+  client: ApiClient,
   list: ListOptions,
   sink: LiveSink,
   opts: Readonly<{ signal: AbortSignal; policy?: BackoffPolicy; first?: Promise<LiveSource> }>,

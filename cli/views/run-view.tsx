@@ -7,8 +7,8 @@
  */
 import { render } from 'ink';
 import { VM_PLURAL } from '../../api/names.js';
-import type { LeanClient } from '../../kube/lean-client.js';
-import type { ListOptions } from '../../kube/lean-resources.js';
+import type { ApiClient } from '../../kube/api-client.js';
+import type { ListOptions } from '../../kube/cli-resources.js';
 import { deleteEach } from '../delete-vms.js';
 import { fetchDescribe } from '../describe/fetch.js';
 import { reportError } from '../errors.js';
@@ -19,7 +19,7 @@ import { followLive } from '../live/reconnect.js';
 import { pauseVerbFor, type ActionId, type ActionSpec, type Target, type ViewState } from './view-keys.js';
 import { ViewApp, type FrameStart, type ViewAppProps } from './view-app.js';
 
-type Executor = (client: LeanClient, t: Target, out: (line: string) => void) => Promise<boolean>;
+type Executor = (client: ApiClient, t: Target, out: (line: string) => void) => Promise<boolean>;
 
 const lifecycle =
   (verb: 'start' | 'stop' | 'restart'): Executor =>
@@ -49,7 +49,7 @@ const EXECUTORS: Readonly<Record<ActionId, Executor>> = {
 };
 
 /** One action on one VM: its output lines, or the API's error as the commands print it. */
-export async function runAction(client: LeanClient, action: ActionSpec, t: Target): Promise<string> {
+export async function runAction(client: ApiClient, action: ActionSpec, t: Target): Promise<string> {
   const lines: string[] = [];
   try {
     await EXECUTORS[action.id](client, t, (l) => lines.push(l));
@@ -136,7 +136,7 @@ function runInTerminal(left: Left, connection: readonly string[]): Promise<strin
  * The view until q or Ctrl-C. An action that takes the terminal ends one session: the terminal
  * is restored, its command runs, and a new session starts with the selection, sort and filter kept.
  */
-export async function runView(client: LeanClient, opts: ViewOptions): Promise<void> {
+export async function runView(client: ApiClient, opts: ViewOptions): Promise<void> {
   let resume: Resume | undefined;
   for (let first = opts.first; ; first = undefined) {
     const left = await session(client, { ...opts, ...(first === undefined ? {} : { first }) }, resume);
@@ -145,7 +145,7 @@ export async function runView(client: LeanClient, opts: ViewOptions): Promise<vo
   }
 }
 
-async function session(client: LeanClient, opts: ViewOptions, resume: Resume | undefined): Promise<Left | undefined> {
+async function session(client: ApiClient, opts: ViewOptions, resume: Resume | undefined): Promise<Left | undefined> {
   let left: Left | undefined;
   const out = process.stdout;
   let restored = false;

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLeanClient } from '../../../kube/lean-client.js';
-import { resolveKubeconfig, mergeKubeconfigs } from '../../../kube/lean-kubeconfig.js';
+import { createApiClient } from '../../../kube/api-client.js';
+import { resolveKubeconfig, mergeKubeconfigs } from '../../../kube/kubeconfig.js';
 import { parseFast } from '../../../cli/fast-path.js';
 
 /** The values of one header as the server received them, one per header line. */
@@ -32,7 +32,7 @@ describe('impersonation (--as, --as-group)', () => {
   const cfg = { server: '', contextName: 'c', namespace: 'default', insecureSkipTlsVerify: false };
 
   it('sends Impersonate-User and one Impersonate-Group line per group on requests and the WebSocket upgrade', async () => {
-    const client = createLeanClient(
+    const client = createApiClient(
       { ...cfg, server: base, impersonate: { user: 'viewer', groups: ['team-a', 'team-b'] } },
       { timeoutMs: 5_000 },
     );
@@ -50,7 +50,7 @@ describe('impersonation (--as, --as-group)', () => {
   });
 
   it('sends no impersonation headers without --as', async () => {
-    const client = createLeanClient({ ...cfg, server: base }, {});
+    const client = createApiClient({ ...cfg, server: base }, {});
     try {
       await client.request({ path: '/api' });
     } finally {

@@ -1,7 +1,7 @@
-import { buildPath } from '../../../kube/lean-client.js';
-import { corePath, tsvirtPath } from '../../../kube/lean-resources.js';
+import { buildPath } from '../../../kube/api-client.js';
+import { corePath, tsvirtPath } from '../../../kube/cli-resources.js';
 
-describe('lean client paths', () => {
+describe('API client paths', () => {
   it('builds tsvirt and core paths, namespaced or across namespaces', () => {
     expect(tsvirtPath('virtualmachines', { namespace: 'dev' })).toBe(
       '/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines',

@@ -1,5 +1,5 @@
 /**
- * Typed access to the objects `kubectl virt` reads and writes, over the lean client (no
+ * Typed access to the objects `kubectl virt` reads and writes, over the API client (no
  * client-node). Answers are checked with the api/ guards; a list's items that fail them are left
  * out and named in `skipped` (kube/list-items.ts), rather than crashing a printer.
  */
@@ -12,7 +12,7 @@ import {
   type VirtualMachineInstance,
 } from '../api/types.js';
 import { isNotFound } from './errors.js';
-import type { LeanClient, RequestOptions } from './lean-client.js';
+import type { ApiClient, RequestOptions } from './api-client.js';
 import { PATCH_CONTENT_TYPES } from './patch.js';
 import type { WatchEvent } from './watch-lines.js';
 
@@ -69,7 +69,7 @@ function listQuery(opts: ListOptions): NonNullable<RequestOptions['query']> {
  * Lists VMs or VMIs. The API server's list omits each item's apiVersion and kind; they are put
  * back so printers and `-o json` show what `kubectl get -o json` shows.
  */
-export async function listVms(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
+export async function listVms(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
   const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
@@ -80,7 +80,7 @@ export async function listVms(client: LeanClient, opts: ListOptions): Promise<Li
   };
 }
 
-export async function listVmis(client: LeanClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
+export async function listVmis(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
   const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
@@ -96,11 +96,11 @@ function withKind(u: unknown, kind: string): unknown {
 }
 
 /** Reads one object; throws a 404 KubeApiError (kube/errors.ts) when it does not exist. */
-export async function getObject(client: LeanClient, plural: Plural, namespace: string, name: string): Promise<unknown> {
+export async function getObject(client: ApiClient, plural: Plural, namespace: string, name: string): Promise<unknown> {
   return client.request({ path: tsvirtPath(plural, { namespace }, name) });
 }
 
-export async function getVm(client: LeanClient, namespace: string, name: string): Promise<VirtualMachine> {
+export async function getVm(client: ApiClient, namespace: string, name: string): Promise<VirtualMachine> {
   const vm = await getObject(client, VM_PLURAL, namespace, name);
   if (!isVirtualMachine(vm))
     throw new Error(`the server answered for VirtualMachine ${namespace}/${name} with something else`);
@@ -109,7 +109,7 @@ export async function getVm(client: LeanClient, namespace: string, name: string)
 
 /** A VMI, or undefined when there is none (a stopped VM has none). */
 export async function findVmi(
-  client: LeanClient,
+  client: ApiClient,
   namespace: string,
   name: string,
 ): Promise<VirtualMachineInstance | undefined> {
@@ -131,7 +131,7 @@ export async function findOptional<T>(read: () => Promise<T>): Promise<T | undef
 
 export type DryRun = 'none' | 'server';
 
-export async function createVm(client: LeanClient, namespace: string, vm: unknown, dryRun: DryRun): Promise<unknown> {
+export async function createVm(client: ApiClient, namespace: string, vm: unknown, dryRun: DryRun): Promise<unknown> {
   return client.request({
     method: 'POST',
     path: tsvirtPath(VM_PLURAL, { namespace }),
@@ -142,7 +142,7 @@ export async function createVm(client: LeanClient, namespace: string, vm: unknow
 
 type PatchTarget = Readonly<{ plural: Plural; namespace: string; name: string; status?: boolean }>;
 
-function patch(client: LeanClient, target: PatchTarget, contentType: string, body: unknown): Promise<unknown> {
+function patch(client: ApiClient, target: PatchTarget, contentType: string, body: unknown): Promise<unknown> {
   const subresource = target.status === true ? 'status' : undefined;
   return client.request({
     method: 'PATCH',
@@ -154,12 +154,12 @@ function patch(client: LeanClient, target: PatchTarget, contentType: string, bod
 }
 
 /** A JSON merge patch on the object, or on its status subresource. */
-export async function mergePatch(client: LeanClient, target: PatchTarget, body: unknown): Promise<unknown> {
+export async function mergePatch(client: ApiClient, target: PatchTarget, body: unknown): Promise<unknown> {
   return patch(client, target, PATCH_CONTENT_TYPES.merge, body);
 }
 
 /** A JSON patch (RFC 6902) on the object or its status subresource: `test` ops make it conflict-safe. */
-export async function jsonPatch(client: LeanClient, target: PatchTarget, ops: readonly unknown[]): Promise<unknown> {
+export async function jsonPatch(client: ApiClient, target: PatchTarget, ops: readonly unknown[]): Promise<unknown> {
   return patch(client, target, PATCH_CONTENT_TYPES.json, ops);
 }
 
@@ -170,7 +170,7 @@ export interface DeleteOptions {
 
 export type ObjectRef = Readonly<{ plural: Plural; namespace: string; name: string }>;
 
-export async function deleteObject(client: LeanClient, ref: ObjectRef, opts: DeleteOptions = {}): Promise<unknown> {
+export async function deleteObject(client: ApiClient, ref: ObjectRef, opts: DeleteOptions = {}): Promise<unknown> {
   return client.request({
     method: 'DELETE',
     path: tsvirtPath(ref.plural, { namespace: ref.namespace }, ref.name),
@@ -178,12 +178,12 @@ export async function deleteObject(client: LeanClient, ref: ObjectRef, opts: Del
   });
 }
 
-export async function getPod(client: LeanClient, namespace: string, name: string): Promise<unknown> {
+export async function getPod(client: ApiClient, namespace: string, name: string): Promise<unknown> {
   return findOptional(() => client.request({ path: corePath('pods', namespace, name) }));
 }
 
 /** Events about one object, oldest first (as kubectl describe shows them). */
-export async function listEventsFor(client: LeanClient, namespace: string, uid: string): Promise<unknown[]> {
+export async function listEventsFor(client: ApiClient, namespace: string, uid: string): Promise<unknown[]> {
   return items(
     await client.request({
       path: corePath('events', namespace),
@@ -192,18 +192,18 @@ export async function listEventsFor(client: LeanClient, namespace: string, uid: 
   ).items;
 }
 
-export async function getNode(client: LeanClient, name: string): Promise<unknown> {
+export async function getNode(client: ApiClient, name: string): Promise<unknown> {
   return findOptional(() => client.request({ path: `/api/v1/nodes/${encodeURIComponent(name)}` }));
 }
 
 /** The VirtualMachine CRD; its labels carry the installed tsvirt version. */
-export async function getVmCrd(client: LeanClient): Promise<unknown> {
+export async function getVmCrd(client: ApiClient): Promise<unknown> {
   return client.request({ path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${VM_PLURAL}.${GROUP}` });
 }
 
 /** Watches VMs or VMIs from `resourceVersion` until `signal` aborts or the server ends the watch. */
 export async function watchTsvirt(
-  client: LeanClient,
+  client: ApiClient,
   plural: Plural,
   opts: ListOptions & Readonly<{ resourceVersion: string; signal: AbortSignal; fieldSelector?: string }>,
   onEvent: (e: WatchEvent) => void,
@@ -220,12 +220,12 @@ export async function watchTsvirt(
 }
 
 /** Pods of a namespace matching a label selector (launcher Pods carry tsvirt.io/created-by). */
-export async function listPods(client: LeanClient, namespace: string, labelSelector: string): Promise<unknown[]> {
+export async function listPods(client: ApiClient, namespace: string, labelSelector: string): Promise<unknown[]> {
   return items(await client.request({ path: corePath('pods', namespace), query: { labelSelector } })).items;
 }
 
 /** A coordination.k8s.io Lease, or undefined when there is none. */
-export async function findLease(client: LeanClient, namespace: string, name: string): Promise<unknown> {
+export async function findLease(client: ApiClient, namespace: string, name: string): Promise<unknown> {
   return findOptional(() =>
     client.request({
       path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,

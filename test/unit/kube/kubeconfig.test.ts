@@ -5,7 +5,7 @@ import {
   mergeKubeconfigs,
   resolveKubeconfig,
   SERVICE_ACCOUNT_DIR,
-} from '../../../kube/lean-kubeconfig.js';
+} from '../../../kube/kubeconfig.js';
 
 const doc = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   apiVersion: 'v1',

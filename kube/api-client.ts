@@ -8,7 +8,7 @@
 import type { Agent as HttpAgent, IncomingMessage, request as httpRequestFn } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { apiErrorFromStatus, KubeApiError, toApiError } from './errors.js';
-import type { ExecConfig, ResolvedKubeconfig } from './lean-kubeconfig.js';
+import type { ExecConfig, ResolvedKubeconfig } from './kubeconfig.js';
 import type { WebSocket } from 'ws';
 import { WatchLines, type WatchEvent } from './watch-lines.js';
 import { tunnelAgent } from './proxy-tunnel.js';
@@ -24,7 +24,7 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface LeanClient {
+export interface ApiClient {
   readonly namespace: string;
   readonly server: string;
   /** Sends one request and returns the decoded JSON body; throws KubeApiError. */
@@ -160,20 +160,20 @@ function readAll(res: IncomingMessage): Promise<string> {
   });
 }
 
-export interface LeanClientOptions {
+export interface ApiClientOptions {
   /** Client-side deadline per request in ms (kubectl's --request-timeout); 0 or absent = none. */
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
-class NodeLeanClient implements LeanClient {
+class NodeApiClient implements ApiClient {
   private transport: Promise<Transport> | undefined;
   readonly namespace: string;
   readonly server: string;
 
   constructor(
     private readonly cfg: ResolvedKubeconfig,
-    private readonly opts: LeanClientOptions,
+    private readonly opts: ApiClientOptions,
   ) {
     this.namespace = cfg.namespace;
     this.server = cfg.server;
@@ -293,6 +293,6 @@ class NodeLeanClient implements LeanClient {
 }
 
 /** A client for the resolved kubeconfig; connects on the first request. */
-export function createLeanClient(cfg: ResolvedKubeconfig, opts: LeanClientOptions = {}): LeanClient {
-  return new NodeLeanClient(cfg, opts);
+export function createApiClient(cfg: ResolvedKubeconfig, opts: ApiClientOptions = {}): ApiClient {
+  return new NodeApiClient(cfg, opts);
 }

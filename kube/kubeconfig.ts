@@ -261,7 +261,7 @@ async function readDoc(file: string, explicit: boolean): Promise<{ file: string;
 }
 
 /** Reads and resolves the kubeconfig kubectl would use. Throws KubeConfigError when it cannot. */
-export async function loadLeanKubeconfig(sel: KubeconfigSelection): Promise<ResolvedKubeconfig> {
+export async function loadKubeconfig(sel: KubeconfigSelection): Promise<ResolvedKubeconfig> {
   const paths = kubeconfigPaths(sel);
   const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
   const docs = (await Promise.all(paths.map((file) => readDoc(file, explicit)))).filter((d) => d !== undefined);
