@@ -39,6 +39,8 @@ export async function startDomain(
       break;
     }
     case 'busy':
+      // Not a change we made, and it repeats until the old domain is undefined: debug only.
+      ctx.log.debug({ ...fields, owner: result.owner }, 'Waiting for the domain of an older VMI of this name to go');
       break;
     default:
       return result satisfies never;
