@@ -58,6 +58,8 @@ export interface NodeHandlerDeps {
 
 /** Steps in one run before it yields to other keys (a run normally ends far sooner, at idle or wait). */
 const MAX_STEPS_PER_RUN = 16;
+/** A run that used up its steps comes back this soon, after other keys had their turn. */
+const YIELDED_RETRY_MS = 100;
 const LIBVIRT_DOWN_RETRY_MS = 1000;
 /** An orphan is only an orphan once the cache is complete: wait this long for it. */
 const CACHE_SYNC_RETRY_MS = 200;
@@ -153,7 +155,7 @@ export class NodeHandler {
         const outcome = await executeStep(this.steps, uid, observed, nextStep(observed.view));
         if (outcome !== undefined) return outcome;
       }
-      return { kind: 'requeueAfter', ms: 100 };
+      return { kind: 'requeueAfter', ms: YIELDED_RETRY_MS };
     } catch (err) {
       return this.onSyncError(uid, err);
     }
