@@ -5,7 +5,6 @@
 // connection (every socket closed, the port refusing) and give it back.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +18,7 @@ import {
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
+import { Relay } from '../harness/tcp-relay.js';
 import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 import { startController, startHandler } from './handler-stack.js';
 
@@ -29,47 +29,6 @@ let scratch: string;
 let socket: string;
 let relay: Relay;
 let viewEnv: string[];
-
-/** A loopback TCP relay to the API server that can be cut and restored on the same port. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection({ host: this.host, port: this.targetPort });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    if (addr !== null && typeof addr === 'object') this.port = addr.port;
-    this.server = server;
-  }
-
-  /** Every connection dropped and new ones refused, as when the API server goes away. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 const tmux = async (...args: string[]): Promise<string> => (await run('tmux', ['-S', socket, ...args])).stdout;
 const screen = (target = 'view'): Promise<string> => tmux('capture-pane', '-p', '-t', target);

@@ -1,0 +1,203 @@
+// kube/list-watch.ts against the real API server. A watch from a resourceVersion the API server no
+// longer holds (older than its watch cache, and compacted away in etcd by this test) is answered
+// with 410 Gone, and the loop lists again. A connection cut by a TCP relay this test owns (every
+// socket closed, the port refusing) is retried with a growing backoff, and the watch then resumes
+// from the last resourceVersion it saw: what changed meanwhile arrives as events, in order, none
+// lost and none twice, and the backoff starts over once the API server answers again.
+import { API_VERSION, VM_KIND, VM_PLURAL } from '../../api/names.js';
+import type { VirtualMachine } from '../../api/types.js';
+import { etcdUrl } from '../../cluster/layout.js';
+import { createApiClient, type ApiClient } from '../../kube/api-client.js';
+import { tsvirtPath } from '../../kube/cli-resources.js';
+import { isGone } from '../../kube/errors.js';
+import { loadKubeconfig } from '../../kube/kubeconfig.js';
+import {
+  listWatch,
+  tsvirtCollection,
+  type Change,
+  type LinkState,
+  type Listed,
+  type ListWatchOptions,
+} from '../../kube/list-watch.js';
+import { clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, waitFor } from '../harness/index.js';
+import { Relay } from '../harness/tcp-relay.js';
+
+let ns: string;
+let direct: ApiClient;
+let relayed: ApiClient;
+let relay: Relay;
+
+function vmJson(name: string): string {
+  return JSON.stringify({
+    apiVersion: API_VERSION,
+    kind: VM_KIND,
+    metadata: { name },
+    spec: {
+      runStrategy: 'Halted',
+      template: { spec: { domain: { memory: { guest: '32Mi' }, devices: {} } } },
+    },
+  });
+}
+
+const create = (name: string): Promise<unknown> => kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
+
+const nameOf = (o: unknown): string => (o as VirtualMachine).metadata.name ?? '';
+
+/** Everything one loop told its caller, in order, and a way to stop it and wait for its end. */
+class Run {
+  readonly lists: { names: string[]; relisted: boolean }[] = [];
+  readonly changes: string[] = [];
+  readonly links: LinkState[] = [];
+  private readonly stop = new AbortController();
+  private readonly done: Promise<void>;
+
+  constructor(client: ApiClient, opts: Omit<ListWatchOptions<VirtualMachine>, 'signal'> = {}) {
+    this.done = listWatch(
+      tsvirtCollection(client, VM_PLURAL, { namespace: ns }),
+      {
+        list: (l, relisted) => this.lists.push({ names: l.items.map(nameOf).sort(), relisted }),
+        change: (c: Change) => this.changes.push(`${c.type} ${nameOf(c.object)}`),
+        link: (s) => this.links.push(s),
+      },
+      { ...opts, signal: this.stop.signal },
+    );
+  }
+
+  until<T>(what: string, test: () => T | false | undefined, timeoutMs = 30_000): Promise<T> {
+    return waitFor(
+      (seen) => {
+        seen({ lists: this.lists, changes: this.changes, links: this.links });
+        return test();
+      },
+      { timeoutMs, describe: what, intervalMs: 20 },
+    );
+  }
+
+  reconnecting(): Extract<LinkState, { kind: 'reconnecting' }>[] {
+    return this.links.flatMap((l) => (l.kind === 'reconnecting' ? [l] : []));
+  }
+
+  async end(): Promise<void> {
+    this.stop.abort();
+    await this.done;
+  }
+}
+
+beforeAll(async () => {
+  const c = clusterFromEnv();
+  ns = await createTestNamespace('list-watch');
+  const cfg = await loadKubeconfig({ kubeconfig: c.kubeconfig, env: {} });
+  direct = createApiClient(cfg);
+  const server = new URL(c.server);
+  relay = new Relay(server.hostname, Number(server.port));
+  await relay.open();
+  // The API server's certificate names 127.0.0.1, so the relay's loopback port verifies as it does.
+  relayed = createApiClient({ ...cfg, server: `https://127.0.0.1:${relay.port}` });
+});
+
+afterAll(async () => {
+  await relay.cut();
+  direct.close();
+  relayed.close();
+  await deleteTestNamespace(ns);
+});
+
+/** Compacts etcd up to its current revision, through its own API (the v3 JSON gateway). */
+async function compactEtcd(): Promise<number> {
+  const base = etcdUrl(clusterFromEnv().info.ports);
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`etcd ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as Record<string, unknown>;
+  };
+  // A range read answers with the store's current revision in its header.
+  const head = await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+  const revision = Number((head['header'] as { revision: string }).revision);
+  await post('/v3/kv/compaction', { revision, physical: true });
+  return revision;
+}
+
+describe('list-watch against the real API server', () => {
+  it('lists again when the API server answers 410 Gone for a resourceVersion it no longer holds', async () => {
+    await create('kept');
+    // The default namespace was written when the API server started, long before the VM watch
+    // cache began; after the compaction etcd does not hold that revision either.
+    const stale = (await kubectl(['get', 'namespace', 'default', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+    const compactedAt = await compactEtcd();
+    expect(compactedAt).toBeGreaterThan(Number(stale));
+    const exact = direct.request({
+      path: tsvirtPath(VM_PLURAL, { namespace: ns }),
+      query: { resourceVersion: stale, resourceVersionMatch: 'Exact' },
+    });
+    expect(
+      isGone(
+        await exact.then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+      ),
+    ).toBe(true);
+
+    // As if a list had been made at that version (a view left open for a long time): the loop
+    // watches from it, hears 410, and lists afresh.
+    const start: Listed<VirtualMachine> = { items: [], resourceVersion: stale };
+    const run = new Run(direct, { start: Promise.resolve(start) });
+    try {
+      const relisted = await run.until('a relist after 410', () => run.links.find((l) => l.kind === 'relisted'));
+      expect(relisted.kind === 'relisted' && relisted.reason).toMatch(/too old resource version/);
+      expect(run.lists).toEqual([
+        { names: [], relisted: false },
+        { names: ['kept'], relisted: true },
+      ]);
+      await create('after-relist');
+      await run.until('the watch from the fresh list', () => run.changes.includes('ADDED after-relist'));
+      expect(run.changes).toEqual(['ADDED after-relist']);
+      expect(run.reconnecting()).toEqual([]);
+    } finally {
+      await run.end();
+    }
+  });
+
+  it('resumes a cut connection after a growing backoff, without losing or repeating an event', async () => {
+    const policy = { baseMs: 100, capMs: 2000 };
+    const run = new Run(relayed, { policy });
+    try {
+      await run.until('the first list', () => run.links[0]?.kind === 'connected');
+      await create('a');
+      await run.until('a added', () => run.changes.includes('ADDED a'));
+
+      await relay.cut();
+      await run.until('three failed attempts', () => run.reconnecting().length >= 3);
+      // While the link is down, b comes and goes and a changes: only a resumed watch sees b at all.
+      await create('b');
+      await kubectl(['label', 'vm', 'a', '-n', ns, 'changed=yes']);
+      await kubectl(['delete', 'vm', 'b', '-n', ns]);
+      const down = run.reconnecting();
+      expect(down.slice(0, 3).map((l) => [l.attempt, l.retryInMs])).toEqual([
+        [1, 100],
+        [2, 200],
+        [3, 400],
+      ]);
+      expect(down[0]?.reason).toMatch(/Could not reach the API server|ECONNRESET|ECONNREFUSED|socket hang up|aborted/);
+      const changesBefore = run.changes.length;
+
+      await relay.open();
+      await run.until('the link back', () => run.links.at(-1)?.kind === 'connected');
+      await run.until('what changed meanwhile', () => run.changes.length >= changesBefore + 3);
+      expect(run.changes).toEqual([...run.changes.slice(0, changesBefore), 'ADDED b', 'MODIFIED a', 'DELETED b']);
+      expect(run.changes.filter((c) => c === 'ADDED a')).toHaveLength(1);
+      // One list in all: the watch resumed from where it was, it did not list again.
+      expect(run.lists.map((l) => l.relisted)).toEqual([false]);
+
+      // The events reset the backoff: a second cut starts again from the base delay.
+      const before = run.reconnecting().length;
+      await relay.cut();
+      const again = await run.until('the second cut noticed', () => run.reconnecting()[before]);
+      expect([again.attempt, again.retryInMs]).toEqual([1, 100]);
+      await relay.open();
+      await run.until('the link back again', () => run.links.at(-1)?.kind === 'connected');
+    } finally {
+      await run.end();
+    }
+  });
+});
