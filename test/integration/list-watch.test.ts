@@ -3,7 +3,13 @@
 // with 410 Gone, and the loop lists again. A connection cut by a TCP relay this test owns (every
 // socket closed, the port refusing) is retried with a growing backoff, and the watch then resumes
 // from the last resourceVersion it saw: what changed meanwhile arrives as events, in order, none
-// lost and none twice, and the backoff starts over once the API server answers again.
+// lost and none twice, and the backoff starts over once the API server answers again. The built
+// `kubectl virt get vm --watch` goes through the same cut: "reconnecting…" on stderr, and the row of
+// a VM created meanwhile on stdout once the link is back.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { API_VERSION, VM_KIND, VM_PLURAL } from '../../api/names.js';
 import type { VirtualMachine } from '../../api/types.js';
 import { etcdUrl } from '../../cluster/layout.js';
@@ -26,6 +32,7 @@ let ns: string;
 let direct: ApiClient;
 let relayed: ApiClient;
 let relay: Relay;
+let scratch: string;
 
 function vmJson(name: string): string {
   return JSON.stringify({
@@ -86,6 +93,7 @@ class Run {
 beforeAll(async () => {
   const c = clusterFromEnv();
   ns = await createTestNamespace('list-watch');
+  scratch = await mkdtemp(join(tmpdir(), 'tsvirt-list-watch-test-'));
   const cfg = await loadKubeconfig({ kubeconfig: c.kubeconfig, env: {} });
   direct = createApiClient(cfg);
   const server = new URL(c.server);
@@ -100,6 +108,7 @@ afterAll(async () => {
   direct.close();
   relayed.close();
   await deleteTestNamespace(ns);
+  await rm(scratch, { recursive: true, force: true });
 });
 
 /** Compacts etcd up to its current revision, through its own API (the v3 JSON gateway). */
@@ -198,6 +207,41 @@ describe('list-watch against the real API server', () => {
       await run.until('the link back again', () => run.links.at(-1)?.kind === 'connected');
     } finally {
       await run.end();
+    }
+  });
+
+  it('get --watch says reconnecting on stderr while the link is cut, then prints what changed meanwhile', async () => {
+    const c = clusterFromEnv();
+    const kubeconfig = await relay.kubeconfig(c.kubeconfig, join(scratch, 'kubeconfig'));
+    const child = spawn(
+      join(c.repoRoot, 'dist', 'bin', 'kubectl-virt'),
+      ['get', 'vm', '--watch', '-n', ns, `--kubeconfig=${kubeconfig}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const until = (what: string, test: () => boolean): Promise<true> =>
+      waitFor((seen) => (seen({ stdout, stderr }), test() || undefined), { timeoutMs: 30_000, describe: what });
+    const rows = (name: string): string[] => stdout.split('\n').filter((l) => l.startsWith(`${name} `));
+    try {
+      await until('the table', () => /^NAME\s+AGE\s+STATUS/m.test(stdout));
+      // The table is printed before the watch starts; a change seen on stdout means it is watching.
+      await create('before-cut');
+      await until('the row of a VM created while watching', () => rows('before-cut').length === 1);
+      await relay.cut();
+      await until('reconnecting on stderr', () => /^reconnecting… attempt 1, next try in /m.test(stderr));
+      await create('during-cut');
+      await relay.open();
+      await until('the row of the VM created while the link was cut', () => rows('during-cut').length === 1);
+      expect(rows('during-cut')[0]).toMatch(/^during-cut\s+\d+s\s/);
+      expect(rows('before-cut')).toHaveLength(1);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 });

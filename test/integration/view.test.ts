@@ -4,11 +4,10 @@
 // The view reaches the API server through a TCP relay this test owns, so it can cut the
 // connection (every socket closed, the port refusing) and give it back.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { API_VERSION, VM_KIND } from '../../api/names.js';
 import {
   clusterFromEnv,
@@ -76,15 +75,6 @@ function vmJson(name: string): string {
   });
 }
 
-async function relayKubeconfig(): Promise<string> {
-  const c = clusterFromEnv();
-  const cfg = parse(await readFile(c.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
-  for (const entry of cfg.clusters) entry.cluster.server = `https://127.0.0.1:${relay.port}`;
-  const file = join(scratch, 'kubeconfig');
-  await writeFile(file, stringify(cfg));
-  return file;
-}
-
 /** `env` for a command in an operator's terminal, not CI's: CI=true (as .ci/run sets it) makes the view print once. */
 const operatorEnv = (vars: readonly string[]): string[] => ['env', '-u', 'CI', ...vars];
 
@@ -104,7 +94,7 @@ beforeAll(async () => {
   api = await startVirtApi();
   for (const name of ['alpha', 'beta']) await kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
   const env = (viewEnv = [
-    `KUBECONFIG=${await relayKubeconfig()}`,
+    `KUBECONFIG=${await relay.kubeconfig(clusterFromEnv().kubeconfig, join(scratch, 'kubeconfig'))}`,
     `PATH=${[join(c.repoRoot, 'dist', 'bin'), dirname(c.kubectl), process.env['PATH'] ?? ''].join(delimiter)}`,
     'TERM=xterm-256color',
   ]);
