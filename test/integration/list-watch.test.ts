@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_VERSION, VM_KIND, VM_PLURAL } from '../../api/names.js';
+import { VM_PLURAL } from '../../api/names.js';
 import type { VirtualMachine } from '../../api/types.js';
 import { etcdUrl } from '../../cluster/layout.js';
 import { createApiClient, type ApiClient } from '../../kube/api-client.js';
@@ -27,6 +27,7 @@ import {
 } from '../../kube/list-watch.js';
 import { clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, waitFor } from '../harness/index.js';
 import { Relay } from '../harness/tcp-relay.js';
+import { createVms, vmManifest } from './handler-stack.js';
 
 let ns: string;
 let direct: ApiClient;
@@ -34,19 +35,8 @@ let relayed: ApiClient;
 let relay: Relay;
 let scratch: string;
 
-function vmJson(name: string): string {
-  return JSON.stringify({
-    apiVersion: API_VERSION,
-    kind: VM_KIND,
-    metadata: { name },
-    spec: {
-      runStrategy: 'Halted',
-      template: { spec: { domain: { memory: { guest: '32Mi' }, devices: {} } } },
-    },
-  });
-}
-
-const create = (name: string): Promise<unknown> => kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
+const create = (name: string): Promise<void> =>
+  createVms(ns, [vmManifest(name, { node: clusterFromEnv().nodes[0] ?? 'node-1', runStrategy: 'Halted' })]);
 
 const nameOf = (o: unknown): string => (o as VirtualMachine).metadata.name ?? '';
 
