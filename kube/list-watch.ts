@@ -126,7 +126,7 @@ export async function listWatch<T>(
 class Loop<T> {
   private resourceVersion = '';
   private goneInARow = 0;
-  private listed = false;
+  private hasListed = false;
   private start: Promise<Listed<T>> | undefined;
   private readonly backoff: Backoff;
   private readonly signal: AbortSignal;
@@ -160,35 +160,36 @@ class Loop<T> {
     return sleep(retryInMs, this.signal);
   }
 
+  /** One call; only the API's failures become an outcome, a throwing sink is a bug and propagates. */
   private async attempt(step: Step): Promise<Outcome> {
-    try {
-      switch (step.next) {
-        case 'list':
-          await this.list(step);
-          return { attempt: 'list' };
-        case 'probe':
-          await this.source.probe(this.signal);
-          this.sink.link?.({ kind: 'connected' });
-          return { attempt: 'probe' };
-        case 'watch':
-          return await this.watch();
-        default:
-          return step.next satisfies never;
+    const failed = (error: unknown): Outcome => ({ attempt: step.next, error });
+    switch (step.next) {
+      case 'list': {
+        const pending = this.start;
+        this.start = undefined;
+        const listed = await (pending ?? this.source.list()).catch(failed);
+        if ('attempt' in listed) return listed;
+        this.listed(listed, step);
+        return { attempt: 'list' };
       }
-    } catch (error) {
-      return { attempt: step.next, error };
+      case 'probe': {
+        const error = await this.source.probe(this.signal).then(() => undefined, failed);
+        if (error !== undefined) return error;
+        this.sink.link?.({ kind: 'connected' });
+        return { attempt: 'probe' };
+      }
+      case 'watch':
+        return this.watch().catch(failed);
+      default:
+        return step.next satisfies never;
     }
   }
 
-  private async list(step: Step): Promise<void> {
-    const pending = this.start;
-    this.start = undefined;
-    const listed = await (pending ?? this.source.list());
+  private listed(listed: Listed<T>, step: Step): void {
     this.resourceVersion = listed.resourceVersion;
     this.backoff.reset();
-    const relisted = this.listed;
-    this.listed = true;
-    this.sink.list(listed, relisted);
+    this.sink.list(listed, this.hasListed);
+    this.hasListed = true;
     const gone = step.cause?.kind === 'gone' ? step.cause.message : undefined;
     this.sink.link?.(gone === undefined ? { kind: 'connected' } : { kind: 'relisted', reason: gone });
   }
