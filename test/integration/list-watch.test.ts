@@ -5,7 +5,8 @@
 // from the last resourceVersion it saw: what changed meanwhile arrives as events, in order, none
 // lost and none twice, and the backoff starts over once the API server answers again. The built
 // `kubectl virt get vm --watch` goes through the same cut: "reconnecting…" on stderr, and the row of
-// a VM created meanwhile on stdout once the link is back.
+// a VM created meanwhile on stdout once the link is back; and a wait (cli/wait-until.ts, behind
+// `kubectl virt wait` and every --wait) sees the change that was made while it was cut off.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import {
   type ListWatchOptions,
 } from '../../kube/list-watch.js';
 import { clusterFromEnv, createTestNamespace, deleteTestNamespace, kubectl, waitFor } from '../harness/index.js';
+import { waitUntil } from '../../cli/wait-until.js';
 import { Relay } from '../harness/tcp-relay.js';
 import { createVms, vmManifest } from './handler-stack.js';
 
@@ -233,5 +235,25 @@ describe('list-watch against the real API server', () => {
       child.kill('SIGTERM');
       await exited;
     }
+  });
+
+  it('a wait rides out a cut connection and sees the change made meanwhile', async () => {
+    await create('waited');
+    const seen: string[] = [];
+    const label = (o: unknown): string =>
+      (o as VirtualMachine | undefined)?.metadata.labels?.['ready'] ?? (o === undefined ? 'absent' : 'unlabelled');
+    const outcome = waitUntil(
+      relayed,
+      { plural: VM_PLURAL, namespace: ns, name: 'waited' },
+      (o) => ({ met: label(o) === 'yes', seen: label(o) }),
+      { timeoutMs: 60_000, onSeen: (s) => seen.push(s) },
+    );
+    // The first evaluation comes from the first list: from then on the wait follows a watch.
+    await waitFor(() => seen.length > 0, { timeoutMs: 30_000, describe: 'the first evaluation' });
+    await relay.cut();
+    await kubectl(['label', 'vm', 'waited', '-n', ns, 'ready=yes']);
+    await relay.open();
+    expect(await outcome).toEqual({ met: true, seen: 'yes' });
+    expect(seen).toEqual(['unlabelled', 'yes']);
   });
 });
