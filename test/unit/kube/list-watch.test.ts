@@ -34,68 +34,52 @@ const internal = new KubeApiError(apiErrorFromStatus(500, '{"kind":"Status","mes
 describe('stepAfter', () => {
   const at = { resourceVersion: '42', goneInARow: 0 };
   const fresh = { resourceVersion: '', goneInARow: 0 };
+  const again = { resourceVersion: '42', goneInARow: 1 };
+  const watch = (backoff: boolean): Step => ({ next: 'watch', backoff });
+  const relist = (backoff: boolean, message: string): Step => ({
+    next: 'list',
+    backoff,
+    cause: { kind: 'gone', message },
+  });
+  const retry = (next: Step['next'], message: string): Step => ({
+    next,
+    backoff: true,
+    cause: { kind: 'failed', message },
+  });
+  const quiet = (events: number, elapsedMs: number): Outcome => ({ attempt: 'watch', events, elapsedMs });
+  const TOO_OLD = GONE_EVENT.message;
   const table: ReadonlyArray<[string, Outcome, Readonly<{ resourceVersion: string; goneInARow: number }>, Step]> = [
-    ['a list that answered: watch from it', { attempt: 'list' }, at, { next: 'watch', backoff: false }],
-    ['a probe that answered: resume the watch', { attempt: 'probe' }, at, { next: 'watch', backoff: false }],
+    ['a list that answered: watch from it', { attempt: 'list' }, at, watch(false)],
+    ['a probe that answered: resume the watch', { attempt: 'probe' }, at, watch(false)],
+    ['a watch the server ended after events: resume at once', quiet(3, 20), at, watch(false)],
+    ['a long quiet watch (the client deadline): resume at once', quiet(0, 140_000), at, watch(false)],
     [
-      'a watch the server ended after events: resume at once',
-      { attempt: 'watch', events: 3, elapsedMs: 20 },
+      'an empty watch ended at once: resume after a delay, without a word',
+      quiet(0, QUICK_CLOSE_MS - 1),
       at,
-      { next: 'watch', backoff: false },
+      watch(true),
     ],
+    ['a 410 ERROR event: list again at once', { attempt: 'watch', error: goneEvent }, at, relist(false, TOO_OLD)],
+    ['an HTTP 410: list again at once', { attempt: 'watch', error: goneHttp }, at, relist(false, 'gone')],
     [
-      'a long quiet watch (the client deadline): resume at once',
-      { attempt: 'watch', events: 0, elapsedMs: 140_000 },
-      at,
-      { next: 'watch', backoff: false },
-    ],
-    [
-      'an empty watch ended at once: resume after a delay, not in a busy loop, and without a word',
-      { attempt: 'watch', events: 0, elapsedMs: QUICK_CLOSE_MS - 1 },
-      at,
-      { next: 'watch', backoff: true },
-    ],
-    [
-      'a 410 ERROR event: list again at once',
+      'a second 410 with no event between: wait first',
       { attempt: 'watch', error: goneEvent },
-      at,
-      { next: 'list', backoff: false, cause: { kind: 'gone', message: 'too old resource version: 1 (269)' } },
+      again,
+      relist(true, TOO_OLD),
     ],
     [
-      'an HTTP 410: list again at once',
-      { attempt: 'watch', error: goneHttp },
-      at,
-      { next: 'list', backoff: false, cause: { kind: 'gone', message: 'gone' } },
-    ],
-    [
-      'a second 410 with no event between: list again after a delay',
-      { attempt: 'watch', error: goneEvent },
-      { resourceVersion: '42', goneInARow: 1 },
-      { next: 'list', backoff: true, cause: { kind: 'gone', message: 'too old resource version: 1 (269)' } },
-    ],
-    [
-      'a dropped watch: probe after a delay, then resume from where it was',
+      'a dropped watch: probe, then resume where it was',
       { attempt: 'watch', error: refused },
       at,
-      { next: 'probe', backoff: true, cause: { kind: 'failed', message: refused.message } },
+      retry('probe', refused.message),
     ],
-    [
-      'a probe refused: probe again after a longer delay',
-      { attempt: 'probe', error: refused },
-      at,
-      { next: 'probe', backoff: true, cause: { kind: 'failed', message: refused.message } },
-    ],
-    [
-      'a failed list: list again after a delay',
-      { attempt: 'list', error: internal },
-      at,
-      { next: 'list', backoff: true, cause: { kind: 'failed', message: 'etcd is down' } },
-    ],
+    ['a probe refused: probe again', { attempt: 'probe', error: refused }, at, retry('probe', refused.message)],
+    ['a failed list: list again', { attempt: 'list', error: internal }, at, retry('list', 'etcd is down')],
     [
       'a watch failed before any version was known: list',
       { attempt: 'watch', error: internal },
       fresh,
-      { next: 'list', backoff: true, cause: { kind: 'failed', message: 'etcd is down' } },
+      retry('list', 'etcd is down'),
     ],
   ];
   it.each(table)('%s', (_what, outcome, ctx, step) => {
