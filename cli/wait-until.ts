@@ -1,11 +1,13 @@
 /**
- * Waits until one object satisfies a check, by reading it once and then following a watch on it
- * (no polling): every change is evaluated as it arrives. Ends with the last thing seen, so a
- * timeout can say where the object got stuck. A watch the server closes is resumed.
+ * Waits until one object satisfies a check, by listing it (a field selector on its name, as
+ * kubectl wait does) and then following changes through kube/list-watch.ts (no polling): every
+ * change is evaluated as it arrives. A watch the server closes is resumed, a lost connection is
+ * retried with backoff until the deadline, and after 410 Gone the fresh list is evaluated. Ends
+ * with the last thing seen, so a timeout can say where the object got stuck.
  */
 import type { ApiClient } from '../kube/api-client.js';
-import { isGone } from '../kube/errors.js';
-import { findOptional, getObject, watchTsvirt, type Plural } from '../kube/cli-resources.js';
+import type { Plural } from '../kube/cli-resources.js';
+import { listWatch, tsvirtCollection } from '../kube/list-watch.js';
 import type { Evaluation } from './wait-for.js';
 
 export interface WaitTarget {
@@ -21,17 +23,10 @@ export interface WaitOutcome {
 
 export type Check = (o: unknown) => Evaluation | Promise<Evaluation>;
 
-const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u);
-
-function resourceVersionOf(o: unknown): string {
-  const meta = isRec(o) && isRec(o['metadata']) ? o['metadata'] : {};
-  return typeof meta['resourceVersion'] === 'string' ? meta['resourceVersion'] : '';
-}
-
 /**
  * Resolves when `check` is met (met: true) or when `timeoutMs` passes (met: false). `onSeen` is
- * called with each new evaluation, for progress lines.
+ * called with each new evaluation, for progress lines. The first read's failure is thrown (the
+ * command exits 1 with the API's error); later failures are retried.
  */
 export async function waitUntil(
   client: ApiClient,
@@ -47,35 +42,41 @@ export async function waitUntil(
     last = e;
     return e.met;
   };
-  while (!deadline.aborted) {
-    const current = await findOptional(() => getObject(client, target.plural, target.namespace, target.name));
-    if (await see(current)) return { met: true, seen: last.seen };
-    const stop = new AbortController();
-    deadline.addEventListener('abort', () => stop.abort(), { once: true });
-    let chain = Promise.resolve();
-    try {
-      await watchTsvirt(
-        client,
-        target.plural,
-        {
-          namespace: target.namespace,
-          fieldSelector: `metadata.name=${target.name}`,
-          resourceVersion: current === undefined ? '' : resourceVersionOf(current),
-          signal: stop.signal,
-        },
-        (e) => {
-          if (e.type === 'BOOKMARK' || e.type === 'ERROR') return;
-          // Checks may read other objects; run them one after another, in event order.
-          chain = chain.then(async () => {
-            if (await see(e.type === 'DELETED' ? undefined : e.object)) stop.abort();
-          });
-        },
-      );
-      await chain;
-    } catch (err) {
-      if (!isGone(err)) throw err;
-    }
-    if (last.met) return { met: true, seen: last.seen };
-  }
-  return { met: false, seen: last.seen };
+  const source = tsvirtCollection(client, target.plural, {
+    namespace: target.namespace,
+    fieldSelector: `metadata.name=${target.name}`,
+  });
+  const first = await source.list();
+  if (await see(first.items[0])) return { met: true, seen: last.seen };
+  const stop = new AbortController();
+  deadline.addEventListener('abort', () => stop.abort(), { once: true });
+  // Checks may read other objects; run them one after another, in the order things were seen.
+  // Once met, what arrived after is not evaluated: the outcome is the state that met the check.
+  let chain = Promise.resolve();
+  let met = false;
+  let failed: { error: unknown } | undefined;
+  const then = (o: unknown): void => {
+    chain = chain
+      .then(async () => {
+        if (met || failed !== undefined) return;
+        met = await see(o);
+        if (met) stop.abort();
+      })
+      // A check that cannot read what it needs ends the wait with that error, as the first read's would.
+      .catch((error: unknown) => {
+        failed = { error };
+        stop.abort();
+      });
+  };
+  await listWatch(
+    source,
+    {
+      list: (listed, relisted) => relisted && then(listed.items[0]),
+      change: (c) => then(c.type === 'DELETED' ? undefined : c.object),
+    },
+    { signal: stop.signal, start: Promise.resolve(first) },
+  );
+  await chain;
+  if (failed !== undefined) throw failed.error;
+  return { met: last.met, seen: last.seen };
 }

@@ -6,7 +6,7 @@ import { VM_PLURAL } from '../../api/names.js';
 
 export default class Watch extends KubeCommand {
   static override summary = 'Follow the VMs: the table once, then a line per change, as "kubectl get --watch".';
-  static override description = `Non-interactive, on a terminal or not, so it fits a pipe, a log or CI: the table once, then one line each time a VM's row changes, as "kubectl virt get vm --watch". For the interactive view, use "kubectl virt view".\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
+  static override description = `Non-interactive, on a terminal or not, so it fits a pipe, a log or CI: the table once, then one line each time a VM's row changes, as "kubectl virt get vm --watch". When the API server is lost, stderr says "reconnecting…" and the stream carries on from where it was once the server is back, printing what changed meanwhile. For the interactive view, use "kubectl virt view".\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override flags = { ...connectionFlags, ...selectionFlags };
   static override examples = [
     { description: 'Follow the VMs of the namespace', command: '<%= config.bin %> watch' },

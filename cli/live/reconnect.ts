@@ -1,16 +1,22 @@
 /**
- * The live view's data: list VMs and VMIs, watch both from that point, and when the connection
- * is lost list again after a backoff (kube/backoff.ts, the policy every reconnect in tsvirt
- * uses), until `signal` aborts. Each list replaces the whole state, so a VM deleted while the
- * connection was down disappears and none appears twice. The sink hears every state and every
- * change of the link's health, which the view shows as "reconnecting…".
+ * The live data of `kubectl virt view` and `get -w`: one list-watch per resource (kube/list-watch.ts,
+ * VMs and their VMIs, or VMIs alone) keeping one LiveState current. Each loop lists, watches,
+ * resumes after a dropped connection and lists again after 410 Gone on its own; a list replaces
+ * its resource's objects, so a VM deleted while the connection was down disappears and none
+ * appears twice. The sink hears every state, the keys each change touched, and the health of the
+ * two links as one, which the view shows as "reconnecting…".
  */
-import { VM_PLURAL } from '../../api/names.js';
-import { Backoff, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from '../../kube/backoff.js';
+import { VM_PLURAL, VMI_PLURAL } from '../../api/names.js';
+import type { VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
+import type { BackoffPolicy } from '../../kube/backoff.js';
 import type { ApiClient } from '../../kube/api-client.js';
-import type { ListOptions } from '../../kube/cli-resources.js';
-import { listForLive, watchForLive, type LiveSource } from './follow.js';
-import { applyEvent, type LiveState } from './state.js';
+import type { ListOptions, Plural } from '../../kube/cli-resources.js';
+import { listWatch, tsvirtCollection, type LinkState, type Listed } from '../../kube/list-watch.js';
+import { formatDuration } from '../duration.js';
+import { vmiScopeOf } from '../list-options.js';
+import type { Resource } from '../targets.js';
+import type { LiveSource } from './follow.js';
+import { affectedKey, applyEvent, changedKeys, EMPTY_STATE, replaceAll, type LiveState } from './state.js';
 
 export type LinkStatus = Readonly<
   | { kind: 'connecting' }
@@ -23,38 +29,87 @@ export interface LiveSink {
   readonly status: (s: LinkStatus) => void;
 }
 
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/** The health of several links as one: down when any is down, live once every one has listed. Pure. */
+export function combineLinks(links: readonly (LinkState | undefined)[]): LinkStatus {
+  for (const l of links)
+    if (l?.kind === 'reconnecting')
+      return { kind: 'reconnecting', attempt: l.attempt, retryInMs: l.retryInMs, error: l.reason };
+  return links.every((l) => l !== undefined) ? { kind: 'live' } : { kind: 'connecting' };
+}
 
-/** Runs until `signal` aborts; never throws for a lost or refused connection, it retries. */
+/** The line that says why the link is down and when the next try is. */
+export function reconnectingText(link: Extract<LinkStatus, { kind: 'reconnecting' }>): string {
+  return `reconnecting… attempt ${link.attempt}, next try in ${formatDuration(Math.round(link.retryInMs))}: ${link.error}`;
+}
+
+export interface StateSink {
+  /** The state after a list or a change, and the row keys it touched. */
+  readonly change: (s: LiveState, keys: readonly string[]) => void;
+  readonly status: (s: LinkStatus) => void;
+}
+
+export type Follow = Readonly<{
+  resource: Resource;
+  list: ListOptions;
+  signal: AbortSignal;
+  /** A list already made or under way (the view starts one while ink loads): the loops start from it. */
+  first?: Promise<LiveSource>;
+  policy?: BackoffPolicy;
+}>;
+
+type Watched = VirtualMachine | VirtualMachineInstance;
+
+const mapOf = (s: LiveState, r: Plural): ReadonlyMap<string, Watched> => (r === VM_PLURAL ? s.vms : s.vmis);
+
+/** Runs until `signal` aborts; never throws for a lost or refused connection, the loops retry. */
+export async function followState(client: ApiClient, f: Follow, sink: StateSink): Promise<void> {
+  let state = EMPTY_STATE;
+  // A first list the caller made stands for the loops' first: nothing in it counts as a change.
+  if (f.first !== undefined) state = (await f.first.catch(() => undefined))?.state ?? EMPTY_STATE;
+  const plurals: Plural[] = f.resource === VM_PLURAL ? [VM_PLURAL, VMI_PLURAL] : [VMI_PLURAL];
+  const links = new Map<Plural, LinkState | undefined>(plurals.map((p) => [p, undefined]));
+  const follow = (p: Plural): Promise<void> => {
+    // With VMs, the VMIs of the same names: the VMI scope follows the VMs' namespace, not their labels.
+    const scope = p === VMI_PLURAL && f.resource === VM_PLURAL ? vmiScopeOf(f.list) : f.list;
+    const start = f.first?.then((s): Listed<Watched> => ({
+      items: [...mapOf(s.state, p).values()],
+      resourceVersion: s.resourceVersions[p],
+    }));
+    return listWatch(
+      tsvirtCollection(client, p, scope),
+      {
+        list: (listed) => {
+          const before = state;
+          state = replaceAll(state, p, listed.items);
+          sink.change(state, changedKeys(mapOf(before, p), mapOf(state, p)));
+        },
+        change: (c) => {
+          const e = { resource: p, ...c };
+          state = applyEvent(state, e);
+          const key = affectedKey(e);
+          sink.change(state, key === undefined ? [] : [key]);
+        },
+        link: (l) => {
+          links.set(p, l);
+          sink.status(combineLinks([...links.values()]));
+        },
+      },
+      { signal: f.signal, ...(start === undefined ? {} : { start }), ...(f.policy ? { policy: f.policy } : {}) },
+    );
+  };
+  await Promise.all(plurals.map(follow));
+}
+
+/** The view's data: every state and the link's health, until `signal` aborts. */
 export async function followLive(
   client: ApiClient,
   list: ListOptions,
   sink: LiveSink,
   opts: Readonly<{ signal: AbortSignal; policy?: BackoffPolicy; first?: Promise<LiveSource> }>,
 ): Promise<void> {
-  const { signal } = opts;
-  const backoff = new Backoff(opts.policy ?? RECONNECT_BACKOFF);
-  // A list the caller started early (while ink loaded) stands for the first one.
-  let first = opts.first;
-  while (!signal.aborted) {
-    try {
-      const src = await (first ?? listForLive(client, VM_PLURAL, list));
-      first = undefined;
-      backoff.reset();
-      let state = src.state;
-      sink.state(state);
-      sink.status({ kind: 'live' });
-      await watchForLive(client, { resource: VM_PLURAL, list, src, signal }, (e) => {
-        state = applyEvent(state, e);
-        sink.state(state);
-      });
-      // A watch the server ended (it does every few minutes) is followed by a fresh list at once.
-    } catch (err) {
-      first = undefined;
-      if (signal.aborted) return;
-      const retryInMs = backoff.next();
-      sink.status({ kind: 'reconnecting', attempt: backoff.attempts, retryInMs, error: messageOf(err) });
-      await sleep(retryInMs, signal);
-    }
-  }
+  await followState(
+    client,
+    { resource: VM_PLURAL, list, ...opts },
+    { change: (s) => sink.state(s), status: (s) => sink.status(s) },
+  );
 }

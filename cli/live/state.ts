@@ -42,3 +42,31 @@ export function affectedKey(e: LiveEvent): string | undefined {
   const o = e.object;
   return isVirtualMachine(o) || isVirtualMachineInstance(o) ? keyOf(o) : undefined;
 }
+
+const versionOf = (o: Readonly<{ metadata: Readonly<{ resourceVersion?: string }> }>): string | undefined =>
+  o.metadata.resourceVersion;
+
+/** The state with one resource's objects replaced by a fresh list (the other resource's stay). */
+export function replaceAll(state: LiveState, resource: Resource, items: readonly unknown[]): LiveState {
+  if (resource === VM_PLURAL) {
+    const vms = items.filter(isVirtualMachine);
+    return { ...state, vms: new Map(vms.map((v) => [keyOf(v), v])) };
+  }
+  const vmis = items.filter(isVirtualMachineInstance);
+  return { ...state, vmis: new Map(vmis.map((v) => [keyOf(v), v])) };
+}
+
+/**
+ * The keys whose object a relist changed: new, gone, or at another resourceVersion. What a watch
+ * would have reported one by one had the connection held, so `get -w` prints those rows.
+ */
+export function changedKeys<T extends Readonly<{ metadata: Readonly<{ resourceVersion?: string }> }>>(
+  before: ReadonlyMap<string, T>,
+  after: ReadonlyMap<string, T>,
+): string[] {
+  const changed = [...after].filter(([k, o]) => {
+    const old = before.get(k);
+    return old === undefined || versionOf(old) !== versionOf(o);
+  });
+  return [...changed.map(([k]) => k), ...[...before.keys()].filter((k) => !after.has(k))];
+}

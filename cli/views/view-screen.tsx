@@ -6,8 +6,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ReactElement } from 'react';
-import type { LinkStatus } from '../live/reconnect.js';
-import { formatDuration } from '../duration.js';
+import { reconnectingText, type LinkStatus } from '../live/reconnect.js';
 import { DetailPane, type DetailView } from './detail-pane.js';
 import { footerKeys, helpLines, type ViewState } from './view-keys.js';
 import { statusColumn, viewHeaders, type SortKey, type ViewRow } from './view-rows.js';
@@ -68,7 +67,7 @@ function linkText(link: LinkStatus): string {
 /** While reconnecting, the message line says why and when the next try is, before any action's outcome. */
 function messageText(link: LinkStatus, message: string): string {
   if (link.kind !== 'reconnecting') return message;
-  const why = `reconnecting… attempt ${link.attempt}, next try in ${formatDuration(Math.round(link.retryInMs))}: ${link.error}`;
+  const why = reconnectingText(link);
   return message === '' ? why : `${why} · ${message}`;
 }
 

@@ -4,12 +4,10 @@
 // The view reaches the API server through a TCP relay this test owns, so it can cut the
 // connection (every socket closed, the port refusing) and give it back.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse, stringify } from 'yaml';
 import { API_VERSION, VM_KIND } from '../../api/names.js';
 import {
   clusterFromEnv,
@@ -19,6 +17,7 @@ import {
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
+import { Relay } from '../harness/tcp-relay.js';
 import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
 import { startController, startHandler } from './handler-stack.js';
 
@@ -29,47 +28,6 @@ let scratch: string;
 let socket: string;
 let relay: Relay;
 let viewEnv: string[];
-
-/** A loopback TCP relay to the API server that can be cut and restored on the same port. */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection({ host: this.host, port: this.targetPort });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => s.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    if (addr !== null && typeof addr === 'object') this.port = addr.port;
-    this.server = server;
-  }
-
-  /** Every connection dropped and new ones refused, as when the API server goes away. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 const tmux = async (...args: string[]): Promise<string> => (await run('tmux', ['-S', socket, ...args])).stdout;
 const screen = (target = 'view'): Promise<string> => tmux('capture-pane', '-p', '-t', target);
@@ -117,15 +75,6 @@ function vmJson(name: string): string {
   });
 }
 
-async function relayKubeconfig(): Promise<string> {
-  const c = clusterFromEnv();
-  const cfg = parse(await readFile(c.kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
-  for (const entry of cfg.clusters) entry.cluster.server = `https://127.0.0.1:${relay.port}`;
-  const file = join(scratch, 'kubeconfig');
-  await writeFile(file, stringify(cfg));
-  return file;
-}
-
 /** `env` for a command in an operator's terminal, not CI's: CI=true (as .ci/run sets it) makes the view print once. */
 const operatorEnv = (vars: readonly string[]): string[] => ['env', '-u', 'CI', ...vars];
 
@@ -145,7 +94,7 @@ beforeAll(async () => {
   api = await startVirtApi();
   for (const name of ['alpha', 'beta']) await kubectl(['create', '-n', ns, '-f', '-'], { input: vmJson(name) });
   const env = (viewEnv = [
-    `KUBECONFIG=${await relayKubeconfig()}`,
+    `KUBECONFIG=${await relay.kubeconfig(clusterFromEnv().kubeconfig, join(scratch, 'kubeconfig'))}`,
     `PATH=${[join(c.repoRoot, 'dist', 'bin'), dirname(c.kubectl), process.env['PATH'] ?? ''].join(delimiter)}`,
     'TERM=xterm-256color',
   ]);

@@ -1,6 +1,7 @@
 import { render } from 'ink-testing-library';
 import { VmTable, columnWidths } from '../../../cli/views/vm-table.js';
-import { affectedKey, applyEvent, EMPTY_STATE } from '../../../cli/live/state.js';
+import { affectedKey, applyEvent, changedKeys, EMPTY_STATE, replaceAll } from '../../../cli/live/state.js';
+import { combineLinks, reconnectingText } from '../../../cli/live/reconnect.js';
 import { vmHeaders, vmRow } from '../../../cli/printers/vm-rows.js';
 import { NOW, running, vm, vmi } from './fixtures.js';
 
@@ -70,5 +71,60 @@ describe('live state', () => {
     expect(
       affectedKey({ resource: 'virtualmachineinstances', type: 'ADDED', object: vmi('web', { namespace: 'prod' }) }),
     ).toBe('prod/web');
+  });
+});
+
+describe('a relist', () => {
+  const at = <T extends { metadata: object }>(o: T, resourceVersion: string): T => ({
+    ...o,
+    metadata: { ...o.metadata, resourceVersion },
+  });
+
+  it("replaces one resource's objects and keeps the other's", () => {
+    let s = replaceAll(EMPTY_STATE, 'virtualmachines', [vm('a'), vm('b')]);
+    s = replaceAll(s, 'virtualmachineinstances', [vmi('a')]);
+    s = replaceAll(s, 'virtualmachines', [vm('b'), { kind: 'Status' }]);
+    expect([...s.vms.keys()]).toEqual(['default/b']);
+    expect([...s.vmis.keys()]).toEqual(['default/a']);
+  });
+
+  it('names the rows a watch would have touched: new, changed and gone, not the unchanged', () => {
+    const before = new Map([
+      ['default/same', at(vm('same'), '5')],
+      ['default/moved', at(vm('moved'), '5')],
+      ['default/gone', at(vm('gone'), '5')],
+    ]);
+    const after = new Map([
+      ['default/same', at(vm('same'), '5')],
+      ['default/moved', at(vm('moved'), '9')],
+      ['default/new', at(vm('new'), '8')],
+    ]);
+    expect(changedKeys(before, after).sort()).toEqual(['default/gone', 'default/moved', 'default/new']);
+    expect(changedKeys(after, after)).toEqual([]);
+  });
+});
+
+describe('the links of the view', () => {
+  const down = { kind: 'reconnecting', attempt: 2, retryInMs: 400, reason: 'ECONNREFUSED' } as const;
+  it.each([
+    ['connecting until every resource has listed', [{ kind: 'connected' } as const, undefined], { kind: 'connecting' }],
+    [
+      'live once all have',
+      [{ kind: 'connected' } as const, { kind: 'relisted', reason: 'gone' } as const],
+      { kind: 'live' },
+    ],
+    [
+      'reconnecting while any is down, with its reason',
+      [{ kind: 'connected' } as const, down],
+      { kind: 'reconnecting', attempt: 2, retryInMs: 400, error: 'ECONNREFUSED' },
+    ],
+  ])('%s', (_what, links, status) => {
+    expect(combineLinks(links)).toEqual(status);
+  });
+
+  it('says why and when the next try is', () => {
+    expect(reconnectingText({ kind: 'reconnecting', attempt: 3, retryInMs: 1999.6, error: 'ECONNREFUSED' })).toBe(
+      'reconnecting… attempt 3, next try in 2s: ECONNREFUSED',
+    );
   });
 });
