@@ -14,6 +14,9 @@ import {
 import { isNotFound } from './errors.js';
 import type { ApiClient, RequestOptions } from './api-client.js';
 import { PATCH_CONTENT_TYPES } from './patch.js';
+import { resourcePath } from './resources.js';
+import { VM_RESOURCE, VMI_RESOURCE } from './tsvirt.js';
+import { EVENT_RESOURCE, LEASE_RESOURCE, NODE_RESOURCE, POD_RESOURCE } from './core.js';
 import type { WatchEvent } from './watch-lines.js';
 
 export type Plural = typeof VM_PLURAL | typeof VMI_PLURAL;
@@ -39,17 +42,16 @@ export interface ListResult<T> {
 const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
 
-/** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub]. */
+const named = (name: string | undefined): { name?: string } => (name === undefined ? {} : { name });
+
+/** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub], by kube/resources.ts's resourcePath. */
 export function tsvirtPath(plural: Plural, scope: Scope, name?: string, sub?: string): string {
-  const ns =
-    scope.allNamespaces === true && name === undefined ? '' : `/namespaces/${encodeURIComponent(scope.namespace)}`;
-  const tail = [name, sub].filter((p): p is string => p !== undefined).map(encodeURIComponent);
-  return [`/apis/${API_VERSION}${ns}/${plural}`, ...tail].join('/');
+  const namespace = scope.allNamespaces === true && name === undefined ? undefined : scope.namespace;
+  return resourcePath(plural === VM_PLURAL ? VM_RESOURCE : VMI_RESOURCE, { namespace, ...named(name) }, sub);
 }
 
 export function corePath(plural: 'pods' | 'events', namespace: string, name?: string): string {
-  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
-  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  return resourcePath(plural === 'pods' ? POD_RESOURCE : EVENT_RESOURCE, { namespace, ...named(name) });
 }
 
 function items(list: unknown): { items: unknown[]; resourceVersion: string } {
@@ -193,7 +195,7 @@ export async function listEventsFor(client: ApiClient, namespace: string, uid: s
 }
 
 export async function getNode(client: ApiClient, name: string): Promise<unknown> {
-  return findOptional(() => client.request({ path: `/api/v1/nodes/${encodeURIComponent(name)}` }));
+  return findOptional(() => client.request({ path: resourcePath(NODE_RESOURCE, { name }) }));
 }
 
 /** The VirtualMachine CRD; its labels carry the installed tsvirt version. */
@@ -226,9 +228,5 @@ export async function listPods(client: ApiClient, namespace: string, labelSelect
 
 /** A coordination.k8s.io Lease, or undefined when there is none. */
 export async function findLease(client: ApiClient, namespace: string, name: string): Promise<unknown> {
-  return findOptional(() =>
-    client.request({
-      path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,
-    }),
-  );
+  return findOptional(() => client.request({ path: resourcePath(LEASE_RESOURCE, { namespace, name }) }));
 }
