@@ -96,6 +96,26 @@ async function listsLikeKubectl(env: Record<string, string>, args: readonly stri
   return virt.stdout;
 }
 
+/**
+ * Two kubeconfig files to merge: the first names the context and cluster, the second the user.
+ * The second file's current-context loses to the first's, as in kubectl.
+ */
+async function mergedKubeconfigs(prefix: string): Promise<[string, string]> {
+  const config = { apiVersion: 'v1', kind: 'Config' };
+  const files: [string, string] = [join(dir, `${prefix}merge-a.json`), join(dir, `${prefix}merge-b.json`)];
+  const docs = [
+    {
+      ...config,
+      'current-context': 'merged',
+      clusters: [{ name: 'test', cluster }],
+      contexts: [{ name: 'merged', context: { cluster: 'test', user: 'elsewhere', namespace: ns } }],
+    },
+    { ...config, 'current-context': 'nowhere', users: [{ name: 'elsewhere', user: { token } }] },
+  ];
+  await Promise.all(files.map((f, i) => writeFile(f, JSON.stringify(docs[i]))));
+  return files;
+}
+
 /** A service's clients for `kubeconfig` (as virt-controller builds them), and the VM names it lists. */
 async function serviceLists(
   kubeconfig: string | undefined,
@@ -208,27 +228,7 @@ describe("a service's KubeClients read the kubeconfig as kubectl does", () => {
   }, 30_000);
 
   it('merges the files in KUBECONFIG: a context in one, its user in the next', async () => {
-    const first = join(dir, 'svc-merge-a.json');
-    await writeFile(
-      first,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'merged',
-        clusters: [{ name: 'test', cluster }],
-        contexts: [{ name: 'merged', context: { cluster: 'test', user: 'elsewhere', namespace: ns } }],
-      }),
-    );
-    const second = join(dir, 'svc-merge-b.json');
-    await writeFile(
-      second,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'nowhere',
-        users: [{ name: 'elsewhere', user: { token } }],
-      }),
-    );
+    const [first, second] = await mergedKubeconfigs('svc-');
     const saved = process.env['KUBECONFIG'];
     process.env['KUBECONFIG'] = `${first}:${second}`;
     try {
@@ -274,28 +274,7 @@ describe('kubectl virt reads the kubeconfig as kubectl does', () => {
   }, 30_000);
 
   it('merges the files in KUBECONFIG: a context in one, its user in the next', async () => {
-    const first = join(dir, 'merge-a.json');
-    await writeFile(
-      first,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'merged',
-        clusters: [{ name: 'test', cluster }],
-        contexts: [{ name: 'merged', context: { cluster: 'test', user: 'elsewhere', namespace: ns } }],
-      }),
-    );
-    // The second file's current-context loses to the first's, as in kubectl.
-    const second = join(dir, 'merge-b.json');
-    await writeFile(
-      second,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'nowhere',
-        users: [{ name: 'elsewhere', user: { token } }],
-      }),
-    );
+    const [first, second] = await mergedKubeconfigs('');
     await listsLikeKubectl({ KUBECONFIG: `${first}:${second}` });
   }, 30_000);
 
