@@ -1,9 +1,11 @@
 /**
- * A small REST client over node:https for `kubectl virt`, without @kubernetes/client-node (whose
- * import alone costs ~300 ms, FACTS.md). It speaks JSON to any path, follows watches line by line,
- * and throws kube/errors.ts's KubeApiError for every failure (code 0 when no answer came), so the
- * CLI maps errors in one place. One keep-alive agent per client, so `describe`'s
- * few requests share one TLS handshake; close() releases it so the process can exit.
+ * The one transport to the API server, over node:http(s), without @kubernetes/client-node (whose
+ * import alone costs ~300 ms, FACTS.md): `kubectl virt` uses it directly, the services through
+ * kube/clients.ts, the local cluster through cluster/cluster-api.ts. It speaks JSON to any path,
+ * follows watches line by line, and throws kube/errors.ts's KubeApiError for every failure (code 0
+ * when no answer came), so errors are mapped in one place. Credentials come from
+ * kube/credentials.ts, fresh per request. One keep-alive agent per client, so a command's or a
+ * service's requests share one TLS handshake; close() releases it.
  */
 import type { Agent as HttpAgent, IncomingMessage, request as httpRequestFn } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';

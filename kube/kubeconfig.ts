@@ -1,9 +1,10 @@
 /**
- * A kubeconfig reader that does not import @kubernetes/client-node, for `kubectl virt`'s start-up
- * path: client-node costs ~300 ms to import (FACTS.md), kubectl answers in ~50 ms, and the CLI
- * must stay within 1.5x of it. It follows kubectl's rules (k8s.io/client-go tools/clientcmd):
- * --kubeconfig alone, else every file in KUBECONFIG merged (the first file to set a name wins),
- * else ~/.kube/config; the namespace comes from -n, else the context, else `default`.
+ * The one kubeconfig reader, for `kubectl virt` and the services (through kube/config.ts). It does
+ * not import @kubernetes/client-node: client-node costs ~300 ms to import (FACTS.md), kubectl
+ * answers in ~50 ms, and the CLI must stay within 1.5x of it. It follows kubectl's rules
+ * (k8s.io/client-go tools/clientcmd): --kubeconfig alone, else every file in KUBECONFIG merged (the
+ * first file to set a name wins), else ~/.kube/config, else the in-cluster service account; the
+ * namespace comes from -n, else the context, else `default`.
  * Exec credential plugins are run as client-go runs them (kube/credentials.ts); auth-provider
  * entries are refused with a message naming the exec plugin to use instead.
  */
