@@ -35,7 +35,7 @@ export type CredentialEnvironment = Readonly<{
   env?: NodeJS.ProcessEnv;
   /** Milliseconds since the epoch; default Date.now. */
   now?: () => number;
-  /** Whether stdin is a terminal; default process.stdin.isTTY. */
+  /** Whether stdin is a terminal; default isatty(0). */
   stdinIsTerminal?: boolean;
 }>;
 
@@ -263,7 +263,9 @@ class ExecSource implements CredentialSource {
 
   private async run(): Promise<ExecAnswer> {
     const { exec } = this.cfg;
-    const interactive = isInteractive(exec, this.environment.stdinIsTerminal ?? process.stdin.isTTY === true);
+    // isatty(0), not process.stdin.isTTY: reading process.stdin opens a stream on fd 0 the CLI never uses.
+    const terminal = this.environment.stdinIsTerminal ?? process.getBuiltinModule('node:tty').isatty(0);
+    const interactive = isInteractive(exec, terminal);
     const info = execInfo(this.cfg, exec, interactive);
     const answer = parseExecCredential(
       exec,
