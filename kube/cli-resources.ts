@@ -3,7 +3,7 @@
  * client-node). Answers are checked with the api/ guards; a list's items that fail them are left
  * out and named in `skipped` (kube/list-items.ts), rather than crashing a printer.
  */
-import { API_VERSION, GROUP, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
+import { GROUP, VM_PLURAL, VMI_PLURAL } from '../api/names.js';
 import { checkedItems } from './list-items.js';
 import {
   isVirtualMachine,
@@ -14,7 +14,7 @@ import {
 import { isNotFound } from './errors.js';
 import type { ApiClient, RequestOptions } from './api-client.js';
 import { PATCH_CONTENT_TYPES } from './patch.js';
-import { resourcePath } from './resources.js';
+import { resourcePath, withKind } from './resources.js';
 import { VM_RESOURCE, VMI_RESOURCE } from './tsvirt.js';
 import { EVENT_RESOURCE, LEASE_RESOURCE, NODE_RESOURCE, POD_RESOURCE } from './core.js';
 import type { WatchEvent } from './watch-lines.js';
@@ -75,7 +75,7 @@ export async function listVms(client: ApiClient, opts: ListOptions): Promise<Lis
   const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
-      list.items.map((i) => withKind(i, VM_KIND)),
+      list.items.map((i) => withKind(VM_RESOURCE, i)),
       isVirtualMachine,
     ),
     resourceVersion: list.resourceVersion,
@@ -86,15 +86,11 @@ export async function listVmis(client: ApiClient, opts: ListOptions): Promise<Li
   const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
-      list.items.map((i) => withKind(i, VMI_KIND)),
+      list.items.map((i) => withKind(VMI_RESOURCE, i)),
       isVirtualMachineInstance,
     ),
     resourceVersion: list.resourceVersion,
   };
-}
-
-function withKind(u: unknown, kind: string): unknown {
-  return isRec(u) ? { apiVersion: API_VERSION, kind, ...u } : u;
 }
 
 /** Reads one object; throws a 404 KubeApiError (kube/errors.ts) when it does not exist. */
@@ -210,14 +206,14 @@ export async function watchTsvirt(
   opts: ListOptions & Readonly<{ resourceVersion: string; signal: AbortSignal; fieldSelector?: string }>,
   onEvent: (e: WatchEvent) => void,
 ): Promise<void> {
-  const kind = plural === VM_PLURAL ? VM_KIND : VMI_KIND;
+  const type = plural === VM_PLURAL ? VM_RESOURCE : VMI_RESOURCE;
   return client.watch(
     {
       path: tsvirtPath(plural, opts),
       query: { ...listQuery(opts), resourceVersion: opts.resourceVersion, allowWatchBookmarks: 'true' },
       signal: opts.signal,
     },
-    (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(e.object, kind) }),
+    (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(type, e.object) }),
   );
 }
 
