@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { createApiClient, type ApiClient } from './api-client.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 import { KubeApiError, toApiError } from './errors.js';
+import { KubeConfigError } from './kubeconfig-error.js';
 import { PATCH_CONTENT_TYPES, type PatchType } from './patch.js';
 
 /** HTTP methods kube/ sends. */
@@ -65,7 +66,8 @@ export interface KubeClients {
   readonly namespace: string;
   /**
    * Sends one request and returns the parsed JSON body (undefined for an empty body).
-   * Throws {@link KubeApiError} for a non-2xx answer, a network failure or a timeout.
+   * Throws {@link KubeApiError} for a non-2xx answer, a network failure or a timeout, and
+   * KubeConfigError when the credentials cannot be had (an exec plugin missing or failing).
    */
   request<T = unknown>(req: RawRequest): Promise<T>;
   /**
@@ -132,10 +134,14 @@ function queryStrings(query: Query | undefined): Record<string, string | undefin
   return Object.fromEntries(Object.entries(query ?? {}).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
 }
 
-/** KubeApiError for whatever a request threw: a whole-request deadline reads as a retryable timeout. */
-function asApiError(e: unknown, deadline: AbortSignal | undefined): KubeApiError {
+/**
+ * KubeApiError for whatever a request threw: a whole-request deadline reads as a retryable timeout.
+ * A KubeConfigError (an exec plugin that is missing or failed) stays one: it carries the fix.
+ */
+function asApiError(e: unknown, deadline: AbortSignal | undefined): KubeApiError | KubeConfigError {
   if (deadline?.aborted === true) return new KubeApiError(toApiError(deadline.reason));
-  return e instanceof KubeApiError ? e : new KubeApiError(toApiError(e));
+  if (e instanceof KubeApiError || e instanceof KubeConfigError) return e;
+  return new KubeApiError(toApiError(e));
 }
 
 /** The services' face of the one transport (kube/api-client.ts): typed queries, write counting, deadlines. */
@@ -181,7 +187,7 @@ class Clients implements KubeClients {
       return res;
     } catch (e) {
       const err = asApiError(e, deadline);
-      this.reportWrite(req, err.code);
+      this.reportWrite(req, err instanceof KubeApiError ? err.code : 0);
       throw err;
     }
   }

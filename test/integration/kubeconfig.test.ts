@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { API_VERSION, VM_KIND } from '../../api/names.js';
 import { createKubeClients, type KubeClients, type WriteRecord } from '../../kube/clients.js';
 import { loadKubeConfig } from '../../kube/config.js';
+import { KubeConfigError } from '../../kube/kubeconfig-error.js';
 import { virtualMachines } from '../../kube/tsvirt.js';
 import {
   applyObjects,
@@ -225,6 +226,23 @@ describe("a service's KubeClients read the kubeconfig as kubectl does", () => {
     });
     expect(await lists(file)).toContain('seen');
     expect(await plugin.calls()).toBe(2);
+  }, 30_000);
+
+  it("says what to install when the exec plugin is missing, with the entry's installHint", async () => {
+    const file = await kubeconfig('svc-exec-missing.json', {
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: join(dir, 'kubelogin'),
+        interactiveMode: 'Never',
+        installHint: 'Install kubelogin (kubectl krew install oidc-login).',
+      },
+    });
+    const err = await lists(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeConfigError);
+    expect(err).toMatchObject({
+      message: `exec plugin ${join(dir, 'kubelogin')} was not found`,
+      fix: 'Install kubelogin (kubectl krew install oidc-login).',
+    });
   }, 30_000);
 
   it('merges the files in KUBECONFIG: a context in one, its user in the next', async () => {
