@@ -173,11 +173,20 @@ class NodeApiClient implements ApiClient {
     const cred = await this.credentials.current();
     let t = this.transport;
     if (t === undefined || t.cert !== cred.cert || t.key !== cred.key) {
-      if (t !== undefined) this.retired.push(t);
+      if (t !== undefined) this.retire(t);
       t = makeTransport(this.cfg, cred);
       this.transport = t;
     }
     return { t, cred, headers: { ...this.headers, ...authorization(this.cfg, cred) } };
+  }
+
+  /** Keeps a replaced pool while requests (watches) still run on it; idle pools are closed. */
+  private retire(old: Transport): void {
+    this.retired.push(old);
+    for (const t of this.retired.splice(0)) {
+      if (Object.keys(t.agent.sockets).length > 0) this.retired.push(t);
+      else t.agent.destroy();
+    }
   }
 
   private async open(opts: RequestOptions, deadlineMs: number | undefined): Promise<IncomingMessage> {

@@ -219,6 +219,32 @@ describe("a service's KubeClients read the kubeconfig as kubectl does", () => {
     expect(await plugin.calls()).toBe(1);
   }, 30_000);
 
+  it('authenticates with the client certificate an exec plugin hands out', async () => {
+    type User = Record<string, string | undefined>;
+    const raw = await kubectlJson<{ users: { user: User }[] }>(['config', 'view', '--raw', '--minify']);
+    const admin = raw.users[0]?.user ?? {};
+    const pem = async (data: string, file: string): Promise<string> =>
+      admin[data] !== undefined
+        ? Buffer.from(admin[data] ?? '', 'base64').toString('utf8')
+        : readFile(admin[file] ?? '', 'utf8');
+    const status = {
+      clientCertificateData: await pem('client-certificate-data', 'client-certificate'),
+      clientKeyData: await pem('client-key-data', 'client-key'),
+    };
+    const answer = join(dir, 'svc-exec-cert-answer.json');
+    await writeFile(
+      answer,
+      JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }),
+    );
+    const command = join(dir, 'svc-exec-cert.sh');
+    await writeFile(command, `#!/bin/sh\ncat '${answer}'\n`);
+    await chmod(command, 0o755);
+    const file = await kubeconfig('svc-exec-cert.json', {
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command, interactiveMode: 'Never' },
+    });
+    expect(await lists(file)).toContain('seen');
+  }, 30_000);
+
   it('runs the exec plugin again after a 401 and sends the refused request once more', async () => {
     const plugin = await countingPlugin('svc-exec-401', ['not-a-valid-token', token]);
     const file = await kubeconfig('svc-exec-401.json', {
