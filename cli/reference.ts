@@ -120,10 +120,16 @@ process started. \`bench/cli/startup.ts\` compares \`list\` and \`version --clie
 The kubeconfig is read as kubectl reads it (\`kube/kubeconfig.ts\`): \`--kubeconfig\`, else every
 file in \`KUBECONFIG\` merged (the first to name a cluster, user or context wins), else
 \`~/.kube/config\`, else, inside a Pod, its service account. Users authenticate with client
-certificates (files or data), a token or \`tokenFile\`, basic auth, or an exec credential plugin
-(\`client.authentication.k8s.io\` v1 and v1beta1); \`--as\` and \`--as-group\` impersonate, as in kubectl.
-An \`auth-provider\` entry (the old OIDC and GCP plugins, removed from kubectl in 1.26) is refused with
-a hint: use an exec plugin such as kubelogin (\`kubectl oidc-login\`) instead.
+certificates (files or data), a token or \`tokenFile\` (re-read at most once a minute, as client-go
+does), basic auth, or an exec credential plugin (\`client.authentication.k8s.io\` v1 and v1beta1):
+its answer serves every request until its \`expirationTimestamp\`, and it runs again after a 401.
+\`interactiveMode\` is required in v1 (\`Never\`, \`IfAvailable\`, \`Always\`); the plugin gets the
+terminal's stdin only when stdin is one and the mode allows it, \`provideClusterInfo\` hands it the
+cluster's server and CA, and a missing command shows the entry's \`installHint\`. \`--as\` and
+\`--as-group\` impersonate, as in kubectl. An \`auth-provider\` entry (the old OIDC and GCP plugins,
+removed from kubectl in 1.26) is refused with a hint: use an exec plugin such as kubelogin
+(\`kubectl oidc-login\`) instead. The services (virt-controller, virt-handler, virt-api) read their
+\`--kubeconfig\` the same way, through the same code.
 
 ## Exit codes
 

@@ -1,13 +1,26 @@
 // The handful of API reads and kubectl calls the local cluster needs while it starts and stops,
-// made with the admin identity. Health checks here use plain HTTPS so they never depend on kube/,
-// which is what the cluster exists to test.
+// made with the admin identity. API reads (Nodes, Leases) go through kube/'s one transport, as
+// every other API call does; the health endpoints (readyz, healthz, etcd) are plain HTTPS GETs,
+// since they are not API objects and answer before any client could authenticate.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createApiClient, type ApiClient } from '../kube/api-client.js';
+import { isNotFound } from '../kube/errors.js';
 import { httpGet, type Tls } from './http-probe.js';
 import type { ProbeResult } from './processes.js';
 
-export type AdminAccess = Readonly<{ server: string; tls: Tls; kubectl: string; kubeconfig: string }>;
+export type AdminAccess = Readonly<{
+  server: string;
+  tls: Tls;
+  kubectl: string;
+  kubeconfig: string;
+  /** The admin's API client; its idle keep-alive connections never keep the process alive. */
+  api: ApiClient;
+}>;
+
+// A probe asks again soon: a request that has not answered in this long counts as a failed probe.
+const API_READ_TIMEOUT_MS = 2_000;
 
 export async function adminAccess(
   server: string,
@@ -17,7 +30,19 @@ export async function adminAccess(
 ): Promise<AdminAccess> {
   const read = (f: string): Promise<string> => readFile(join(pkiDir, f), 'utf8');
   const [ca, cert, key] = await Promise.all([read('ca.crt'), read('admin.crt'), read('admin.key')]);
-  return { server, tls: { ca, cert, key }, kubectl: join(binDir, 'kubectl'), kubeconfig };
+  const api = createApiClient(
+    {
+      server,
+      contextName: 'admin',
+      namespace: 'default',
+      insecureSkipTlsVerify: false,
+      ca: Buffer.from(ca),
+      cert: Buffer.from(cert),
+      key: Buffer.from(key),
+    },
+    { timeoutMs: API_READ_TIMEOUT_MS, userAgent: 'local-cluster' },
+  );
+  return { server, tls: { ca, cert, key }, kubectl: join(binDir, 'kubectl'), kubeconfig, api };
 }
 
 /** /readyz of an API server: healthy when it says ok. */
@@ -37,12 +62,14 @@ export async function probeEtcd(url: string): Promise<ProbeResult> {
   return res.status === 200 && res.body.includes('"true"') ? true : `etcd health ${res.status}: ${res.body}`;
 }
 
-/** GETs an API path as admin; undefined on 404. */
+/** GETs an API path as admin; undefined on 404. Throws kube/errors.ts's KubeApiError otherwise. */
 export async function getJson(access: AdminAccess, path: string): Promise<unknown> {
-  const res = await httpGet(`${access.server}${path}`, access.tls);
-  if (res.status === 404) return undefined;
-  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.body.slice(0, 300)}`);
-  return JSON.parse(res.body) as unknown;
+  try {
+    return await access.api.request({ path });
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 type Condition = { type?: string; status?: string; reason?: string };

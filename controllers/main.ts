@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   });
   const log = pino({ level: flags.logLevel, base: { component: COMPONENTS.controller } });
   const metrics = new ControllerMetrics();
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+  const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: COMPONENTS.controller,
     onWrite: metrics.countWrite,
   });

@@ -231,7 +231,7 @@ async function main(): Promise<void> {
   for (const root of [...flags.roots.hostDiskRoots, ...flags.roots.bootRoots])
     mkdirSync(root, { recursive: true, mode: 0o755 });
   const metrics = new HandlerMetrics();
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+  const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: COMPONENTS.handler,
     onWrite: (w) => metrics.onWrite(w),
   });

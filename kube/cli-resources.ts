@@ -3,7 +3,7 @@
  * client-node). Answers are checked with the api/ guards; a list's items that fail them are left
  * out and named in `skipped` (kube/list-items.ts), rather than crashing a printer.
  */
-import { API_VERSION, GROUP, VM_KIND, VM_PLURAL, VMI_KIND, VMI_PLURAL } from '../api/names.js';
+import { GROUP, VM_PLURAL, VMI_PLURAL } from '../api/names.js';
 import { checkedItems } from './list-items.js';
 import {
   isVirtualMachine,
@@ -14,6 +14,9 @@ import {
 import { isNotFound } from './errors.js';
 import type { ApiClient, RequestOptions } from './api-client.js';
 import { PATCH_CONTENT_TYPES } from './patch.js';
+import { resourcePath, withKind } from './resources.js';
+import { VM_RESOURCE, VMI_RESOURCE } from './tsvirt.js';
+import { EVENT_RESOURCE, LEASE_RESOURCE, NODE_RESOURCE, POD_RESOURCE } from './core.js';
 import type { WatchEvent } from './watch-lines.js';
 
 export type Plural = typeof VM_PLURAL | typeof VMI_PLURAL;
@@ -39,17 +42,16 @@ export interface ListResult<T> {
 const isRec = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
 
-/** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub]. */
+const named = (name: string | undefined): { name?: string } => (name === undefined ? {} : { name });
+
+/** /apis/tsvirt.io/v1alpha1[/namespaces/ns]/plural[/name][/sub], by kube/resources.ts's resourcePath. */
 export function tsvirtPath(plural: Plural, scope: Scope, name?: string, sub?: string): string {
-  const ns =
-    scope.allNamespaces === true && name === undefined ? '' : `/namespaces/${encodeURIComponent(scope.namespace)}`;
-  const tail = [name, sub].filter((p): p is string => p !== undefined).map(encodeURIComponent);
-  return [`/apis/${API_VERSION}${ns}/${plural}`, ...tail].join('/');
+  const namespace = scope.allNamespaces === true && name === undefined ? undefined : scope.namespace;
+  return resourcePath(plural === VM_PLURAL ? VM_RESOURCE : VMI_RESOURCE, { namespace, ...named(name) }, sub);
 }
 
 export function corePath(plural: 'pods' | 'events', namespace: string, name?: string): string {
-  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}`;
-  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  return resourcePath(plural === 'pods' ? POD_RESOURCE : EVENT_RESOURCE, { namespace, ...named(name) });
 }
 
 function items(list: unknown): { items: unknown[]; resourceVersion: string } {
@@ -73,7 +75,7 @@ export async function listVms(client: ApiClient, opts: ListOptions): Promise<Lis
   const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
-      list.items.map((i) => withKind(i, VM_KIND)),
+      list.items.map((i) => withKind(VM_RESOURCE, i)),
       isVirtualMachine,
     ),
     resourceVersion: list.resourceVersion,
@@ -84,15 +86,11 @@ export async function listVmis(client: ApiClient, opts: ListOptions): Promise<Li
   const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
   return {
     ...checkedItems(
-      list.items.map((i) => withKind(i, VMI_KIND)),
+      list.items.map((i) => withKind(VMI_RESOURCE, i)),
       isVirtualMachineInstance,
     ),
     resourceVersion: list.resourceVersion,
   };
-}
-
-function withKind(u: unknown, kind: string): unknown {
-  return isRec(u) ? { apiVersion: API_VERSION, kind, ...u } : u;
 }
 
 /** Reads one object; throws a 404 KubeApiError (kube/errors.ts) when it does not exist. */
@@ -193,7 +191,7 @@ export async function listEventsFor(client: ApiClient, namespace: string, uid: s
 }
 
 export async function getNode(client: ApiClient, name: string): Promise<unknown> {
-  return findOptional(() => client.request({ path: `/api/v1/nodes/${encodeURIComponent(name)}` }));
+  return findOptional(() => client.request({ path: resourcePath(NODE_RESOURCE, { name }) }));
 }
 
 /** The VirtualMachine CRD; its labels carry the installed tsvirt version. */
@@ -208,14 +206,14 @@ export async function watchTsvirt(
   opts: ListOptions & Readonly<{ resourceVersion: string; signal: AbortSignal; fieldSelector?: string }>,
   onEvent: (e: WatchEvent) => void,
 ): Promise<void> {
-  const kind = plural === VM_PLURAL ? VM_KIND : VMI_KIND;
+  const type = plural === VM_PLURAL ? VM_RESOURCE : VMI_RESOURCE;
   return client.watch(
     {
       path: tsvirtPath(plural, opts),
       query: { ...listQuery(opts), resourceVersion: opts.resourceVersion, allowWatchBookmarks: 'true' },
       signal: opts.signal,
     },
-    (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(e.object, kind) }),
+    (e) => onEvent({ type: e.type, object: e.type === 'ERROR' ? e.object : withKind(type, e.object) }),
   );
 }
 
@@ -226,9 +224,5 @@ export async function listPods(client: ApiClient, namespace: string, labelSelect
 
 /** A coordination.k8s.io Lease, or undefined when there is none. */
 export async function findLease(client: ApiClient, namespace: string, name: string): Promise<unknown> {
-  return findOptional(() =>
-    client.request({
-      path: `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,
-    }),
-  );
+  return findOptional(() => client.request({ path: resourcePath(LEASE_RESOURCE, { namespace, name }) }));
 }

@@ -6,23 +6,12 @@
  * The raw {@link KubeClients.request} speaks plain JSON: timestamps stay strings, objects are
  * exactly what the API server sent. kube/resources.ts builds typed access on it.
  */
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  Observable,
-  ServerConfiguration,
-  createConfiguration,
-  type Configuration,
-  type KubeConfig,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from '@kubernetes/client-node';
-import type { LoadedKubeConfig } from './config.js';
-import { KubeApiError, apiErrorFromStatus, toApiError } from './errors.js';
-import { KeepAliveAuthentication } from './keep-alive.js';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { createApiClient, type ApiClient } from './api-client.js';
+import type { ResolvedKubeconfig } from './kubeconfig.js';
+import { KubeApiError, toApiError } from './errors.js';
+import { KubeConfigError } from './kubeconfig-error.js';
 import { PATCH_CONTENT_TYPES, type PatchType } from './patch.js';
 
 /** HTTP methods kube/ sends. */
@@ -54,7 +43,7 @@ export type WriteRecord = Readonly<{
   subresource: string;
   group: string;
   namespace: string;
-  /** HTTP status; 0 when no response arrived; undefined for writes of the generated clients. */
+  /** HTTP status; 0 when no response arrived. */
   code: number | undefined;
 }>;
 
@@ -71,19 +60,14 @@ export type KubeClientsOptions = Readonly<{
 
 /** Every client a component needs, sharing one kubeconfig and one write counter. */
 export interface KubeClients {
-  readonly kubeConfig: KubeConfig;
   /** API server URL. */
   readonly server: string;
   /** The context's namespace (or the -n flag). */
   readonly namespace: string;
-  /** Generated core/v1 client (typed models; timestamps become Date objects there). */
-  readonly core: CoreV1Api;
-  readonly coordination: CoordinationV1Api;
-  readonly events: EventsV1Api;
-  readonly customObjects: CustomObjectsApi;
   /**
    * Sends one request and returns the parsed JSON body (undefined for an empty body).
-   * Throws {@link KubeApiError} for a non-2xx answer, a network failure or a timeout.
+   * Throws {@link KubeApiError} for a non-2xx answer, a network failure or a timeout, and
+   * KubeConfigError when the credentials cannot be had (an exec plugin missing or failing).
    */
   request<T = unknown>(req: RawRequest): Promise<T>;
   /**
@@ -92,14 +76,10 @@ export interface KubeClients {
    */
   stream(req: RawRequest): Promise<ReadableStream<Uint8Array>>;
   /**
-   * Closes the keep-alive connections every client here shares (requests in flight finish first).
+   * Closes the keep-alive connections every request here shares, watches included.
    * Idle connections never keep a process alive; this is for tidy shutdowns and tests.
    */
   close(): Promise<void>;
-}
-
-function of<T>(value: T): Observable<T> {
-  return new Observable(Promise.resolve(value));
 }
 
 const WRITE_VERBS: Readonly<Partial<Record<string, WriteRecord['verb']>>> = {
@@ -144,115 +124,49 @@ export function classifyWrite(method: string, path: string, code: number | undef
   return { verb, resource, subresource, group, namespace, code };
 }
 
-function countingMiddleware(onWrite: (w: WriteRecord) => void): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      const w = classifyWrite(ctx.getHttpMethod(), new URL(ctx.getUrl()).pathname, undefined);
-      if (w !== undefined) onWrite(w);
-      return of(ctx);
-    },
-    post: (res: ResponseContext) => of(res),
-  };
-}
-
-function userAgentMiddleware(userAgent: string): ObservableMiddleware {
-  return {
-    pre: (ctx: RequestContext) => {
-      ctx.setHeaderParam('User-Agent', userAgent);
-      return of(ctx);
-    },
-    post: (res: ResponseContext) => of(res),
-  };
-}
-
-function requestSignal(req: RawRequest, withTimeout: boolean): AbortSignal | undefined {
-  const signals = [
-    req.signal,
-    withTimeout ? AbortSignal.timeout(req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) : undefined,
-  ];
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length === 0 ? undefined : AbortSignal.any(present);
-}
-
 function contentType(req: RawRequest): string {
   if (req.method !== 'PATCH') return 'application/json';
   if (req.patchType === undefined) throw new Error(`PATCH ${req.path} needs a patchType`);
   return PATCH_CONTENT_TYPES[req.patchType];
 }
 
+function queryStrings(query: Query | undefined): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(query ?? {}).map(([k, v]) => [k, v === undefined ? undefined : String(v)]));
+}
+
+/**
+ * KubeApiError for whatever a request threw: a whole-request deadline reads as a retryable timeout.
+ * A KubeConfigError (an exec plugin that is missing or failed) stays one: it carries the fix.
+ */
+function asApiError(e: unknown, deadline: AbortSignal | undefined): KubeApiError | KubeConfigError {
+  if (deadline?.aborted === true) return new KubeApiError(toApiError(deadline.reason));
+  if (e instanceof KubeApiError || e instanceof KubeConfigError) return e;
+  return new KubeApiError(toApiError(e));
+}
+
+/** The services' face of the one transport (kube/api-client.ts): typed queries, write counting, deadlines. */
 class Clients implements KubeClients {
-  readonly kubeConfig: KubeConfig;
   readonly server: string;
   readonly namespace: string;
-  private readonly configuration: Configuration;
-  // One connection pool for the generated clients, request() and stream() (see keep-alive.ts).
-  private readonly auth: KeepAliveAuthentication;
-  private readonly apis = new Map<string, unknown>();
+  private readonly api: ApiClient;
 
   constructor(
-    loaded: LoadedKubeConfig,
+    cfg: ResolvedKubeconfig,
     private readonly opts: KubeClientsOptions,
   ) {
-    this.kubeConfig = loaded.kubeConfig;
-    this.server = loaded.server.replace(/\/+$/, '');
-    this.namespace = loaded.namespace;
-    this.auth = new KeepAliveAuthentication(this.kubeConfig);
-    const middleware = [userAgentMiddleware(opts.userAgent ?? 'tsvirt')];
-    if (opts.onWrite !== undefined) middleware.push(countingMiddleware(opts.onWrite));
-    this.configuration = createConfiguration({
-      baseServer: new ServerConfiguration(this.server, {}),
-      authMethods: { default: this.auth },
-      middleware,
-    });
+    this.server = cfg.server;
+    this.namespace = cfg.namespace;
+    this.api = createApiClient(cfg, { userAgent: opts.userAgent ?? 'tsvirt' });
   }
 
-  // The generated clients are built on first use: most components need one or two of them.
-  private api<T>(key: string, make: (c: Configuration) => T): T {
-    let api = this.apis.get(key) as T | undefined;
-    if (api === undefined) {
-      api = make(this.configuration);
-      this.apis.set(key, api);
-    }
-    return api;
-  }
-
-  get core(): CoreV1Api {
-    return this.api('core', (c) => new CoreV1Api(c));
-  }
-  get coordination(): CoordinationV1Api {
-    return this.api('coordination', (c) => new CoordinationV1Api(c));
-  }
-  get events(): EventsV1Api {
-    return this.api('events', (c) => new EventsV1Api(c));
-  }
-  get customObjects(): CustomObjectsApi {
-    return this.api('customObjects', (c) => new CustomObjectsApi(c));
-  }
-
-  private async send(req: RawRequest, withTimeout: boolean): Promise<ResponseContext> {
-    const ctx = this.configuration.baseServer.makeRequestContext(req.path, req.method);
-    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) ctx.setQueryParam(k, String(v));
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setHeaderParam('User-Agent', this.opts.userAgent ?? 'tsvirt');
-    if (req.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', contentType(req));
-      ctx.setBody(JSON.stringify(req.body));
-    }
-    const signal = requestSignal(req, withTimeout);
-    if (signal !== undefined) ctx.setSignal(signal);
-    await this.auth.applySecurityAuthentication(ctx);
-    let response: ResponseContext;
-    try {
-      response = await this.configuration.httpApi.send(ctx).toPromise();
-    } catch (e) {
-      this.reportWrite(req, 0);
-      throw new KubeApiError(toApiError(e));
-    }
-    this.reportWrite(req, response.httpStatusCode);
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
-      throw new KubeApiError(apiErrorFromStatus(response.httpStatusCode, await response.body.text().catch(() => '')));
-    }
-    return response;
+  private options(req: RawRequest, signal: AbortSignal | undefined): Parameters<ApiClient['request']>[0] {
+    return {
+      method: req.method,
+      path: req.path,
+      query: queryStrings(req.query),
+      ...(req.body === undefined ? {} : { body: req.body, contentType: contentType(req) }),
+      ...(signal === undefined ? {} : { signal }),
+    };
   }
 
   private reportWrite(req: RawRequest, code: number): void {
@@ -261,33 +175,52 @@ class Clients implements KubeClients {
     if (w !== undefined) this.opts.onWrite(w);
   }
 
-  async request<T = unknown>(req: RawRequest): Promise<T> {
-    const response = await this.send(req, true);
-    let text: string;
+  /** Sends the request and reports the write it made with the status it got (0: no answer). */
+  private async send(
+    req: RawRequest,
+    signal: AbortSignal | undefined,
+    deadline?: AbortSignal,
+  ): Promise<IncomingMessage> {
     try {
-      text = await response.body.text();
+      const res = await this.api.stream(this.options(req, signal));
+      this.reportWrite(req, res.statusCode ?? 0);
+      return res;
     } catch (e) {
-      throw new KubeApiError(toApiError(e));
+      const err = asApiError(e, deadline);
+      this.reportWrite(req, err instanceof KubeApiError ? err.code : 0);
+      throw err;
     }
+  }
+
+  async request<T = unknown>(req: RawRequest): Promise<T> {
+    const deadline = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
+    const res = await this.send(req, signal, deadline);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+    } catch (e) {
+      throw asApiError(e, deadline);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
   async stream(req: RawRequest): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.send(req, false);
-    const body = response.body.stream();
-    if (body === null) throw new KubeApiError(apiErrorFromStatus(500, 'The API server sent no body'));
-    return body;
+    const res = await this.send(req, req.signal);
+    return Readable.toWeb(res) as ReadableStream<Uint8Array>;
   }
 
   close(): Promise<void> {
-    return this.auth.close();
+    this.api.close();
+    return Promise.resolve();
   }
 }
 
 /**
- * Builds the clients for one loaded kubeconfig. Cheap: no network, generated clients made on first use.
- * Never throws for a valid {@link LoadedKubeConfig}.
+ * Builds the clients for one resolved kubeconfig (kube/config.ts loads it). Cheap: no network
+ * until the first request. Never throws.
  */
-export function createKubeClients(loaded: LoadedKubeConfig, opts: KubeClientsOptions = {}): KubeClients {
-  return new Clients(loaded, opts);
+export function createKubeClients(cfg: ResolvedKubeconfig, opts: KubeClientsOptions = {}): KubeClients {
+  return new Clients(cfg, opts);
 }

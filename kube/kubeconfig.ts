@@ -1,10 +1,12 @@
 /**
- * A kubeconfig reader that does not import @kubernetes/client-node, for `kubectl virt`'s start-up
- * path: client-node costs ~300 ms to import (FACTS.md), kubectl answers in ~50 ms, and the CLI
- * must stay within 1.5x of it. It follows kubectl's rules (k8s.io/client-go tools/clientcmd):
- * --kubeconfig alone, else every file in KUBECONFIG merged (the first file to set a name wins),
- * else ~/.kube/config; the namespace comes from -n, else the context, else `default`.
- * Exec credential plugins are run as client-go runs them; auth-provider entries are not supported.
+ * The one kubeconfig reader, for `kubectl virt` and the services (through kube/config.ts). It does
+ * not import @kubernetes/client-node: client-node costs ~300 ms to import (FACTS.md), kubectl
+ * answers in ~50 ms, and the CLI must stay within 1.5x of it. It follows kubectl's rules
+ * (k8s.io/client-go tools/clientcmd): --kubeconfig alone, else every file in KUBECONFIG merged (the
+ * first file to set a name wins), else ~/.kube/config, else the in-cluster service account; the
+ * namespace comes from -n, else the context, else `default`.
+ * Exec credential plugins are run as client-go runs them (kube/credentials.ts); auth-provider
+ * entries are refused with a message naming the exec plugin to use instead.
  */
 import { KubeConfigError } from './kubeconfig-error.js';
 import { parseProxyUrl } from './proxy-tunnel.js';
@@ -30,11 +32,20 @@ export interface KubeconfigSelection {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/** A user's `exec` entry; kube/credentials.ts runs it as client-go does. */
 export interface ExecConfig {
   readonly command: string;
   readonly args: ReadonlyArray<string>;
   readonly env: ReadonlyArray<Readonly<{ name: string; value: string }>>;
   readonly apiVersion: string;
+  /** `Never`, `IfAvailable` or `Always` as written; checked when the plugin runs (required in v1). */
+  readonly interactiveMode?: string;
+  /** Shown when the command is missing, as kubectl shows it. */
+  readonly installHint?: string;
+  /** Set when the plugin asked for the cluster's details (spec.cluster in its input). */
+  readonly provideClusterInfo?: true;
+  /** The cluster's `client.authentication.k8s.io/exec` extension, handed on as spec.cluster.config. */
+  readonly clusterConfig?: unknown;
 }
 
 /** Whom the API server should act as (Impersonate-User, one Impersonate-Group per group). */
@@ -56,6 +67,11 @@ export interface ResolvedKubeconfig {
   readonly cert?: Buffer;
   readonly key?: Buffer;
   readonly token?: string;
+  /**
+   * Where `token` was read from (a user's tokenFile, or the service account's in a Pod): the
+   * transport re-reads it at most once a minute, as client-go does, so a rotated token is picked up.
+   */
+  readonly tokenFile?: string;
   readonly basicAuth?: Readonly<{ username: string; password: string }>;
   readonly exec?: ExecConfig;
   readonly impersonate?: Impersonation;
@@ -128,6 +144,11 @@ function dataOrFile(entry: Named, dataKey: string, fileKey: string, read: ReadFi
   return read(isAbsolute(path) ? path : join(dirname(entry.file), path));
 }
 
+/** A relative command with a slash is relative to the kubeconfig's folder (client-go's rule); a bare name is looked up on PATH. */
+function execCommand(command: string, file: string): string {
+  return command.includes('/') && !isAbsolute(command) ? join(dirname(file), command) : command;
+}
+
 function execConfig(user: Named): ExecConfig | undefined {
   const exec = user.body['exec'];
   if (!isRec(exec)) return undefined;
@@ -137,12 +158,25 @@ function execConfig(user: Named): ExecConfig | undefined {
   const env = Array.isArray(exec['env'])
     ? exec['env'].filter(isRec).map((e) => ({ name: str(e, 'name') ?? '', value: str(e, 'value') ?? '' }))
     : [];
-  return { command, args, env, apiVersion: str(exec, 'apiVersion') ?? 'client.authentication.k8s.io/v1' };
+  const interactiveMode = str(exec, 'interactiveMode');
+  const installHint = str(exec, 'installHint');
+  return {
+    command: execCommand(command, user.file),
+    args,
+    env,
+    apiVersion: str(exec, 'apiVersion') ?? 'client.authentication.k8s.io/v1',
+    ...(interactiveMode === undefined ? {} : { interactiveMode }),
+    ...(installHint === undefined ? {} : { installHint }),
+    ...(exec['provideClusterInfo'] === true ? { provideClusterInfo: true as const } : {}),
+  };
 }
 
-function userToken(user: Named, read: ReadFile): string | undefined {
+/** The token, and the file it came from when it came from one (it is then re-read later). */
+function userToken(user: Named, read: ReadFile): Pick<ResolvedKubeconfig, 'token' | 'tokenFile'> {
+  const token = str(user.body, 'token');
+  if (token !== undefined) return { token };
   const tokenFile = str(user.body, 'tokenFile');
-  return str(user.body, 'token') ?? (tokenFile === undefined ? undefined : read(tokenFile).toString('utf8').trim());
+  return tokenFile === undefined ? {} : { token: read(tokenFile).toString('utf8').trim(), tokenFile };
 }
 
 /** The kubeconfig user's own `as` and `as-groups` (kubectl reads them too). */
@@ -164,7 +198,6 @@ function userCredentials(user: Named | undefined, read: ReadFile): Partial<Resol
   }
   const cert = dataOrFile(user, 'client-certificate-data', 'client-certificate', read);
   const key = dataOrFile(user, 'client-key-data', 'client-key', read);
-  const token = userToken(user, read);
   const username = str(user.body, 'username');
   const exec = execConfig(user);
   const impersonate = userImpersonation(user);
@@ -172,7 +205,7 @@ function userCredentials(user: Named | undefined, read: ReadFile): Partial<Resol
     ...(impersonate === undefined ? {} : { impersonate }),
     ...(cert === undefined ? {} : { cert }),
     ...(key === undefined ? {} : { key }),
-    ...(token === undefined ? {} : { token }),
+    ...userToken(user, read),
     ...(username === undefined ? {} : { basicAuth: { username, password: str(user.body, 'password') ?? '' } }),
     ...(exec === undefined ? {} : { exec }),
   };
@@ -207,6 +240,20 @@ function clusterConnection(cluster: Named, read: ReadFile): Partial<ResolvedKube
   };
 }
 
+/** The cluster's `client.authentication.k8s.io/exec` extension, for plugins that asked for cluster info. */
+function execExtension(cluster: Named): unknown {
+  const list = cluster.body['extensions'];
+  if (!Array.isArray(list)) return undefined;
+  const entry = list.filter(isRec).find((e) => e['name'] === 'client.authentication.k8s.io/exec');
+  return entry?.['extension'];
+}
+
+function withClusterConfig(creds: Partial<ResolvedKubeconfig>, cluster: Named): Partial<ResolvedKubeconfig> {
+  if (creds.exec?.provideClusterInfo !== true) return creds;
+  const config = execExtension(cluster);
+  return config === undefined ? creds : { ...creds, exec: { ...creds.exec, clusterConfig: config } };
+}
+
 /** Resolves the selected context of already-parsed kubeconfig documents; pure apart from `read`. */
 export function resolveKubeconfig(
   merged: Merged,
@@ -227,7 +274,10 @@ export function resolveKubeconfig(
     ...clusterConnection(cluster, read),
     contextName: context.name,
     namespace,
-    ...userCredentials(userName === undefined ? undefined : merged.users.get(userName), read),
+    ...withClusterConfig(
+      userCredentials(userName === undefined ? undefined : merged.users.get(userName), read),
+      cluster,
+    ),
     ...selectedImpersonation(sel),
   };
 }
@@ -313,6 +363,7 @@ export function inClusterConfig(sel: KubeconfigSelection, read: ReadFile): Resol
     ca: file('ca.crt'),
     insecureSkipTlsVerify: false,
     token,
+    tokenFile: `${SERVICE_ACCOUNT_DIR}/token`,
     ...selectedImpersonation(sel),
   };
 }

@@ -105,6 +105,16 @@ export function parseObjectKey(key: string): Required<Pick<ObjectRef, 'name'>> &
   return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
+/**
+ * List items (and watch events of some servers) come without apiVersion and kind; this puts them
+ * back, so a cached or printed object is whole, as `kubectl get -o json` shows it. Pure.
+ */
+export function withKind(rt: ResourceType, item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+  const apiVersion = rt.group === '' ? rt.version : `${rt.group}/${rt.version}`;
+  return { apiVersion, kind: rt.kind, ...item };
+}
+
 type ListPage = { items?: unknown[]; metadata?: { resourceVersion?: string; continue?: string } };
 
 function refOf(obj: KubeObject): ObjectRef {
@@ -169,7 +179,7 @@ export class ResourceClient<T extends KubeObject> {
     let resourceVersion = '';
     do {
       const page = await this.listPage(opts, cont);
-      const whole = (page.items ?? []).map((i) => this.withKind(i));
+      const whole = (page.items ?? []).map((i) => withKind(this.type, i));
       const checked = checkedItems(whole, this.guard ?? ((_u: unknown): _u is T => true));
       items.push(...checked.items);
       skipped.push(...checked.skipped);
@@ -191,13 +201,6 @@ export class ResourceClient<T extends KubeObject> {
       },
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
-  }
-
-  // List items come without apiVersion and kind; put them back so every cached object is whole.
-  private withKind(item: unknown): unknown {
-    if (typeof item !== 'object' || item === null) return item;
-    const apiVersion = this.type.group === '' ? this.type.version : `${this.type.group}/${this.type.version}`;
-    return { apiVersion, kind: this.type.kind, ...item };
   }
 
   /** Creates an object; its namespace comes from `metadata.namespace` unless `namespace` is given. */

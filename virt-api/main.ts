@@ -68,7 +68,9 @@ async function main(): Promise<void> {
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { component: COMPONENTS.api } });
   const read = (f: (typeof FILE_FLAGS)[number]): Promise<Buffer> => readFile(flags.files[f]);
   const [cert, key, handlerCert, handlerKey, handlerCa] = await Promise.all(FILE_FLAGS.map(read));
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), { userAgent: COMPONENTS.api });
+  const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+    userAgent: COMPONENTS.api,
+  });
   const authMap = await configMaps(clients).get(AUTH_CONFIGMAP);
   const requestHeader = requestHeaderConfig(authMap.data);
   const metrics = new VirtApiMetrics();

@@ -57,7 +57,7 @@ async function measure(ctx: BenchContext, sizes: Sizes): Promise<void> {
       /Started reconciling/.test(controller.output()) ? true : undefined,
     );
 
-    const clients = createKubeClients(loadKubeConfig({ kubeconfig: info.kubeconfig }));
+    const clients = createKubeClients(await loadKubeConfig({ kubeconfig: info.kubeconfig }));
     const ns = 'bench';
     await benchNamespace(clients, ns);
     const scheduledAt = new Map<string, number>();

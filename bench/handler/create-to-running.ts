@@ -159,7 +159,7 @@ async function measure(ctx: BenchContext, sizes: Sizes): Promise<void> {
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
   let watchers: Watchers | undefined;
   const { info } = cluster;
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: info.kubeconfig }));
+  const clients = createKubeClients(await loadKubeConfig({ kubeconfig: info.kubeconfig }));
   try {
     services = await startServices(info, { launcher: [NODE_BIN, join(REPO, 'dist/virt-launcher.cjs')] });
     await benchNamespace(clients, NS);

@@ -56,7 +56,7 @@ async function withServices(
   let services: Services | undefined;
   try {
     services = await startServices(cluster.info, { launcher: [NODE_BIN, join(REPO, 'dist/virt-launcher.cjs')] });
-    const clients = createKubeClients(loadKubeConfig({ kubeconfig: cluster.info.kubeconfig }));
+    const clients = createKubeClients(await loadKubeConfig({ kubeconfig: cluster.info.kubeconfig }));
     await benchNamespace(clients, NS);
     await body(cluster, services, clients);
   } finally {

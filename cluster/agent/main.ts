@@ -45,7 +45,7 @@ async function main(): Promise<void> {
 
   await mkdir(flags.stateDir, { recursive: true });
   await mkdir(flags.handlerRunDir, { recursive: true });
-  const clients = createKubeClients(loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
+  const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: `${COMPONENTS.nodeAgent}/${flags.nodeName}`,
   });
   // Process exits arrive only after recover() below, when `agent` exists.
