@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { KubeClients } from './clients.js';
-import { toApiError } from './errors.js';
+import { formatApiError, toApiError } from './errors.js';
 import { EventRecorder, type EventBuilder } from './events.js';
 import { LeaderElector } from './leader.js';
 import type { KubeLogger } from './logger.js';
@@ -89,11 +89,15 @@ export function parseFlagsOrExit<T>(component: string, parse: () => T): T {
   }
 }
 
-/** Ends a service whose start failed: a clear line on stderr and exit 1. */
+/**
+ * Ends a service whose start failed: one line on stderr and exit 1. An API server's answer is
+ * shown as kube/errors.ts maps it (code, reason, message, causes); anything else is a bug or a
+ * host problem, shown with its stack.
+ */
 export function exitOnStartFailure(component: string): (err: unknown) => never {
   return (err) => {
-    const text =
-      err instanceof Error && !('code' in err) ? (err.stack ?? err.message) : JSON.stringify(toApiError(err));
+    const api = toApiError(err);
+    const text = api.code !== 0 ? formatApiError(api) : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`${component}: ${text}\n`);
     process.exit(1);
   };
@@ -159,7 +163,8 @@ export class Manager {
    * SIGINT from here on shut the process down.
    */
   async start(opts: StartOptions = {}): Promise<void> {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => this.shutdown(sig));
+    // on, not once: a second signal while stopping is ignored rather than killing the process mid-release.
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => this.shutdown(sig));
     await this.serve();
     for (const s of this.sources) s.start();
     await Promise.all(this.sources.map((s) => s.waitForSync(this.abort.signal)));
