@@ -1,9 +1,20 @@
 /**
- * virt-controller's command line (node:util parseArgs): pure, so it is unit-tested.
+ * virt-controller's command line, on kube/service-flags.ts: pure, so it is unit-tested.
  * `--leader-elect` takes `true`/`false` or stands alone; `--launcher-command` is a JSON array or
  * is repeated, one argv word each.
  */
-import { parseArgs } from 'node:util';
+import {
+  COMMON_FLAGS,
+  FlagError,
+  boolFlag,
+  parseFlags,
+  portFlag,
+  repeated,
+  single,
+  wholeFlag,
+  type FlagSpecs,
+  type ServiceUsage,
+} from '../kube/service-flags.js';
 
 export type ControllerFlags = Readonly<{
   kubeconfig: string | undefined;
@@ -20,9 +31,7 @@ export type ControllerFlags = Readonly<{
   logLevel: string;
 }>;
 
-export class FlagError extends Error {
-  override readonly name = 'FlagError';
-}
+export { FlagError } from '../kube/service-flags.js';
 
 export type FlagDefaults = Readonly<{
   launcherCommand: readonly string[];
@@ -31,24 +40,30 @@ export type FlagDefaults = Readonly<{
   leaseName: string;
 }>;
 
-function port(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new FlagError(`${flag} must be a port number (0 picks a free one), not "${value}"`);
-  return n;
-}
+export const CONTROLLER_USAGE: ServiceUsage = {
+  command: 'virt-controller',
+  summary: 'Turns VirtualMachines into VMIs and VMIs into launcher Pods, while it holds the leader Lease.',
+};
 
-function positive(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new FlagError(`${flag} must be a whole number of at least 1, not "${value}"`);
-  return n;
-}
-
-function bool(value: string, flag: string): boolean {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new FlagError(`${flag} must be true or false, not "${value}"`);
+/** virt-controller's flags, for parsing and --help; the defaults that depend on the process come in. */
+export function controllerFlagSpecs(defaults: FlagDefaults): FlagSpecs {
+  return {
+    ...COMMON_FLAGS,
+    'log-level': { ...COMMON_FLAGS['log-level'], default: defaults.logLevel },
+    'leader-elect': { help: 'work only while holding the leader Lease', boolean: true, default: 'true' },
+    'lease-namespace': { help: 'namespace of the leader Lease', value: 'NS', default: defaults.leaseNamespace },
+    'lease-name': { help: 'name of the leader Lease', value: 'NAME', default: defaults.leaseName },
+    workers: { help: 'reconciles running at once, per controller', value: 'N', default: '10' },
+    'metrics-port': { help: '/metrics on 127.0.0.1', value: 'PORT', default: '0' },
+    'health-port': { help: '/healthz and /readyz on 127.0.0.1', value: 'PORT', default: '0' },
+    'launcher-command': {
+      help: "the launcher Pod's command: a JSON array, or one word per repeat",
+      value: 'WORD',
+      multiple: true,
+    },
+    'launcher-image': { help: "the launcher Pod's image", value: 'IMAGE' },
+    'handler-run-dir': { help: "the handlers' run folder on every node, mounted into launcher Pods", value: 'DIR' },
+  };
 }
 
 function launcherCommand(values: readonly string[], fallback: readonly string[]): readonly string[] {
@@ -77,52 +92,20 @@ function handlerRunDir(value: string | undefined): string | undefined {
   return value;
 }
 
-/** node:util's parseArgs throws on an unknown flag or a missing value: a usage error (exit 2). */
-function parseOrFlagError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    throw new FlagError(e instanceof Error ? e.message : String(e));
-  }
-}
-
-/** `--leader-elect` alone means true; parseArgs wants a value for a string option. */
-function normalise(argv: readonly string[]): string[] {
-  return argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
-}
-
 export function parseControllerFlags(argv: readonly string[], defaults: FlagDefaults): ControllerFlags {
-  const { values } = parseOrFlagError(() =>
-    parseArgs({
-      args: normalise(argv),
-      options: {
-        kubeconfig: { type: 'string' },
-        'leader-elect': { type: 'string', default: 'true' },
-        'lease-namespace': { type: 'string', default: defaults.leaseNamespace },
-        'lease-name': { type: 'string', default: defaults.leaseName },
-        workers: { type: 'string', default: '10' },
-        'metrics-port': { type: 'string', default: '0' },
-        'health-port': { type: 'string', default: '0' },
-        'launcher-command': { type: 'string', multiple: true, default: [] },
-        'launcher-image': { type: 'string' },
-        'handler-run-dir': { type: 'string' },
-        'log-level': { type: 'string', default: defaults.logLevel },
-      },
-      strict: true,
-      allowPositionals: false,
-    }),
-  );
+  const values = parseFlags(argv, controllerFlagSpecs(defaults), CONTROLLER_USAGE);
+  const value = (name: string): string => single(values, name) ?? '';
   return {
-    kubeconfig: values.kubeconfig,
-    leaderElect: bool(values['leader-elect'], '--leader-elect'),
-    leaseNamespace: values['lease-namespace'],
-    leaseName: values['lease-name'],
-    workers: positive(values.workers, '--workers'),
-    metricsPort: port(values['metrics-port'], '--metrics-port'),
-    healthPort: port(values['health-port'], '--health-port'),
-    launcherCommand: launcherCommand(values['launcher-command'], defaults.launcherCommand),
-    launcherImage: values['launcher-image'],
-    handlerRunDir: handlerRunDir(values['handler-run-dir']),
-    logLevel: values['log-level'],
+    kubeconfig: single(values, 'kubeconfig'),
+    leaderElect: boolFlag(value('leader-elect'), '--leader-elect'),
+    leaseNamespace: value('lease-namespace'),
+    leaseName: value('lease-name'),
+    workers: wholeFlag(value('workers'), '--workers', 1),
+    metricsPort: portFlag(value('metrics-port'), '--metrics-port'),
+    healthPort: portFlag(value('health-port'), '--health-port'),
+    launcherCommand: launcherCommand(repeated(values, 'launcher-command'), defaults.launcherCommand),
+    launcherImage: single(values, 'launcher-image'),
+    handlerRunDir: handlerRunDir(single(values, 'handler-run-dir')),
+    logLevel: value('log-level'),
   };
 }

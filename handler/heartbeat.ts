@@ -7,7 +7,8 @@
 import { COMPONENTS, SYSTEM_NAMESPACE } from '../api/names.js';
 import { handlerLeaseName } from '../api/object-names.js';
 import type { Lease } from '../kube/core.js';
-import { isNotFound, toApiError } from '../kube/errors.js';
+import { isNotFound } from '../kube/errors.js';
+import { LeaseKeeper, microTime } from '../kube/lease-keeper.js';
 import type { KubeLogger } from '../kube/logger.js';
 import type { ResourceClient } from '../kube/resources.js';
 
@@ -15,14 +16,9 @@ export const HEARTBEAT_INTERVAL_MS = 10_000;
 /** A Lease not renewed for this long means the handler is gone. */
 export const HEARTBEAT_LEASE_SECONDS = 40;
 
-/** Microsecond RFC 3339, as metav1.MicroTime serialises. */
-function microTime(d: Date): string {
-  return d.toISOString().replace('Z', '000Z');
-}
-
 function acquireTime(node: string, now: Date, existing: Lease | undefined): string {
   const previous = existing?.spec?.holderIdentity === node ? existing.spec.acquireTime : undefined;
-  return previous ?? microTime(now);
+  return previous ?? microTime(now.getTime());
 }
 
 function transitions(node: string, existing: Lease | undefined): number {
@@ -47,58 +43,40 @@ export function heartbeatLease(node: string, now: Date, existing: Lease | undefi
       holderIdentity: node,
       leaseDurationSeconds: HEARTBEAT_LEASE_SECONDS,
       acquireTime: acquireTime(node, now, existing),
-      renewTime: microTime(now),
+      renewTime: microTime(now.getTime()),
       leaseTransitions: transitions(node, existing),
     },
   };
 }
 
+/** Keeps the node's heartbeat Lease on kube/'s {@link LeaseKeeper}; a missed beat is logged and retried. */
 export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined;
-  private failing = false;
-  private beating: Promise<void> | undefined;
-  private stopped = false;
+  private readonly keeper: LeaseKeeper;
+  private readonly abort = new AbortController();
+  private running: Promise<unknown> | undefined;
 
-  constructor(
-    private readonly leases: ResourceClient<Lease>,
-    private readonly node: string,
-    private readonly log: KubeLogger,
-    private readonly intervalMs = HEARTBEAT_INTERVAL_MS,
-  ) {}
+  constructor(leases: ResourceClient<Lease>, node: string, log: KubeLogger, intervalMs = HEARTBEAT_INTERVAL_MS) {
+    this.keeper = new LeaseKeeper({
+      leases,
+      namespace: SYSTEM_NAMESPACE,
+      name: handlerLeaseName(node),
+      decide: (existing, now) => ({
+        kind: existing === undefined ? 'create' : 'update',
+        lease: heartbeatLease(node, new Date(now), existing),
+      }),
+      // No deadline: the Lease is this node's alone, so the handler keeps beating whatever happened.
+      timing: { renewPeriodMs: intervalMs, retryPeriodMs: intervalMs / 5, renewDeadlineMs: Infinity, jitter: 0.2 },
+      logger: log,
+      failureHint: (err) => (isNotFound(err) ? `; does namespace ${SYSTEM_NAMESPACE} exist?` : ''),
+    });
+  }
 
   start(): void {
-    this.beating = this.beat().finally(() => this.schedule());
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.beating = this.beat().finally(() => this.schedule());
-    }, this.intervalMs);
-  }
-
-  /** Renews (or creates) the Lease once. Never throws: a missed beat is logged and tried again. */
-  async beat(): Promise<void> {
-    try {
-      const ref = { namespace: SYSTEM_NAMESPACE, name: handlerLeaseName(this.node) };
-      const existing = await this.leases.find(ref);
-      const lease = heartbeatLease(this.node, new Date(), existing);
-      if (existing === undefined) await this.leases.create(lease);
-      else await this.leases.update(lease);
-      if (this.failing) this.log.info({ lease: ref.name }, 'Renewed the handler Lease again');
-      this.failing = false;
-    } catch (err) {
-      if (!this.failing) {
-        const hint = isNotFound(err) ? `; does namespace ${SYSTEM_NAMESPACE} exist?` : '';
-        this.log.warn({ err: toApiError(err) }, `Could not renew the handler Lease${hint}`);
-      }
-      this.failing = true;
-    }
+    this.running = this.keeper.run(this.abort.signal);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.beating;
+    this.abort.abort();
+    await this.running;
   }
 }

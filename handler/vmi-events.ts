@@ -1,15 +1,15 @@
 /**
  * Events about a VMI that a user should see (`kubectl virt describe`): why its domain failed,
- * which orphan domains were removed. Few on purpose: every Event is an API write.
+ * which orphan domains were removed. Few on purpose: every Event is an API write, and kube/'s
+ * EventRecorder (the service runtime's one recorder) folds a repeat into the first Event's count.
  */
 import { API_VERSION, COMPONENTS, VMI_KIND } from '../api/names.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import type { CoreEvent } from '../kube/core.js';
-import { toApiError } from '../kube/errors.js';
-import type { KubeLogger } from '../kube/logger.js';
-import type { ResourceClient } from '../kube/resources.js';
+import type { EventBuilder, EventRecorder, InvolvedObject } from '../kube/events.js';
 
 export interface VmiEventRecorder {
+  /** Resolves once the Event was written (or failed, logged by the recorder); never rejects. */
   warn(vmi: VirtualMachineInstance, reason: string, message: string): Promise<void>;
 }
 
@@ -20,20 +20,22 @@ export interface EventFacts {
 }
 
 /** The core/v1 Event for a VMI. Pure. */
-export function vmiEvent(vmi: VirtualMachineInstance, facts: EventFacts, node: string, now: Date): CoreEvent {
+export function vmiEvent(vmi: InvolvedObject, facts: EventFacts, node: string, now: Date): CoreEvent {
   const { type, reason, message } = facts;
   const time = now.toISOString();
+  const meta = vmi.metadata ?? {};
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { generateName: `${vmi.metadata.name ?? 'vmi'}.`, namespace: vmi.metadata.namespace ?? '' },
+    // The API server names it: two handlers can never pick the same name for different Events.
+    metadata: { generateName: `${meta.name ?? 'vmi'}.`, namespace: meta.namespace ?? '' },
     involvedObject: {
       apiVersion: API_VERSION,
       kind: VMI_KIND,
-      namespace: vmi.metadata.namespace ?? '',
-      name: vmi.metadata.name ?? '',
-      uid: vmi.metadata.uid ?? '',
-      ...(vmi.metadata.resourceVersion === undefined ? {} : { resourceVersion: vmi.metadata.resourceVersion }),
+      namespace: meta.namespace ?? '',
+      name: meta.name ?? '',
+      uid: meta.uid ?? '',
+      ...(meta.resourceVersion === undefined ? {} : { resourceVersion: meta.resourceVersion }),
     },
     type,
     reason,
@@ -47,25 +49,12 @@ export function vmiEvent(vmi: VirtualMachineInstance, facts: EventFacts, node: s
   };
 }
 
-export function eventRecorder(
-  events: ResourceClient<CoreEvent>,
-  node: string,
-  log: KubeLogger,
-  now: () => Date,
-): VmiEventRecorder {
-  return {
-    async warn(vmi, reason, message) {
-      try {
-        await events.create(vmiEvent(vmi, { type: 'Warning', reason, message }, node, now()), {
-          namespace: vmi.metadata.namespace ?? '',
-        });
-      } catch (err) {
-        // An Event is best effort; the VMI's status carries the same reason.
-        log.warn(
-          { namespace: vmi.metadata.namespace, name: vmi.metadata.name, err: toApiError(err) },
-          'Could not record an Event',
-        );
-      }
-    },
-  };
+/** How the handler's recorder builds a first Event: {@link vmiEvent}, from the node it runs on. */
+export function vmiEventBuilder(node: string): EventBuilder {
+  return (obj, facts) => vmiEvent(obj, facts, node, new Date(facts.now));
+}
+
+/** The handler's VMI Events on the runtime's recorder (built with {@link vmiEventBuilder}). */
+export function eventRecorder(recorder: EventRecorder): VmiEventRecorder {
+  return { warn: (vmi, reason, message) => recorder.event(vmi, 'Warning', reason, message) };
 }

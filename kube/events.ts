@@ -37,7 +37,22 @@ export type EventRecorderOptions = Readonly<{
   /** How many distinct events to remember for aggregation; 4096 unless told (client-go's cache size). */
   cacheSize?: number;
   now?: () => number;
+  /** Builds the first Event of a key; {@link newEvent} unless told (the handler keeps its own shape). */
+  build?: EventBuilder;
 }>;
+
+/** What a new Event is built from: the object, what happened, who reports it, and when. */
+export type EventFacts = Readonly<{
+  type: EventType;
+  reason: string;
+  message: string;
+  component: string;
+  host?: string | undefined;
+  now: number;
+}>;
+
+/** Builds the core/v1 Event to create for the first occurrence of a key. */
+export type EventBuilder = (obj: InvolvedObject, facts: EventFacts) => CoreEvent;
 
 /** The aggregation key: the same object, type, reason and message is the same Event. Pure. */
 export function eventKey(obj: InvolvedObject, type: EventType, reason: string, message: string): string {
@@ -60,17 +75,7 @@ function objectReference(obj: InvolvedObject): CoreEvent['involvedObject'] {
 }
 
 /** A new core/v1 Event for `obj`. Pure. */
-export function newEvent(
-  obj: InvolvedObject,
-  e: Readonly<{
-    type: EventType;
-    reason: string;
-    message: string;
-    component: string;
-    host?: string | undefined;
-    now: number;
-  }>,
-): CoreEvent {
+export function newEvent(obj: InvolvedObject, e: EventFacts): CoreEvent {
   const m = obj.metadata;
   const time = new Date(e.now).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const namespace = m?.namespace !== undefined && m.namespace !== '' ? m.namespace : 'default';
@@ -116,8 +121,12 @@ export class EventRecorder {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Records an Event about `obj`. Returns at once; the write happens in the background. */
-  event(obj: InvolvedObject, type: EventType, reason: string, message: string): void {
+  /**
+   * Records an Event about `obj`. The write happens in the background; the promise (which never
+   * rejects) settles once it was written or failed, for a caller that wants the Event in before
+   * it reports what the Event explains. Ignoring it is fine.
+   */
+  event(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
     const key = eventKey(obj, type, reason, message);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.write(key, obj, { type, reason, message }));
@@ -125,6 +134,7 @@ export class EventRecorder {
     void next.finally(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
     });
+    return next;
   }
 
   /** Resolves when every Event recorded so far was written (or failed). For shutdown and tests. */
@@ -140,8 +150,9 @@ export class EventRecorder {
     try {
       const known = this.seen.get(key);
       if (known !== undefined && (await this.bump(key, known))) return;
+      const build = this.opts.build ?? newEvent;
       const created = await this.events.create(
-        newEvent(obj, { ...e, component: this.opts.component, host: this.opts.host, now: this.now() }),
+        build(obj, { ...e, component: this.opts.component, host: this.opts.host, now: this.now() }),
       );
       this.remember(key, {
         namespace: created.metadata?.namespace ?? '',

@@ -5,17 +5,12 @@
  * between machines cannot make two leaders. Every write carries the resourceVersion it read.
  * Losing the lease calls onStoppedLeading; the owner exits the process (controller-runtime does).
  */
-import { sleep } from './backoff.js';
 import type { KubeClients } from './clients.js';
 import { leases, type Lease } from './core.js';
-import { isConflict, isNotFound, toApiError } from './errors.js';
+import { LeaseKeeper, microTime, type LeaseDecision } from './lease-keeper.js';
 import { SILENT_LOGGER, type KubeLogger } from './logger.js';
-import type { ResourceClient } from './resources.js';
 
-/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+export { microTime, type LeaseDecision } from './lease-keeper.js';
 
 /** Timing, client-go's defaults. */
 export const LEADER_ELECTION_DEFAULTS = {
@@ -46,11 +41,6 @@ export type LeaderElectionConfig = Readonly<{
 
 /** What we last saw of the lease and when (local clock): the base of the expiry decision. */
 export type LeaseObservation = Readonly<{ holder: string; renewTime: string; transitions: number; observedAt: number }>;
-
-/** The outcome of one try: write this lease (create or update), or wait because someone else holds it. */
-export type LeaseDecision = Readonly<
-  { kind: 'create'; lease: Lease } | { kind: 'update'; lease: Lease } | { kind: 'held'; holder: string }
->;
 
 function recordOf(lease: Lease): Omit<LeaseObservation, 'observedAt'> {
   const spec = lease.spec ?? {};
@@ -137,15 +127,11 @@ export function decideLease(
   return { kind: 'update', lease: takenLease(existing, ctx) };
 }
 
-/** Runs the election for one process. Use {@link LeaderElector.run} once. */
+/** Runs the election for one process on a {@link LeaseKeeper}. Use {@link LeaderElector.run} once. */
 export class LeaderElector {
-  private readonly leases: ResourceClient<Lease>;
   private readonly log: KubeLogger;
-  private readonly leaseDurationMs: number;
-  private readonly renewDeadlineMs: number;
-  private readonly retryPeriodMs: number;
+  private readonly keeper: LeaseKeeper;
   private observation: LeaseObservation | undefined;
-  private lastSeen: Lease | undefined;
   private leading = false;
   private reportedLeader = '';
 
@@ -153,11 +139,26 @@ export class LeaderElector {
     clients: KubeClients,
     private readonly config: LeaderElectionConfig,
   ) {
-    this.leases = leases(clients);
     this.log = config.logger ?? SILENT_LOGGER;
-    this.leaseDurationMs = config.leaseDurationMs ?? LEADER_ELECTION_DEFAULTS.leaseDurationMs;
-    this.renewDeadlineMs = config.renewDeadlineMs ?? LEADER_ELECTION_DEFAULTS.renewDeadlineMs;
-    this.retryPeriodMs = config.retryPeriodMs ?? LEADER_ELECTION_DEFAULTS.retryPeriodMs;
+    const leaseDurationMs = config.leaseDurationMs ?? LEADER_ELECTION_DEFAULTS.leaseDurationMs;
+    const retryPeriodMs = config.retryPeriodMs ?? LEADER_ELECTION_DEFAULTS.retryPeriodMs;
+    this.keeper = new LeaseKeeper({
+      leases: leases(clients),
+      namespace: config.namespace,
+      name: config.name,
+      // Renewals come every retryPeriod, as client-go's renew loop polls; only failed tries are jittered.
+      timing: {
+        renewPeriodMs: retryPeriodMs,
+        retryPeriodMs,
+        renewDeadlineMs: config.renewDeadlineMs ?? LEADER_ELECTION_DEFAULTS.renewDeadlineMs,
+        jitter: 1.2,
+      },
+      decide: (existing, now) => {
+        this.observation = observe(this.observation, existing, now);
+        return decideLease(existing, this.observation, { ...config, leaseDurationMs, now });
+      },
+      logger: this.log,
+    });
   }
 
   /** True while this process holds the lease. */
@@ -166,96 +167,31 @@ export class LeaderElector {
   }
 
   /**
-   * Acquires the lease (retrying every retryPeriod), then renews it until a renewal has not
-   * succeeded for renewDeadline or `signal` aborts. Resolves after onStoppedLeading ran (if it led).
-   * Never rejects: API errors are retried and logged.
+   * Acquires the lease (retrying every retryPeriod, jittered), then renews it until a renewal has
+   * not succeeded for renewDeadline or `signal` aborts. Resolves after onStoppedLeading ran (if it
+   * led). Never rejects: API errors are retried and logged.
    */
   async run(signal: AbortSignal): Promise<void> {
-    if (!(await this.acquire(signal))) return;
-    this.leading = true;
     const leadership = new AbortController();
-    this.log.info(
-      { lease: `${this.config.namespace}/${this.config.name}`, identity: this.config.identity },
-      'Acquired leader lease',
-    );
-    try {
-      this.config.onStartedLeading(leadership.signal);
-    } catch (err) {
-      this.log.error({ err }, 'onStartedLeading threw');
-    }
-    await this.renewLoop(signal);
+    const ref = `${this.config.namespace}/${this.config.name}`;
+    const outcome = await this.keeper.run(signal, {
+      onHolder: (identity) => this.reportLeader(identity),
+      onAcquired: () => {
+        this.leading = true;
+        this.log.info({ lease: ref, identity: this.config.identity }, 'Acquired leader lease');
+        try {
+          this.config.onStartedLeading(leadership.signal);
+        } catch (err) {
+          this.log.error({ err }, 'onStartedLeading threw');
+        }
+      },
+    });
+    if (!this.leading) return;
+    if (outcome === 'lost') this.log.error({ lease: ref }, 'Lost leader lease: not renewed within the renew deadline');
     this.leading = false;
     leadership.abort();
     if (signal.aborted && this.config.releaseOnCancel === true) await this.release();
     this.config.onStoppedLeading();
-  }
-
-  private jittered(): number {
-    return this.retryPeriodMs * (1 + 1.2 * Math.random());
-  }
-
-  private async acquire(signal: AbortSignal): Promise<boolean> {
-    while (!signal.aborted) {
-      if (await this.tryAcquireOrRenew()) return true;
-      await sleep(this.jittered(), signal);
-    }
-    return false;
-  }
-
-  private async renewLoop(signal: AbortSignal): Promise<void> {
-    let lastRenew = Date.now();
-    while (await sleep(this.retryPeriodMs, signal)) {
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
-        continue;
-      }
-      if (Date.now() - lastRenew >= this.renewDeadlineMs) {
-        this.log.error(
-          { lease: `${this.config.namespace}/${this.config.name}` },
-          'Lost leader lease: not renewed within the renew deadline',
-        );
-        return;
-      }
-    }
-  }
-
-  private async read(): Promise<Lease | undefined> {
-    try {
-      return await this.leases.get({ namespace: this.config.namespace, name: this.config.name });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
-
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    try {
-      const existing = await this.read();
-      const now = Date.now();
-      this.observation = observe(this.observation, existing, now);
-      this.lastSeen = existing;
-      const decision = decideLease(existing, this.observation, {
-        ...this.config,
-        leaseDurationMs: this.leaseDurationMs,
-        now,
-      });
-      if (decision.kind === 'held') {
-        this.reportLeader(decision.holder);
-        return false;
-      }
-      const written =
-        decision.kind === 'create'
-          ? await this.leases.create(decision.lease)
-          : await this.leases.update(decision.lease);
-      this.observation = observe(this.observation, written, Date.now());
-      this.lastSeen = written;
-      this.reportLeader(this.config.identity);
-      return true;
-    } catch (e) {
-      // 409: someone else wrote in between (resourceVersion moved); that is a normal lost race.
-      if (!isConflict(e)) this.log.warn({ err: toApiError(e) }, 'Could not acquire or renew leader lease');
-      return false;
-    }
   }
 
   private reportLeader(identity: string): void {
@@ -265,17 +201,13 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
-    const lease = this.lastSeen;
+    const lease = this.keeper.last();
     if (lease?.spec?.holderIdentity !== this.config.identity) return;
     const now = microTime(Date.now());
-    try {
-      await this.leases.update({
-        ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
-      });
-      this.log.info({ lease: `${this.config.namespace}/${this.config.name}` }, 'Released leader lease');
-    } catch (e) {
-      this.log.warn({ err: toApiError(e) }, 'Could not release leader lease');
-    }
+    const released = await this.keeper.put({
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+    });
+    if (released) this.log.info({ lease: this.keeper.ref }, 'Released leader lease');
   }
 }

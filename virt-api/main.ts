@@ -6,24 +6,30 @@
  *     --handler-client-key-file F --handler-ca-file F [--kubeconfig F] [--port 8443] [--address 0.0.0.0]
  *
  * The front proxy's CA and headers come from kube-system/extension-apiserver-authentication.
- * SIGTERM stops it; open consoles are closed.
+ * It serves its own /healthz, /readyz and /metrics on its TLS port (server.ts), so kube/'s runtime
+ * (kube/manager.ts) gives it flags, Events and the shutdown only: SIGTERM closes open consoles.
  */
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
+import type { Server } from 'node:https';
 import { pino } from 'pino';
 import { COMPONENTS } from '../api/names.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { configMaps } from '../kube/core.js';
+import { Manager, exitOnStartFailure, parseFlagsOrExit } from '../kube/manager.js';
+import {
+  COMMON_FLAGS,
+  parseFlags,
+  portFlag,
+  required,
+  single,
+  type FlagSpecs,
+  type ServiceUsage,
+} from '../kube/service-flags.js';
 import { AUTH_CONFIGMAP, requestHeaderConfig } from './front-proxy.js';
 import { VirtApiMetrics } from './metrics.js';
 import { startServer } from './server.js';
-
-function usage(message: string): never {
-  process.stderr.write(`virt-api: ${message}\n`);
-  process.exit(2);
-}
 
 const FILE_FLAGS = [
   'tls-cert-file',
@@ -33,67 +39,77 @@ const FILE_FLAGS = [
   'handler-ca-file',
 ] as const;
 
-function parseFlags(argv: readonly string[]): Readonly<{
+const USAGE: ServiceUsage = {
+  command: 'virt-api',
+  summary: 'The aggregated API server of subresources.tsvirt.io: VM verbs and the console relay.',
+};
+
+const FLAGS = {
+  ...COMMON_FLAGS,
+  port: { help: 'HTTPS port', value: 'PORT', default: '8443' },
+  address: { help: 'listen address', value: 'ADDR', default: '0.0.0.0' },
+  'tls-cert-file': { help: 'serving certificate (required)', value: 'FILE' },
+  'tls-key-file': { help: 'serving key (required)', value: 'FILE' },
+  'handler-client-cert-file': { help: 'client certificate for the handlers (required)', value: 'FILE' },
+  'handler-client-key-file': { help: 'client key for the handlers (required)', value: 'FILE' },
+  'handler-ca-file': { help: "CA of the handlers' serving certificates (required)", value: 'FILE' },
+} as const satisfies FlagSpecs;
+
+type Flags = Readonly<{
   kubeconfig: string | undefined;
+  logLevel: string;
   port: number;
   address: string;
   files: Readonly<Record<(typeof FILE_FLAGS)[number], string>>;
-}> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        kubeconfig: { type: 'string' },
-        port: { type: 'string', default: '8443' },
-        address: { type: 'string', default: '0.0.0.0' },
-        ...Object.fromEntries(FILE_FLAGS.map((f) => [f, { type: 'string' as const }])),
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    return usage(e instanceof Error ? e.message : String(e));
-  }
-  const files = Object.fromEntries(FILE_FLAGS.map((f) => [f, values[f] ?? usage(`--${f} is required`)])) as Record<
+}>;
+
+function parseVirtApiFlags(argv: readonly string[]): Flags {
+  const values = parseFlags(argv, FLAGS, USAGE);
+  const files = Object.fromEntries(FILE_FLAGS.map((f) => [f, required(single(values, f), `--${f}`)])) as Record<
     (typeof FILE_FLAGS)[number],
     string
   >;
-  const port = Number(values['port']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0-65535, got "${values['port']}"`);
-  return { kubeconfig: values['kubeconfig'], port, address: values['address'] ?? '0.0.0.0', files };
+  return {
+    kubeconfig: single(values, 'kubeconfig'),
+    logLevel: single(values, 'log-level') ?? process.env['LOG_LEVEL'] ?? 'info',
+    port: portFlag(single(values, 'port') ?? '', '--port'),
+    address: single(values, 'address') ?? '0.0.0.0',
+    files,
+  };
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
-  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { component: COMPONENTS.api } });
+  const flags = parseFlagsOrExit(COMPONENTS.api, () => parseVirtApiFlags(process.argv.slice(2)));
+  const log = pino({ level: flags.logLevel, base: { component: COMPONENTS.api } });
   const read = (f: (typeof FILE_FLAGS)[number]): Promise<Buffer> => readFile(flags.files[f]);
   const [cert, key, handlerCert, handlerKey, handlerCa] = await Promise.all(FILE_FLAGS.map(read));
   const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: COMPONENTS.api,
   });
-  const authMap = await configMaps(clients).get(AUTH_CONFIGMAP);
-  const requestHeader = requestHeaderConfig(authMap.data);
-  const metrics = new VirtApiMetrics();
-  const server = await startServer({ cert: cert as Buffer, key: key as Buffer }, flags.address, flags.port, {
-    clients,
-    requestHeader,
-    handlerTls: { cert: handlerCert as Buffer, key: handlerKey as Buffer, ca: handlerCa as Buffer },
-    metrics,
-    log,
+  const manager = new Manager({ component: COMPONENTS.api, logger: log, clients });
+  let server: Server | undefined;
+  manager.addWorker({
+    name: 'aggregated API',
+    start: async () => {
+      const authMap = await configMaps(clients).get(AUTH_CONFIGMAP);
+      server = await startServer({ cert: cert as Buffer, key: key as Buffer }, flags.address, flags.port, {
+        clients,
+        requestHeader: requestHeaderConfig(authMap.data),
+        handlerTls: { cert: handlerCert as Buffer, key: handlerKey as Buffer, ca: handlerCa as Buffer },
+        metrics: new VirtApiMetrics(),
+        log,
+      });
+      log.info({ port: (server.address() as AddressInfo).port, address: flags.address }, 'Started virt-api');
+    },
+    // Open consoles are long-lived: cut them, or close() would wait for every user to hang up.
+    stop: () =>
+      new Promise<void>((done) => {
+        server?.closeAllConnections();
+        if (server === undefined) done();
+        else server.close(() => done());
+      }),
   });
-  log.info({ port: (server.address() as AddressInfo).port, address: flags.address }, 'Started virt-api');
-  const stop = (signal: string): void => {
-    log.info({ signal }, 'Stopping virt-api');
-    server.closeAllConnections();
-    server.close(() => {
-      void clients.close().finally(() => process.exit(0));
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  await manager.start();
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`virt-api: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure(COMPONENTS.api));

@@ -1,5 +1,6 @@
 // tsvirt's local node agent (dist/node-agent.js): plays the kubelet for launcher Pods on one
 // simulated node. Flags in flags.ts; the Node and Lease in node-heartbeat.ts; Pods in pod-agent.ts.
+// kube/manager.ts gives it flags handling and the shutdown; this file keeps the agent's wiring.
 import { mkdir } from 'node:fs/promises';
 import { pino } from 'pino';
 import { COMPONENTS } from '../../api/names.js';
@@ -8,20 +9,11 @@ import { createKubeClients } from '../../kube/clients.js';
 import { loadKubeConfig } from '../../kube/config.js';
 import { toApiError } from '../../kube/errors.js';
 import type { KubeLogger } from '../../kube/logger.js';
-import { AGENT_USAGE, FlagError, parseAgentFlags, type AgentFlags } from './flags.js';
+import { Manager, exitOnStartFailure, parseFlagsOrExit } from '../../kube/manager.js';
+import { parseAgentFlags } from './flags.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { PodAgent } from './pod-agent.js';
 import { PodProcesses } from './pod-processes.js';
-
-function flagsOrExit(): AgentFlags {
-  try {
-    return parseAgentFlags(process.argv.slice(2), process.env);
-  } catch (e) {
-    if (!(e instanceof FlagError)) throw e;
-    process.stderr.write(`node-agent: ${e.message}\n${AGENT_USAGE}\n`);
-    process.exit(2);
-  }
-}
 
 // The API server may still be starting when the agent does: keep trying until it answers or we are stopped.
 async function registerWithRetry(heartbeat: NodeHeartbeat, log: KubeLogger, signal: AbortSignal): Promise<boolean> {
@@ -38,15 +30,19 @@ async function registerWithRetry(heartbeat: NodeHeartbeat, log: KubeLogger, sign
 }
 
 async function main(): Promise<void> {
-  const flags = flagsOrExit();
+  const flags = parseFlagsOrExit(COMPONENTS.nodeAgent, () => parseAgentFlags(process.argv.slice(2), process.env));
   const log = pino({ level: flags.logLevel, base: { component: COMPONENTS.nodeAgent, node: flags.nodeName } });
-  const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
-
   await mkdir(flags.stateDir, { recursive: true });
   await mkdir(flags.handlerRunDir, { recursive: true });
   const clients = createKubeClients(await loadKubeConfig({ kubeconfig: flags.kubeconfig }), {
     userAgent: `${COMPONENTS.nodeAgent}/${flags.nodeName}`,
+  });
+  // Like a kubelet restart: launcher processes keep running and are adopted by the next agent.
+  const manager = new Manager({
+    component: COMPONENTS.nodeAgent,
+    logger: log,
+    clients,
+    stopNote: '; launcher processes keep running',
   });
   // Process exits arrive only after recover() below, when `agent` exists.
   const processes = new PodProcesses(flags.stateDir, log, (uid) => agent.processChanged(uid));
@@ -55,24 +51,23 @@ async function main(): Promise<void> {
     log,
     statusReportMs: flags.nodeStatusReportSeconds * 1000,
   });
-
-  await processes.recover();
-  if (await registerWithRetry(heartbeat, log, stop.signal)) {
-    heartbeat.start();
-    if (await agent.start(stop.signal)) log.info({ stateDir: flags.stateDir }, 'Node agent started');
-  }
-  await new Promise<void>((resolve) => {
-    if (stop.signal.aborted) resolve();
-    else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+  const stopping = new AbortController();
+  manager.addWorker({
+    name: 'node',
+    start: async () => {
+      await processes.recover();
+      if (!(await registerWithRetry(heartbeat, log, stopping.signal))) return;
+      heartbeat.start();
+      if (await agent.start(stopping.signal)) log.info({ stateDir: flags.stateDir }, 'Node agent started');
+    },
+    stop: async () => {
+      stopping.abort();
+      await agent.stop();
+    },
   });
-  // Like a kubelet restart: launcher processes keep running and are adopted by the next agent.
-  await Promise.all([agent.stop(), heartbeat.stop()]);
-  processes.close();
-  log.info({}, 'Node agent stopped');
-  process.exit(0);
+  manager.onStop('leases', 'node heartbeat', () => heartbeat.stop());
+  manager.onStop('clients', 'launcher processes', () => processes.close());
+  await manager.start();
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`node-agent: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure(COMPONENTS.nodeAgent));

@@ -1,9 +1,11 @@
-// Registers the Node, renews its Lease every 10 s and posts its status (Ready) every
-// --node-status-report-seconds, as a kubelet does; the node-lifecycle controller reads the Lease.
+// Registers the Node, renews its Lease every 10 s (kube/lease-keeper.ts) and posts its status
+// (Ready) every --node-status-report-seconds, as a kubelet does; the node-lifecycle controller
+// reads the Lease.
 import { backoffDelay, RECONNECT_BACKOFF, sleep } from '../../kube/backoff.js';
 import type { KubeClients } from '../../kube/clients.js';
-import { leases, nodes, type Lease, type Node } from '../../kube/core.js';
-import { isAlreadyExists, isNotFound, toApiError } from '../../kube/errors.js';
+import { leases, nodes, type Node } from '../../kube/core.js';
+import { isAlreadyExists, toApiError } from '../../kube/errors.js';
+import { LeaseKeeper } from '../../kube/lease-keeper.js';
 import type { KubeLogger } from '../../kube/logger.js';
 import { NODE_LEASE_NAMESPACE, newNode, nodeLabels, nodeLease, nodeStatus, type NodeResources } from './node-object.js';
 
@@ -11,7 +13,7 @@ const LEASE_RENEW_MS = 10_000;
 
 export class NodeHeartbeat {
   private readonly nodes;
-  private readonly leases;
+  private readonly lease: LeaseKeeper;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private nodeUid: string | undefined;
@@ -23,7 +25,18 @@ export class NodeHeartbeat {
     private readonly opts: Readonly<{ log: KubeLogger; statusReportMs: number }>,
   ) {
     this.nodes = nodes(clients);
-    this.leases = leases(clients);
+    this.lease = new LeaseKeeper({
+      leases: leases(clients),
+      namespace: NODE_LEASE_NAMESPACE,
+      name: nodeName,
+      decide: (existing, now) => ({
+        kind: existing === undefined ? 'create' : 'update',
+        lease: nodeLease(nodeName, this.nodeUid, existing, now),
+      }),
+      // The kubelet's node lease controller: renew every 10 s, retry soon, never give the Lease up.
+      timing: { renewPeriodMs: LEASE_RENEW_MS, retryPeriodMs: 1000, renewDeadlineMs: Infinity, jitter: 0.2 },
+      logger: opts.log,
+    });
   }
 
   /** Creates or refreshes the Node; throws when the API refuses (the agent cannot run without it). */
@@ -42,13 +55,13 @@ export class NodeHeartbeat {
       await this.postStatus(patched);
       this.opts.log.info({}, 'Refreshed existing Node');
     }
-    await this.renewLease();
+    await this.lease.writeOnce();
   }
 
   /** Starts the Lease and status loops. */
   start(): void {
     this.loops = [
-      this.every(LEASE_RENEW_MS, () => this.renewLease()),
+      this.lease.run(this.abort.signal).then(() => undefined),
       this.every(this.opts.statusReportMs, () => this.postStatus()),
     ];
   }
@@ -77,23 +90,5 @@ export class NodeHeartbeat {
       { name: this.nodeName },
       { type: 'merge', patch: { status: nodeStatus(this.resources, existing, Date.now()) } },
     );
-  }
-
-  // The last Lease we wrote: renewals are one PUT on it; after any failure, read it fresh first.
-  private lease: Lease | undefined;
-
-  private async renewLease(): Promise<void> {
-    const ref = { namespace: NODE_LEASE_NAMESPACE, name: this.nodeName };
-    let existing = this.lease;
-    this.lease = undefined;
-    if (existing === undefined) {
-      try {
-        existing = await this.leases.get(ref);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
-    const lease = nodeLease(this.nodeName, this.nodeUid, existing, Date.now());
-    this.lease = existing === undefined ? await this.leases.create(lease) : await this.leases.update(lease);
   }
 }

@@ -1,4 +1,5 @@
 import { FlagError, parseAgentFlags } from '../../../cluster/agent/flags.js';
+import { HelpRequested } from '../../../kube/service-flags.js';
 
 describe('parseAgentFlags', () => {
   it('reads every flag and defaults the handler run dir under the state dir', () => {
@@ -48,5 +49,19 @@ describe('parseAgentFlags', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => parseAgentFlags(argv)).toThrow(FlagError);
     expect(() => parseAgentFlags(argv)).toThrow(message);
+  });
+});
+
+describe('node agent --help', () => {
+  it('lists every flag the parser takes, and asks for nothing else first', () => {
+    let usage = '';
+    try {
+      parseAgentFlags(['--help']);
+    } catch (e) {
+      if (e instanceof HelpRequested) usage = e.usage;
+    }
+    expect(usage).toMatch(/^Usage: node-agent \[flags\]/);
+    for (const flag of ['--node-name NAME', '--state-dir DIR', '--cpu QUANTITY', '--node-status-report-seconds S'])
+      expect(usage).toContain(flag);
   });
 });

@@ -1,4 +1,5 @@
 import { FlagError, parseControllerFlags } from '../../../controllers/flags.js';
+import { HelpRequested } from '../../../kube/service-flags.js';
 
 const DEFAULTS = {
   launcherCommand: ['/node', '/dist/virt-launcher.cjs'],
@@ -59,5 +60,21 @@ describe('parseControllerFlags', () => {
     expect(() => parseControllerFlags(['--handler-run-dir=run'], DEFAULTS)).toThrow(
       /--handler-run-dir must be an absolute path/,
     );
+  });
+});
+
+describe('virt-controller --help', () => {
+  it('lists each flag with its default, from the same table the parser reads', () => {
+    let usage = '';
+    try {
+      parseControllerFlags(['--help'], DEFAULTS);
+    } catch (e) {
+      if (e instanceof HelpRequested) usage = e.usage;
+    }
+    expect(usage).toContain(
+      '--leader-elect[=true|false]\n      work only while holding the leader Lease (default true)',
+    );
+    expect(usage).toContain('--lease-name NAME\n      name of the leader Lease (default virt-controller)');
+    expect(usage).toContain('--workers N\n      reconciles running at once, per controller (default 10)');
   });
 });

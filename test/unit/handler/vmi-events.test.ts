@@ -1,4 +1,4 @@
-import { vmiEvent } from '../../../handler/vmi-events.js';
+import { vmiEvent, vmiEventBuilder } from '../../../handler/vmi-events.js';
 
 describe('vmiEvent', () => {
   it('points a Warning at the VMI and names the handler and node as its source', () => {
@@ -40,5 +40,16 @@ describe('vmiEvent', () => {
       lastTimestamp: '2026-11-25T14:00:00.000Z',
       count: 1,
     });
+  });
+});
+
+describe('vmiEventBuilder', () => {
+  it("builds the runtime recorder's first Event of a key as vmiEvent does, from the node and the recorder's clock", () => {
+    const vmi = { metadata: { namespace: 'ns', name: 'web', uid: 'u1' } };
+    const facts = { type: 'Warning' as const, reason: 'DomainCrashed', message: 'gone', component: 'virt-handler' };
+    const now = Date.parse('2026-11-25T14:00:00Z');
+    expect(vmiEventBuilder('node-1')(vmi, { ...facts, host: 'node-1', now })).toEqual(
+      vmiEvent(vmi, facts, 'node-1', new Date(now)),
+    );
   });
 });

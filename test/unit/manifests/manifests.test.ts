@@ -25,6 +25,7 @@ import {
   VMI_VERBS,
 } from '../../../api/subresources.js';
 import { parseControllerFlags } from '../../../controllers/flags.js';
+import { HANDLER_FLAGS } from '../../../handler/flags.js';
 import { EMULATION_MODES } from '../../../handler/kvm-probe.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -100,10 +101,7 @@ function flagMap(args: readonly string[]): Map<string, string> {
  * its parser cannot be called here; its options block is read instead.
  */
 function handlerOptions(): Set<string> {
-  const source = readFileSync(new URL('../../../handler/main.ts', import.meta.url), 'utf8');
-  const block = /parseArgs\(\{[\s\S]*?options: \{([\s\S]*?)\n\s{4}\},/.exec(source)?.[1];
-  if (block === undefined) throw new Error('handler/main.ts: parseArgs options block not found');
-  return new Set([...block.matchAll(/^\s*'?([a-z-]+)'?: \{ type:/gm)].map((m) => m[1] ?? ''));
+  return new Set(Object.keys(HANDLER_FLAGS));
 }
 
 /** The port a probe's in-container fetch reaches, and the path. */
