@@ -136,7 +136,6 @@ async function main(): Promise<void> {
     {
       nodeName: flags.nodeName,
       host: hostFacts(flags, choice),
-      emulationWhy: choice.why,
       socketPath: `${flags.runDir}/${HANDLER_SOCKET_NAME}`,
       pollIntervalMs: flags.pollIntervalMs,
       libvirtLogDir: flags.libvirtLogDir,

@@ -30,8 +30,6 @@ export { UID_INDEX } from './observe.js';
 export interface NodeHandlerConfig {
   readonly nodeName: string;
   readonly host: HostFacts;
-  /** Not read here (main.ts logs it at start); goes once main.ts stops passing it. */
-  readonly emulationWhy: string;
   readonly socketPath: string;
   readonly pollIntervalMs: number;
   /** Where libvirt writes `<domain>.log` (the shut-off cause); undefined: not known for this URI. */

@@ -224,6 +224,8 @@ describe('manifests/', () => {
       ...['list', 'watch', 'patch'].map((verb) => ({ verb, resource: VMIS })),
       { verb: 'patch', resource: VMIS, subresource: 'status' },
       { verb: 'create', resource: 'events' },
+      // kube/events.ts's recorder counts a repeated Event with a merge patch.
+      { verb: 'patch', resource: 'events' },
       { verb: 'get', resource: 'nodes' },
       { verb: 'patch', resource: 'nodes' },
       // containerDisk imagePullSecrets, one by name in the VMI's namespace (never a list).
@@ -247,7 +249,7 @@ describe('manifests/', () => {
       { verb: 'watch', resource: 'secrets' },
       { verb: 'delete', resource: 'nodes' },
       { verb: 'list', resource: 'nodes' },
-      { verb: 'patch', resource: 'events' },
+      { verb: 'delete', resource: 'events' },
       { verb: 'delete', resource: `${LEASES}/${handlerLeaseName('node-1')}`, namespace: SYSTEM_NAMESPACE },
       { verb: 'create', resource: LEASES },
       { verb: 'list', resource: 'configmaps' },
