@@ -1,4 +1,5 @@
-// Lint rules from STYLE.md §8; folder overrides keep client-node inside kube/ and libvirt inside handler/.
+// Lint rules of docs/conventions.md §1 and §8: folder overrides keep client-node inside kube/ (its types
+// only, docs/adr/0008) and libvirt inside handler/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -39,7 +40,25 @@ export default tseslint.config(
       'no-restricted-imports': restricted(clientNode, libvirt),
     },
   },
-  { files: ['kube/**/*.ts'], rules: { 'no-restricted-imports': restricted(libvirt) } },
+  {
+    files: ['kube/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            libvirt,
+            {
+              ...clientNode,
+              allowTypeImports: true,
+              message: 'kube/ takes only types from client-node (docs/adr/0008).',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['handler/**/*.ts'], rules: { 'no-restricted-imports': restricted(clientNode) } },
   {
     files: ['api/**/*.ts', 'launcher/**/*.ts'],
