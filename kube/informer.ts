@@ -2,13 +2,14 @@
  * An informer: list, then watch from the list's resourceVersion (with bookmarks), into an
  * in-memory cache with indexes, calling add/update/delete handlers. Unlike client-node's
  * ListWatch, it never stops on its own: 410 Gone relists and diffs (deletes are emitted for what
- * vanished meanwhile), any other error or a closed watch reconnects with backoff.
+ * vanished meanwhile), any other error or a closed watch reconnects with backoff, by the same
+ * decision (kube/watch-step.ts) as the CLI's list-watch.
  * The cache and diff logic are pure functions ({@link relistDiff}, {@link applyWatchEvent}).
  */
 import { Backoff, RECONNECT_BACKOFF, sleep, type BackoffPolicy } from './backoff.js';
-import { isGone, toApiError } from './errors.js';
+import { stepAfter, watchEventError, type Outcome, type Step } from './watch-step.js';
 import { SILENT_LOGGER, type KubeLogger } from './logger.js';
-import { objectKey, type KubeObject, type ResourceClient } from './resources.js';
+import { objectKey, withKind, type KubeObject, type ResourceClient } from './resources.js';
 import { watchEvents, type WatchEvent } from './watch-lines.js';
 
 /** One change the cache went through, as handlers see it. */
@@ -62,22 +63,6 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
   return { ...obj, metadata: rest };
 }
 
-/** The `metav1.Status` inside an ERROR watch event, as a throwable. */
-export class WatchErrorEvent extends Error {
-  override readonly name = 'WatchErrorEvent';
-  constructor(readonly status: Readonly<{ code?: number; reason?: string; message?: string }>) {
-    super(status.message ?? `Watch error ${status.code ?? ''}`);
-  }
-  /** Shaped like client-node's ApiException so kube/errors.ts maps it (410 → isGone). */
-  get code(): number {
-    return this.status.code ?? 500;
-  }
-  get body(): unknown {
-    return this.status;
-  }
-  readonly headers = {};
-}
-
 /** Handlers called after the cache changed. They must not throw (errors are logged) and should be quick. */
 export type InformerHandlers<T> = Readonly<{
   add?: (obj: T) => void;
@@ -119,6 +104,7 @@ export class Informer<T extends KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private loop: Promise<void> | undefined;
   private relistCount = 0;
+  private goneInARow = 0;
 
   constructor(
     private readonly resource: ResourceClient<T>,
@@ -202,33 +188,47 @@ export class Informer<T extends KubeObject> {
     return this.abort.signal.aborted;
   }
 
+  // The step after each attempt is kube/watch-step.ts's stepAfter, the decision the CLI's loop makes
+  // too. A cache has no "probe" (nobody is told it reconnects): it watches again from its version,
+  // and if that version is gone the watch's 410 relists.
   private async run(): Promise<void> {
+    let step: Step = { next: 'list', backoff: false };
     while (!this.stopped) {
-      try {
-        if (this.resourceVersion === undefined) await this.relist();
-        const started = Date.now();
-        const events = await this.watchOnce(this.resourceVersion ?? '');
-        // A watch the server ends at once, with nothing in it, must not become a busy loop.
-        if (events === 0 && Date.now() - started < 1000) await sleep(this.backoff.next(), this.abort.signal);
-      } catch (err) {
-        if (this.stopped) break;
-        await this.onError(err);
+      if (step.backoff) await this.wait(step);
+      if (this.stopped) break;
+      const outcome = await this.attempt(step.next === 'list' ? 'list' : 'watch');
+      if (this.stopped) break;
+      step = stepAfter(outcome, { resourceVersion: this.resourceVersion ?? '', goneInARow: this.goneInARow });
+      if (step.cause?.kind === 'gone') {
+        this.goneInARow += 1;
+        // Our resourceVersion fell out of etcd's window: list again and diff against the cache.
+        this.log.info({ kind: this.resource.type.kind }, 'Relisted after the watch expired');
       }
     }
   }
 
-  private async onError(err: unknown): Promise<void> {
-    if (isGone(err)) {
-      // Our resourceVersion fell out of etcd's window: list again and diff against the cache.
-      this.log.info({ kind: this.resource.type.kind }, 'Relisted after the watch expired');
-      this.resourceVersion = undefined;
-      return;
+  /** One list or watch; its failure becomes the outcome stepAfter reads. */
+  private async attempt(kind: 'list' | 'watch'): Promise<Outcome> {
+    const started = Date.now();
+    try {
+      if (kind === 'list') {
+        await this.relist();
+        return { attempt: 'list' };
+      }
+      const events = await this.watchOnce(this.resourceVersion ?? '');
+      return { attempt: 'watch', events, elapsedMs: Date.now() - started };
+    } catch (error) {
+      return { attempt: kind, error };
     }
+  }
+
+  private async wait(step: Step): Promise<void> {
     const delay = this.backoff.next();
-    this.log.warn(
-      { kind: this.resource.type.kind, err: toApiError(err), delayMs: Math.round(delay) },
-      'Watch failed, reconnecting',
-    );
+    if (step.cause?.kind === 'failed')
+      this.log.warn(
+        { kind: this.resource.type.kind, err: step.cause.message, delayMs: Math.round(delay) },
+        'Watch failed, reconnecting',
+      );
     await sleep(delay, this.abort.signal);
   }
 
@@ -278,24 +278,19 @@ export class Informer<T extends KubeObject> {
     for await (const event of watchEvents(stream)) {
       this.onEvent(event);
       this.backoff.reset();
+      this.goneInARow = 0;
       events += 1;
     }
     return events;
   }
 
   private onEvent(event: WatchEvent): void {
-    if (event.type === 'ERROR') throw new WatchErrorEvent(event.object ?? {});
-    const obj = this.withKind(withoutManagedFields(event.object as T));
+    if (event.type === 'ERROR') throw watchEventError(event.object);
+    const obj = withKind(this.resource.type, withoutManagedFields(event.object as T)) as T;
     const change = applyWatchEvent(this.cache, { type: event.type, object: obj });
     if (change !== undefined) this.apply(change);
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== '') this.resourceVersion = rv;
-  }
-
-  private withKind(obj: T): T {
-    if (obj.kind !== undefined) return obj;
-    const { group, version, kind } = this.resource.type;
-    return { ...obj, apiVersion: group === '' ? version : `${group}/${version}`, kind };
   }
 
   private apply(change: CacheChange<T>): void {

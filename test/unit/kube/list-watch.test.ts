@@ -6,7 +6,7 @@ import {
   watchEventError,
   type Outcome,
   type Step,
-} from '../../../kube/list-watch.js';
+} from '../../../kube/watch-step.js';
 import type { WatchEvent } from '../../../kube/watch-lines.js';
 
 // What the API server sends: the watch cache's answer to a version it no longer holds, a refused
