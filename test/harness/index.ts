@@ -118,6 +118,11 @@ export function runProcess(command: string, args: readonly string[], opts: RunOp
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that exits before reading stdin (kubectl get) closes the pipe under our write: that
+    // EPIPE is not the command's failure, its exit code and output say what happened.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
