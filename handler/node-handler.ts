@@ -26,7 +26,7 @@ import { type NodeDiskContext } from './node-disks.js';
 import { prepareAndStart } from './start-domain.js';
 import { unpinHostFiles } from './host-paths/node-paths.js';
 import type { NodePathPolicy } from './host-paths/policy.js';
-import { type Memory, type Step, type SyncView, nextStep, pullBackOffMs } from './sync/decide.js';
+import { type Memory, type ShutdownVia, type Step, type SyncView, nextStep, pullBackOffMs } from './sync/decide.js';
 import type { VmiEventRecorder } from './vmi-events.js';
 
 export const UID_INDEX = 'uid';
@@ -310,9 +310,9 @@ export class NodeHandler {
     const name = domain ?? '';
     const fields = { uid, domain: name, namespace: view.vmi?.metadata.namespace, name: view.vmi?.metadata.name };
     if (step.kind === 'shutdown') {
-      await this.deps.libvirt.shutdown(name);
-      this.remember(uid, { acpiAt: this.deps.now() });
-      this.deps.log.info({ ...fields, why: step.why }, 'Sent the domain an ACPI shutdown');
+      const via = await this.shutdownGuest(name, step.via, fields);
+      this.remember(uid, { acpiAt: this.deps.now(), shutdownVia: via });
+      this.deps.log.info({ ...fields, why: step.why, via }, 'Asked the guest to shut down');
     } else if (step.kind === 'destroy') {
       await this.deps.libvirt.destroy(name);
       this.deps.log.info({ ...fields, why: step.why }, 'Destroyed the domain');
@@ -323,6 +323,20 @@ export class NodeHandler {
       await unpinHostFiles(await this.config.hostPaths(), uid);
       this.deps.log.info(fields, 'Undefined the domain');
     }
+  }
+
+  /** Through the agent when asked to; ACPI when that fails (its shutdown command may refuse). Returns the way used. */
+  private async shutdownGuest(name: string, via: ShutdownVia, fields: object): Promise<ShutdownVia> {
+    if (via === 'agent') {
+      try {
+        await this.deps.libvirt.agentShutdown(name);
+        return 'agent';
+      } catch (err) {
+        this.deps.log.warn({ ...fields, err }, 'The guest agent could not shut the guest down; pressing ACPI power');
+      }
+    }
+    await this.deps.libvirt.shutdown(name);
+    return 'acpi';
   }
 
   private async removeRunDir(name: string): Promise<void> {
