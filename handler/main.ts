@@ -31,7 +31,7 @@ import { HANDLER_ENDPOINT_PORT } from '../api/subresources.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { type ConfigMap, configMaps, coreEvents, leases, nodes, secrets } from '../kube/core.js';
+import { type ConfigMap, configMaps, coreEvents, leases, nodes, pods, secrets } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { virtualMachineInstances } from '../kube/tsvirt.js';
@@ -263,6 +263,7 @@ async function main(): Promise<void> {
   });
   const images = imageCacheFor(flags.images, flags.runDir, log);
   const secretClient = secrets(clients);
+  const podClient = pods(clients);
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -284,6 +285,7 @@ async function main(): Promise<void> {
       onPoll: (ms, domains) => metrics.observePoll(ms, domains),
       imageCache: images.cache,
       secret: (namespace, name) => secretClient.find({ namespace, name }),
+      pod: (namespace, name) => podClient.find({ namespace, name }),
     },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);

@@ -10,7 +10,7 @@ import type { VirtualMachineInstance } from '../api/types.js';
 import { isConflict, isNotFound as isApiNotFound, toApiError } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
 import type { KubeLogger } from '../kube/logger.js';
-import type { Secret } from '../kube/core.js';
+import type { Pod, Secret } from '../kube/core.js';
 import type { VirtualMachineInstanceClient } from '../kube/tsvirt.js';
 import { WorkQueue, type QueueOutcome } from '../kube/workqueue.js';
 import type { HostFacts } from './domain/host-facts.js';
@@ -19,6 +19,7 @@ import { type DomainObservation, type PhaseVerdict, type ShutoffCause, shutoffCa
 import { gracePeriodSecondsOf } from '../api/lifecycle.js';
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../api/defaults.js';
 import { GuestAgentWatch } from './guest-agent-watch.js';
+import { LauncherPodIPs } from './launcher-pod-ips.js';
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection, type ObservedDomain } from './libvirt/connection.js';
 import type { ContainerDiskCache } from './containerdisk/cache.js';
@@ -58,6 +59,8 @@ export interface NodeHandlerDeps {
   readonly imageCache?: ContainerDiskCache;
   /** Reads a Secret (get only; undefined when missing): pull secrets and cloud-init data. */
   readonly secret?: (namespace: string, name: string) => Promise<Secret | undefined>;
+  /** Reads a Pod (get only): the launcher Pod's address for status.interfaces. */
+  readonly pod?: (namespace: string, name: string) => Promise<Pod | undefined>;
 }
 
 /** A status this handler wrote, used until the informer shows a newer object (no stale re-write). */
@@ -73,6 +76,7 @@ export class NodeHandler {
   readonly launchers: LauncherServer;
   /** Undefined on an in-process test driver, which has no guests to ask. */
   readonly agents: GuestAgentWatch | undefined;
+  private readonly podIPs: LauncherPodIPs | undefined;
   private readonly queue: WorkQueue;
   private readonly memory = new Map<string, Memory>();
   private readonly written = new Map<string, Written>();
@@ -95,6 +99,15 @@ export class NodeHandler {
     this.agents = deps.libvirt.uri.startsWith('test:')
       ? undefined
       : new GuestAgentWatch(deps.libvirt, { domains: () => this.domains, changed: (uid) => this.queue.add(uid) });
+    const readPod = deps.pod;
+    this.podIPs =
+      readPod === undefined
+        ? undefined
+        : new LauncherPodIPs({
+            pod: readPod,
+            now: deps.now,
+            warn: (fields, msg) => deps.log.warn(fields, msg),
+          });
     this.queue = new WorkQueue((uid) => this.process(uid), {
       workers: config.workers,
       onError: (uid, err) => deps.log.error({ uid, err }, 'Sync of a VMI failed unexpectedly'),
@@ -214,8 +227,19 @@ export class NodeHandler {
       emulation: this.config.host.domainType,
       now: this.deps.now(),
       ...this.agentView(uid),
+      ...(await this.podIPView(vmi, domain)),
     };
     return { view, name };
+  }
+
+  /** Once the VMI has a domain (or had one): the statuses that carry interfaces, read before the first. */
+  private async podIPView(
+    vmi: VirtualMachineInstance | undefined,
+    domain: DomainObservation,
+  ): Promise<Pick<SyncView, 'podIPs'>> {
+    if (vmi === undefined || this.podIPs === undefined) return {};
+    if (domain.kind !== 'present' && vmi.status?.phase !== 'Running') return {};
+    return { podIPs: await this.podIPs.of(vmi) };
   }
 
   private agentView(uid: string): Pick<SyncView, 'agent'> {
@@ -360,6 +384,7 @@ export class NodeHandler {
     this.memory.delete(uid);
     this.written.delete(uid);
     this.launchers.forget(uid);
+    this.podIPs?.forget(uid);
   }
 
   private async startDomain(uid: string, view: SyncView): Promise<QueueOutcome | undefined> {

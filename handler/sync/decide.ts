@@ -89,6 +89,8 @@ export interface SyncView {
   readonly now: number;
   /** What the guest agent last said; undefined while it does not answer. */
   readonly agent?: AgentFacts;
+  /** The launcher Pod's addresses (status.podIPs), once read; the interfaces' IP, as KubeVirt's. */
+  readonly podIPs?: ReadonlyArray<string>;
 }
 
 /** A graceful shutdown goes through the guest agent or the ACPI power button. */
@@ -135,7 +137,7 @@ function statusStep(view: SyncView, verdict: PhaseVerdict | undefined): Step | u
   const status = statusForVerdict(
     view.vmi,
     verdict,
-    { emulation: view.emulation, agent: view.agent },
+    { emulation: view.emulation, agent: view.agent, ...(view.podIPs === undefined ? {} : { podIPs: view.podIPs }) },
     new Date(view.now),
   );
   return status === undefined ? undefined : { kind: 'write-status', verdict, status };
