@@ -5,11 +5,12 @@
 #   hack/guest-images.sh            build (cached), then push to $TSVIRT_REGISTRY/tsvirt/debian:12
 #   hack/guest-images.sh --no-push  build only
 #
-# The disk: mmdebstrap (bookworm: kernel, systemd, cloud-init limited to NoCloud, openssh-server,
-# qemu-guest-agent), one ext4 partition on an MBR table with extlinux as the boot loader, so it
-# boots by itself (BIOS; no kernelBoot paths on the node). It is quiet: no NTP client, apt timers
-# and other periodic units masked, no package lists, no SSH host keys (cloud-init makes them at
-# first boot). Stored as a compressed qcow2: the node keeps it read-only as the overlays' backing file.
+# The disk: mmdebstrap (bookworm: kernel, systemd with D-Bus for logind, cloud-init limited to
+# NoCloud, openssh-server, qemu-guest-agent), one ext4 partition on an MBR table with extlinux as
+# the boot loader, so it boots by itself (BIOS; no kernelBoot paths on the node). It is quiet: no
+# NTP client, apt timers and other periodic units masked, no package lists, no SSH host keys
+# (cloud-init makes them at first boot). Stored as a compressed qcow2: the node keeps it read-only
+# as the overlays' backing file.
 #
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/tsvirt/guest-images/<inputs hash>/ holds disk.qcow2 and the
 # OCI image (oci/, FROM scratch, the disk as /disk/debian-12.qcow2, as KubeVirt's containerDisks).
@@ -18,7 +19,10 @@
 set -euo pipefail
 
 readonly SUITE=bookworm
-readonly PACKAGES=(linux-image-cloud-amd64 systemd-sysv udev cloud-init openssh-server qemu-guest-agent
+# dbus: systemd-logind needs the system bus, and logind is what carries out qemu-ga's guest-shutdown
+# (`shutdown -r +0` schedules through logind) and the ACPI power button; recommends are off, so
+# nothing else brings it in.
+readonly PACKAGES=(linux-image-cloud-amd64 systemd-sysv udev dbus cloud-init openssh-server qemu-guest-agent
   initramfs-tools zstd ca-certificates)
 readonly DISK_SIZE=2G
 readonly IMAGE_REPO=tsvirt/debian

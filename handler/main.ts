@@ -15,7 +15,7 @@ import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import type { VirtualMachineInstance } from '../api/types.js';
 import { createKubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { type ConfigMap, configMaps, leases, nodes, secrets } from '../kube/core.js';
+import { type ConfigMap, configMaps, leases, nodes, pods, secrets } from '../kube/core.js';
 import { toApiError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import { Manager, exitOnStartFailure, parseFlagsOrExit } from '../kube/manager.js';
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   const { vmis, clusterConfig } = informers(manager, clients, flags, log);
   const images = imageCacheFor(flags.images, flags.runDir, log);
   const secretClient = secrets(clients);
+  const podClient = pods(clients);
   const handler = new NodeHandler(
     {
       nodeName: flags.nodeName,
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
       onPoll: (ms, domains) => metrics.observePoll(ms, domains),
       imageCache: images.cache,
       secret: (namespace, name) => secretClient.find({ namespace, name }),
+      pod: (namespace, name) => podClient.find({ namespace, name }),
     },
   );
   const heartbeat = new Heartbeat(leases(clients), flags.nodeName, log);

@@ -5,7 +5,7 @@
  * → execute (steps/), repeated until the step ends the run (docs/conventions.md §2).
  */
 import type { VirtualMachineInstance } from '../api/types.js';
-import type { Secret } from '../kube/core.js';
+import type { Pod, Secret } from '../kube/core.js';
 import { isConflict, toApiError } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
 import type { KubeLogger } from '../kube/logger.js';
@@ -15,6 +15,7 @@ import type { ContainerDiskCache } from './containerdisk/cache.js';
 import type { HostFacts } from './domain/host-facts.js';
 import { DomainPoll } from './domain-poll.js';
 import { GuestAgentWatch } from './guest-agent-watch.js';
+import { LauncherPodIPs } from './launcher-pod-ips.js';
 import type { NodePathPolicy } from './host-paths/policy.js';
 import { LauncherServer } from './launcher-server.js';
 import { LibvirtUnavailableError, type LibvirtConnection } from './libvirt/connection.js';
@@ -52,6 +53,8 @@ export interface NodeHandlerDeps {
   readonly imageCache?: ContainerDiskCache;
   /** Reads a Secret (get only; undefined when missing): pull secrets and cloud-init data. */
   readonly secret?: (namespace: string, name: string) => Promise<Secret | undefined>;
+  /** Reads a Pod (get only): the launcher Pod's address for status.interfaces. */
+  readonly pod?: (namespace: string, name: string) => Promise<Pod | undefined>;
 }
 
 /** Steps in one run before it yields to other keys (a run normally ends far sooner, at idle or wait). */
@@ -96,12 +99,18 @@ export class NodeHandler {
     this.agents = deps.libvirt.uri.startsWith('test:')
       ? undefined
       : new GuestAgentWatch(deps.libvirt, { domains: () => this.poll.domains(), changed });
+    const readPod = deps.pod;
+    const podIPs =
+      readPod === undefined
+        ? undefined
+        : new LauncherPodIPs({ pod: readPod, now: deps.now, warn: (fields, msg) => deps.log.warn(fields, msg) });
     this.sources = {
       vmis: deps.vmis,
       ownWrites,
       libvirt: deps.libvirt,
       launchers: this.launchers,
       agents: this.agents,
+      podIPs,
       polled: () => this.poll.domains(),
       memory,
       libvirtLogDir: config.libvirtLogDir,
@@ -123,6 +132,7 @@ export class NodeHandler {
       memory,
       imageCache: deps.imageCache,
       secret: deps.secret,
+      podIPs,
     };
   }
 

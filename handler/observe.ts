@@ -10,6 +10,7 @@ import type { Informer } from '../kube/informer.js';
 import type { DomainType } from './domain/host-facts.js';
 import { type DomainObservation, type ShutoffCause, shutoffCauseFromLog } from './domain/state.js';
 import type { GuestAgentWatch } from './guest-agent-watch.js';
+import type { LauncherPodIPs } from './launcher-pod-ips.js';
 import type { LauncherServer } from './launcher-server.js';
 import type { LibvirtConnection, ObservedDomain } from './libvirt/connection.js';
 import type { OwnWrites } from './own-writes.js';
@@ -30,6 +31,8 @@ export interface ObserveSources {
   readonly launchers: Pick<LauncherServer, 'view' | 'identity'>;
   /** Undefined on the test driver, which has no guests to ask. */
   readonly agents: Pick<GuestAgentWatch, 'of'> | undefined;
+  /** The launcher Pods' addresses (status.interfaces); undefined when Pods cannot be read. */
+  readonly podIPs: Pick<LauncherPodIPs, 'of'> | undefined;
   /** The domains the last poll saw, by VMI uid. */
   readonly polled: () => ReadonlyMap<string, ObservedDomain>;
   readonly memory: ReadonlyMap<string, Memory>;
@@ -66,8 +69,20 @@ export async function observe(s: ObserveSources, uid: string): Promise<Observati
     emulation: s.emulation,
     now: s.now(),
     ...(agent === undefined ? {} : { agent }),
+    ...(await podIPView(s, vmi, domain)),
   };
   return { view, name };
+}
+
+/** Once the VMI has a domain (or had one): its Pod's addresses, read before the first status with interfaces. */
+async function podIPView(
+  s: Pick<ObserveSources, 'podIPs'>,
+  vmi: VirtualMachineInstance | undefined,
+  domain: DomainObservation,
+): Promise<Pick<SyncView, 'podIPs'>> {
+  if (vmi === undefined || s.podIPs === undefined) return {};
+  if (domain.kind !== 'present' && vmi.status?.phase !== 'Running') return {};
+  return { podIPs: await s.podIPs.of(vmi) };
 }
 
 /** What the domain's log says ended it; read only for a shut-off domain, `unknown` without a log. */

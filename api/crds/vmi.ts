@@ -30,7 +30,8 @@ const status = named(
             {
               name: str({ description: 'The interface name in spec.domain.devices.interfaces.' }),
               ipAddress: str({
-                description: "The first address: the guest agent's, else the masquerade guest address.",
+                description:
+                  "The first address: the launcher Pod's (as KubeVirt reports masquerade), else the guest agent's, else the masquerade guest address.",
               }),
               ipAddresses: arr(str(), { description: "All the interface's IP addresses." }),
               mac: str({ description: "The interface's MAC address." }),

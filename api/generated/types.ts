@@ -203,7 +203,7 @@ export type VmiPhase = 'Pending' | 'Scheduling' | 'Scheduled' | 'Running' | 'Suc
 export interface VirtualMachineInstanceNetworkInterface {
   /** The interface name in spec.domain.devices.interfaces. */
   readonly name?: string;
-  /** The first address: the guest agent's, else the masquerade guest address. */
+  /** The first address: the launcher Pod's (as KubeVirt reports masquerade), else the guest agent's, else the masquerade guest address. */
   readonly ipAddress?: string;
   /** All the interface's IP addresses. */
   readonly ipAddresses?: ReadonlyArray<string>;

@@ -6,7 +6,7 @@ import { LifecycleCommand, lifecycleArgs, lifecycleFlags } from '../lifecycle-co
 export default class Stop extends LifecycleCommand {
   static override summary =
     'Stop VirtualMachines through virt-api (virtualmachines/stop): one write each, Halted or a Stop request.';
-  static override description = `The guest gets an ACPI shutdown and its grace period; --force --grace-period=N shortens that period first (N=0 stops at once). A VM that does not run is refused with "VM is not running", as virtctl says it. With --wait, waits until each VM is Stopped.\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
+  static override description = `The guest is asked to shut down, through its guest agent when it is connected (AgentConnected), else with ACPI, and gets its grace period; --force --grace-period=N shortens that period first (N=0 stops at once). A VM that does not run is refused with "VM is not running", as virtctl says it. With --wait, waits until each VM is Stopped.\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = lifecycleArgs;
   static override flags = {
     ...lifecycleFlags,

@@ -11,6 +11,7 @@ import type { VirtualMachineInstance } from '../../api/types.js';
 import type { ContainerDiskCache } from '../containerdisk/cache.js';
 import type { HostFacts } from '../domain/host-facts.js';
 import type { NodePathPolicy } from '../host-paths/policy.js';
+import type { LauncherPodIPs } from '../launcher-pod-ips.js';
 import type { LauncherServer } from '../launcher-server.js';
 import type { LibvirtConnection } from '../libvirt/connection.js';
 import type { OwnWrites } from '../own-writes.js';
@@ -35,6 +36,8 @@ export interface StepContext {
   readonly imageCache: ContainerDiskCache | undefined;
   /** Reads a Secret (get only; undefined when missing): pull secrets and cloud-init data. */
   readonly secret: ((namespace: string, name: string) => Promise<Secret | undefined>) | undefined;
+  /** The launcher Pods' addresses; undefined when the handler cannot read Pods (the test driver). */
+  readonly podIPs: Pick<LauncherPodIPs, 'forget'> | undefined;
 }
 
 /** The fields every log line about this uid's VMI carries (docs/conventions.md §6). */

@@ -5,8 +5,8 @@
  */
 import { rm } from 'node:fs/promises';
 import type { Observation } from '../observe.js';
-import type { Step } from '../sync/decide.js';
-import { afterAcpi, FRESH_MEMORY } from '../sync/after-step.js';
+import type { ShutdownVia, Step } from '../sync/decide.js';
+import { afterShutdown, FRESH_MEMORY } from '../sync/after-step.js';
 import { isRunFolderName, vmiRefOfDomain } from '../sync/subject.js';
 import { unpinHostFiles } from '../host-paths/node-paths.js';
 import { type StepContext, vmiFields } from './context.js';
@@ -20,11 +20,12 @@ export async function changeDomain(
   const name = domain ?? '';
   const fields = { ...vmiFields(uid, view.vmi), domain: name };
   switch (step.kind) {
-    case 'shutdown':
-      await ctx.libvirt.shutdown(name);
-      ctx.memory.set(uid, afterAcpi(ctx.memory.get(uid) ?? FRESH_MEMORY, ctx.now()));
-      ctx.log.info({ ...fields, why: step.why }, 'Sent the domain an ACPI shutdown');
+    case 'shutdown': {
+      const via = await shutdownGuest(ctx, name, step.via, fields);
+      ctx.memory.set(uid, afterShutdown(ctx.memory.get(uid) ?? FRESH_MEMORY, ctx.now(), via));
+      ctx.log.info({ ...fields, why: step.why, via }, 'Asked the guest to shut down');
       return;
+    }
     case 'destroy':
       await ctx.libvirt.destroy(name);
       ctx.log.info({ ...fields, why: step.why }, 'Destroyed the domain');
@@ -40,6 +41,20 @@ export async function changeDomain(
   }
 }
 
+/** Through the agent when asked to; ACPI when that fails (its shutdown command may refuse). Returns the way used. */
+async function shutdownGuest(ctx: StepContext, name: string, via: ShutdownVia, fields: object): Promise<ShutdownVia> {
+  if (via === 'agent') {
+    try {
+      await ctx.libvirt.agentShutdown(name);
+      return 'agent';
+    } catch (err) {
+      ctx.log.warn({ ...fields, err }, 'The guest agent could not shut the guest down; pressing ACPI power');
+    }
+  }
+  await ctx.libvirt.shutdown(name);
+  return 'acpi';
+}
+
 /**
  * The forget step: what the handler kept about the uid goes. A VMI that never got a domain (its
  * pull failed, it was deleted while pulling) still has a run folder with its disks; it goes when
@@ -52,6 +67,7 @@ export async function forget(ctx: StepContext, uid: string, domain: string | und
   ctx.memory.delete(uid);
   ctx.ownWrites.forget(uid);
   ctx.launchers.forget(uid);
+  ctx.podIPs?.forget(uid);
 }
 
 async function removeRunFolder(ctx: StepContext, name: string): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { QueueOutcome } from '../../kube/workqueue.js';
 import type { StartResult } from '../start-domain.js';
-import { type Memory, type Step, pullBackOffMs } from './decide.js';
+import { type Memory, type ShutdownVia, type Step, pullBackOffMs } from './decide.js';
 
 /** What the handler knows of a uid it has not acted on (and after a restart). */
 export const FRESH_MEMORY: Memory = { started: false };
@@ -18,9 +18,9 @@ export function restOutcome(step: Extract<Step, { kind: 'idle' | 'forget' | 'wai
   return step.kind === 'wait' ? { kind: 'requeueAfter', ms: step.ms } : { kind: 'done' };
 }
 
-/** ACPI was sent at `now`: the grace period runs from here. */
-export function afterAcpi(memory: Memory, now: number): Memory {
-  return { ...memory, acpiAt: now };
+/** A graceful shutdown was sent at `now`, through the agent or ACPI: the grace period runs from here. */
+export function afterShutdown(memory: Memory, now: number, via: ShutdownVia): Memory {
+  return { ...memory, acpiAt: now, shutdownVia: via };
 }
 
 function withoutPullFailure(memory: Memory): Memory {

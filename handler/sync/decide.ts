@@ -7,8 +7,10 @@
  * Rules, as KubeVirt's users learned them:
  * - a domain is defined and started only when its VMI exists, is not final or being deleted, and
  *   its launcher has connected (the Pod holds the VM's place on the node);
- * - a stop is ACPI first, destroy after the grace period (a guest may ignore ACPI), then undefine;
- *   a launcher that died gets no grace: its Pod is already over;
+ * - a stop asks the guest first, through its agent when one answers (a guest shuts down cleanly
+ *   without ACPI support) or the ACPI power button otherwise, destroys after the grace period
+ *   (a guest may ignore both), then undefines; a launcher that died gets no grace: its Pod is
+ *   already over;
  * - the VMI's status is written before the launcher is told to exit, so the handler's reason wins
  *   over the controller's generic "Pod failed";
  * - a VMI is never failed because the handler or the launcher could not be reached: only what
@@ -47,8 +49,10 @@ export interface LauncherView {
 export interface Memory {
   /** This handler defined and started the domain, or adopted it running. */
   readonly started: boolean;
-  /** When ACPI shutdown was sent (ms since epoch). */
+  /** When the graceful shutdown was sent (ms since epoch); the grace period counts from here. */
   readonly acpiAt?: number;
+  /** How it was sent: the guest agent's guest-shutdown, or the ACPI power button. */
+  readonly shutdownVia?: ShutdownVia;
   /** Why the domain could not be defined or started; final for this VMI. */
   readonly startFailure?: PhaseVerdict;
   /** The last containerDisk pull failed: not final, retried at `retryAt` (ms since epoch). */
@@ -85,11 +89,16 @@ export interface SyncView {
   readonly now: number;
   /** What the guest agent last said; undefined while it does not answer. */
   readonly agent?: AgentFacts;
+  /** The launcher Pod's addresses (status.podIPs), once read; the interfaces' IP, as KubeVirt's. */
+  readonly podIPs?: ReadonlyArray<string>;
 }
+
+/** A graceful shutdown goes through the guest agent or the ACPI power button. */
+export type ShutdownVia = 'agent' | 'acpi';
 
 export type Step = Readonly<
   | { kind: 'define-and-start' }
-  | { kind: 'shutdown'; why: string }
+  | { kind: 'shutdown'; why: string; via: ShutdownVia }
   | { kind: 'destroy'; why: string }
   | { kind: 'undefine' }
   | { kind: 'write-status'; verdict: PhaseVerdict; status: VirtualMachineInstanceStatus }
@@ -128,7 +137,7 @@ function statusStep(view: SyncView, verdict: PhaseVerdict | undefined): Step | u
   const status = statusForVerdict(
     view.vmi,
     verdict,
-    { emulation: view.emulation, agent: view.agent },
+    { emulation: view.emulation, agent: view.agent, ...(view.podIPs === undefined ? {} : { podIPs: view.podIPs }) },
     new Date(view.now),
   );
   return status === undefined ? undefined : { kind: 'write-status', verdict, status };
@@ -138,10 +147,19 @@ function stopActive(view: SyncView, why: string): Step {
   if (view.launcher.lost) return { kind: 'destroy', why };
   const told = tellLifecycle(view, 'Stopping');
   if (told !== undefined && view.memory.acpiAt !== undefined) return told;
-  if (view.memory.acpiAt === undefined) return { kind: 'shutdown', why };
+  // An agent that answers shuts the guest down from inside; the shell falls back to ACPI when it fails.
+  if (view.memory.acpiAt === undefined)
+    return { kind: 'shutdown', why, via: view.agent === undefined ? 'acpi' : 'agent' };
   const deadline = view.memory.acpiAt + view.graceSeconds * 1000;
-  if (view.now >= deadline) return { kind: 'destroy', why: `${why}; the guest ignored ACPI for ${view.graceSeconds}s` };
+  if (view.now >= deadline)
+    return { kind: 'destroy', why: `${why}; ${ignoredShutdown(view)} for ${view.graceSeconds}s` };
   return { kind: 'wait', ms: Math.min(deadline - view.now, 1000) };
+}
+
+function ignoredShutdown(view: SyncView): string {
+  return view.memory.shutdownVia === 'agent'
+    ? "the guest did not shut down through its agent's guest-shutdown"
+    : 'the guest ignored ACPI';
 }
 
 /** The verdict for a domain that ended (shut off, crashed or vanished after it ran). */

@@ -75,15 +75,16 @@ function transitions(
 
 /**
  * The VMI's status after the handler's verdict, or undefined when it would not change. `seen.agent`
- * is what the guest agent last said (undefined: it does not answer).
+ * is what the guest agent last said (undefined: it does not answer); `seen.podIPs` the launcher
+ * Pod's addresses (status.podIPs; empty while they are not known).
  */
 export function statusForVerdict(
   vmi: VirtualMachineInstance,
   verdict: PhaseVerdict,
-  seen: Readonly<{ emulation: DomainType; agent?: AgentFacts | undefined }>,
+  seen: Readonly<{ emulation: DomainType; agent?: AgentFacts | undefined; podIPs?: ReadonlyArray<string> }>,
   now: Date,
 ): VirtualMachineInstanceStatus | undefined {
-  const { emulation, agent } = seen;
+  const { emulation, agent, podIPs } = seen;
   const status = vmi.status ?? {};
   // A final phase is never changed again (the controller may have ended it first).
   if (isFinalPhase(status.phase)) return undefined;
@@ -95,7 +96,7 @@ export function statusForVerdict(
     phase: verdict.phase,
     ...(verdict.phase === 'Running' ? {} : { reason: verdict.reason }),
     conditions: agentCondition(conditionsFor(status.conditions ?? [], verdict, emulation, now), facts, now),
-    interfaces: interfacesFor(vmi, facts),
+    interfaces: interfacesFor(vmi, facts, podIPs),
     ...(facts === undefined ? {} : { guestOSInfo: facts.osInfo }),
     phaseTransitionTimestamps: transitions(status, verdict.phase, now),
   };
@@ -136,39 +137,54 @@ export function pullStatus(
   return sameStatus(status, next) ? undefined : next;
 }
 
+type StatusInterface = NonNullable<VirtualMachineInstanceStatus['interfaces']>[number];
+
 /**
- * The guest's interfaces, in spec order: the MAC the domain got, the masquerade guest address
- * (DHCP gives it, infoSource `domain`), and where the agent reports the interface (matched by
- * MAC) its name and addresses (`domain, guest-agent`).
+ * The guest's interfaces, KubeVirt's way: one per spec interface in spec order, with the MAC the
+ * domain got; its address is the launcher Pod's (`podIPs`, as KubeVirt reports a masquerade
+ * interface on the pod network), else, while the Pod's address is not known, the agent's
+ * addresses, else the masquerade guest address (DHCP gives it). infoSource `domain, guest-agent`
+ * when the agent reports the interface (matched by MAC; it adds the guest's name for it),
+ * `domain` otherwise. Interfaces the agent reports that the spec has not (another MAC) follow,
+ * with the agent's addresses and infoSource `guest-agent`.
  */
-function interfacesFor(
+export function interfacesFor(
   vmi: VirtualMachineInstance,
   agent: AgentFacts | undefined,
+  podIPs: ReadonlyArray<string> = [],
 ): NonNullable<VirtualMachineInstanceStatus['interfaces']> {
   const ifaces = vmi.spec.domain.devices.interfaces ?? [];
   const uid = vmi.metadata.uid ?? '';
-  return ifaces.map((i) => {
+  const macs = new Set<string>();
+  const fromSpec = ifaces.map((i): StatusInterface => {
     const mac = interfaceMacAddress(uid, i);
+    macs.add(mac);
     const seen = agent?.interfaces.find((a) => a.mac === mac);
-    if (seen === undefined || seen.addresses.length === 0) {
-      return {
-        name: i.name,
-        mac,
-        ipAddress: MASQUERADE_GUEST_ADDRESS,
-        ipAddresses: [MASQUERADE_GUEST_ADDRESS],
-        infoSource: INFO_SOURCES.domain,
-        ...(seen === undefined ? {} : { interfaceName: seen.name }),
-      };
-    }
+    const ips = addressesOf(podIPs, seen?.addresses ?? []);
     return {
       name: i.name,
       mac,
-      ipAddress: seen.addresses[0] ?? MASQUERADE_GUEST_ADDRESS,
-      ipAddresses: seen.addresses,
-      interfaceName: seen.name,
-      infoSource: `${INFO_SOURCES.domain}, ${INFO_SOURCES.guestAgent}`,
+      ipAddress: ips[0] ?? MASQUERADE_GUEST_ADDRESS,
+      ipAddresses: ips,
+      ...(seen === undefined ? {} : { interfaceName: seen.name }),
+      infoSource: seen === undefined ? INFO_SOURCES.domain : `${INFO_SOURCES.domain}, ${INFO_SOURCES.guestAgent}`,
     };
   });
+  const guestOnly = (agent?.interfaces ?? [])
+    .filter((a) => !macs.has(a.mac))
+    .map((a): StatusInterface => ({
+      mac: a.mac,
+      ...(a.addresses[0] === undefined ? {} : { ipAddress: a.addresses[0], ipAddresses: a.addresses }),
+      interfaceName: a.name,
+      infoSource: INFO_SOURCES.guestAgent,
+    }));
+  return [...fromSpec, ...guestOnly];
+}
+
+/** The Pod's addresses when known, else the agent's, else the masquerade guest address. */
+function addressesOf(podIPs: ReadonlyArray<string>, agentAddresses: ReadonlyArray<string>): ReadonlyArray<string> {
+  if (podIPs.length > 0) return podIPs;
+  return agentAddresses.length > 0 ? agentAddresses : [MASQUERADE_GUEST_ADDRESS];
 }
 
 // The API server returns keys in its own order (Go maps sort them), so compare with sorted keys.

@@ -1,9 +1,13 @@
 // The CI user's flow on the Debian guest, booted once: an SSH key this test generates goes in
-// through cloud-init; the guest agent connects (AgentConnected, guestOSInfo, the interface's
-// address); `kubectl virt ssh` runs `hostname` and passes `exit 3` back; `kubectl virt scp` copies
-// a file in and out unchanged; the guest reaches a service this test serves on the node's loopback
-// on its subnet (the node-only guest network lets through only that port, and gives no default
-// route) and nothing else. Every byte goes over loopback: QEMU's user network runs with restrict=on.
+// through cloud-init; the guest agent connects (AgentConnected, guestOSInfo, the interface with
+// the launcher Pod's address, as KubeVirt reports masquerade); `kubectl virt ssh` runs `hostname`
+// and passes `exit 3` back; `kubectl virt scp` copies a file in and out unchanged; the guest
+// reaches a service this test serves on the node's loopback on its subnet (the node-only guest
+// network lets through only that port, and gives no default route) and nothing else; `kubectl
+// virt stop` shuts it down through the agent. (A soft reboot through the agent works since the
+// image has D-Bus, but the second boot of this guest under TCG took minutes on a loaded machine:
+// bench/results/NOTES.md; it is left out of this single boot until that is explained.) Every byte goes over loopback: QEMU's user network runs with
+// restrict=on.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,12 +22,13 @@ import {
   clusterFromEnv,
   createTestNamespace,
   deleteTestNamespace,
+  kubectl,
   startComponent,
   stopAllComponents,
   waitFor,
 } from '../harness/index.js';
 import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
-import { node, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
+import { libvirtd, node, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
 import { ensureTsvirtCerts } from '../../cluster/components.js';
 
 const VM = 'deb-net';
@@ -63,6 +68,19 @@ function run(cmd: string, args: readonly string[]): Promise<void> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
   });
+}
+
+/** The guest's own IPv4 addresses, asked of its agent through the node's libvirt (not the status). */
+async function guestAddresses(domain: string): Promise<string[]> {
+  const out = await libvirtd()
+    .virsh(['qemu-agent-command', domain, '{"execute":"guest-network-get-interfaces"}', '--timeout', '5'])
+    .catch(() => '{}');
+  type Ifaces = { return?: { name: string; 'ip-addresses'?: { 'ip-address': string; 'ip-address-type': string }[] }[] };
+  return ((JSON.parse(out) as Ifaces).return ?? [])
+    .filter((i) => i.name !== 'lo')
+    .flatMap((i) =>
+      (i['ip-addresses'] ?? []).filter((a) => a['ip-address-type'] === 'ipv4').map((a) => a['ip-address']),
+    );
 }
 
 function median(xs: readonly number[]): number {
@@ -148,29 +166,57 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
         throw new Error(`${String(e)}\n--- virt-handler ---\n${handler?.logs().slice(-6000) ?? ''}`);
       });
 
-      await virt([
-        'wait',
-        `vm/${VM}`,
-        '-n',
-        ns,
-        '--for=condition=AgentConnected',
-        '--timeout',
-        `${BOOT_TIMEOUT_MS / 1000}s`,
-      ]);
+      // virt() gives a command 120 s; a loaded machine's TCG boot can take longer than that.
+      const connected = await virtCode(
+        ['wait', `vm/${VM}`, '-n', ns, '--for=condition=AgentConnected', '--timeout', `${BOOT_TIMEOUT_MS / 1000}s`],
+        BOOT_TIMEOUT_MS + 10_000,
+      );
+      expect(connected).toMatchObject({ code: 0 }); // stderr shows in the diff when it fails
       const agentMs = Date.now() - t0;
       const vmi = JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
       expect(vmi.status?.guestOSInfo?.id).toBe('debian');
       expect(vmi.status?.interfaces?.[0]?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
 
-      // The agent starts before the guest's network is up: wait for its address, then for sshd.
+      // KubeVirt's masquerade report: the launcher Pod's address, and the agent's name for the NIC.
+      const pod = (
+        await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json']).then(
+          (r) => JSON.parse(r.stdout) as VirtualMachineInstance,
+        )
+      ).status?.launcherPodName;
+      const podIP = await waitFor(
+        async (seen) => {
+          const ip = (await kubectl(['get', 'pod', pod ?? '', '-n', ns, '-o', 'jsonpath={.status.podIP}'])).stdout;
+          seen(ip);
+          return ip.trim() === '' ? undefined : ip.trim();
+        },
+        { timeoutMs: 60_000, describe: "the launcher Pod's IP" },
+      );
       await waitFor(
         async (seen) => {
           const r = await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json']);
           const i = (JSON.parse(r.stdout) as VirtualMachineInstance).status?.interfaces?.[0];
           seen(JSON.stringify(i));
-          return i?.infoSource === 'domain, guest-agent' && i.ipAddress === '10.0.2.2';
+          return i?.infoSource === 'domain, guest-agent' && i.ipAddress === podIP && i.interfaceName !== undefined;
         },
-        { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 2_000, describe: "the agent's address on interfaces[0]" },
+        {
+          timeoutMs: BOOT_TIMEOUT_MS,
+          intervalMs: 2_000,
+          describe: "interfaces[0] with the Pod's IP from both sources",
+        },
+      );
+      // The agent starts before the guest's network is up: wait for its DHCP address, then for sshd.
+      const domain = `${ns}_${VM}`;
+      await waitFor(
+        async (seen) => {
+          const ips = await guestAddresses(domain);
+          seen(ips);
+          return ips.includes('10.0.2.2');
+        },
+        {
+          timeoutMs: BOOT_TIMEOUT_MS,
+          intervalMs: 2_000,
+          describe: "the guest's DHCP address, as its agent reports it",
+        },
       );
       const first = await waitFor(
         async (seen) => {
@@ -223,8 +269,25 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       // restrict=on: the gateway (the node) answers nothing else.
       expect((await ssh(`timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.2.1/${servicePort}'`)).code).not.toBe(0);
 
+      // A graceful stop goes through the agent too: the handler says which way it asked.
+      const again = await virtCode(
+        ['wait', `vm/${VM}`, '-n', ns, '--for=condition=AgentConnected', '--timeout', '300s'],
+        310_000,
+      );
+      expect(again).toMatchObject({ code: 0 }); // stderr shows in the diff when it fails
+      const tStop = Date.now();
+      const stopped = await virtCode(['stop', VM, '-n', ns, '--wait', '--timeout', '300s'], 310_000);
+      expect(stopped).toMatchObject({ code: 0 }); // stderr shows in the diff when it fails
+      const stopMs = Date.now() - tStop;
+      expect(handler?.logs()).toMatch(/"via":"agent"[^\n]*"msg":"Asked the guest to shut down"/);
+      expect(handler?.logs()).not.toContain('The guest agent could not shut the guest down');
+      await waitFor(async () => (await qemuProcesses(domain)).length === 0, {
+        timeoutMs: 60_000,
+        describe: 'QEMU to end after the stop',
+      });
+
       process.stderr.write(
-        `network e2e: start -> AgentConnected ${agentMs} ms, start -> first ssh ${sshMs} ms, ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)})\n`,
+        `network e2e: start -> AgentConnected ${agentMs} ms, start -> first ssh ${sshMs} ms, ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)}), stop through the agent ${stopMs} ms\n`,
       );
     },
     3 * BOOT_TIMEOUT_MS,

@@ -230,6 +230,8 @@ describe('manifests/', () => {
       { verb: 'patch', resource: 'nodes' },
       // containerDisk imagePullSecrets, one by name in the VMI's namespace (never a list).
       { verb: 'get', resource: 'secrets' },
+      // The launcher Pod's address for status.interfaces, one by name (never a list or watch).
+      { verb: 'get', resource: 'pods' },
       ...['get', 'create', 'update'].map((verb) => ({
         verb,
         resource: `${LEASES}/${handlerLeaseName('node-1')}`,

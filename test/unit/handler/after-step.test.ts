@@ -1,5 +1,11 @@
 import { REASONS } from '../../../api/names.js';
-import { BUSY_RETRY_MS, FRESH_MEMORY, afterAcpi, afterStart, restOutcome } from '../../../handler/sync/after-step.js';
+import {
+  BUSY_RETRY_MS,
+  FRESH_MEMORY,
+  afterShutdown,
+  afterStart,
+  restOutcome,
+} from '../../../handler/sync/after-step.js';
 import { pullBackOffMs } from '../../../handler/sync/decide.js';
 
 const NOW = Date.parse('2026-11-25T14:00:00Z');
@@ -13,9 +19,14 @@ describe('restOutcome', () => {
   });
 });
 
-describe('afterAcpi', () => {
+describe('afterShutdown', () => {
   it('starts the grace period now and keeps the rest', () => {
-    expect(afterAcpi({ started: true }, NOW)).toEqual({ started: true, acpiAt: NOW });
+    expect(afterShutdown({ started: true }, NOW, 'acpi')).toEqual({ started: true, acpiAt: NOW, shutdownVia: 'acpi' });
+    expect(afterShutdown({ started: true }, NOW, 'agent')).toEqual({
+      started: true,
+      acpiAt: NOW,
+      shutdownVia: 'agent',
+    });
   });
 });
 

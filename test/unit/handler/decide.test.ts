@@ -160,6 +160,24 @@ describe('nextStep while the domain runs', () => {
     expect(nextStep(view({ ...stopping, graceSeconds: 0, now: NOW }))).toMatchObject({ kind: 'destroy' });
   });
 
+  it('shuts down through the guest agent when it answers, ACPI when it does not', () => {
+    const deleting = view({ vmi: vmi('Running', { deleting: true }), domain: RUNNING, memory: { started: true } });
+    const agent = { osInfo: { id: 'debian' }, interfaces: [] };
+    expect(nextStep(deleting)).toMatchObject({ kind: 'shutdown', via: 'acpi' });
+    expect(nextStep({ ...deleting, agent })).toMatchObject({ kind: 'shutdown', via: 'agent' });
+  });
+
+  it("names the agent's shutdown when the guest outlives the grace period after it", () => {
+    const told = { ...LAUNCHER, told: 'Stopping' as const };
+    const memory = { started: true, acpiAt: NOW, shutdownVia: 'agent' as const };
+    const stopping = view({ vmi: vmi('Running', { deleting: true }), domain: RUNNING, memory, launcher: told });
+    expect(nextStep({ ...stopping, now: NOW + 5000 })).toEqual({ kind: 'wait', ms: 1000 });
+    expect(nextStep({ ...stopping, now: NOW + 30_000 })).toMatchObject({
+      kind: 'destroy',
+      why: expect.stringContaining("did not shut down through its agent's guest-shutdown for 30s") as unknown,
+    });
+  });
+
   it('stops gracefully when the launcher asks', () => {
     expect(
       nextStep(view({ vmi: vmi('Running'), domain: RUNNING, launcher: { ...LAUNCHER, stopRequested: true } })),

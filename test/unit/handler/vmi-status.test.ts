@@ -1,6 +1,6 @@
 import { CONDITION_TYPES, REASONS } from '../../../api/names.js';
 import type { VirtualMachineInstance } from '../../../api/types.js';
-import { statusForVerdict } from '../../../handler/sync/vmi-status.js';
+import { interfacesFor, statusForVerdict } from '../../../handler/sync/vmi-status.js';
 import type { AgentFacts } from '../../../handler/guest-agent.js';
 
 const T0 = new Date('2026-11-25T14:00:00Z');
@@ -163,5 +163,100 @@ describe('statusForVerdict', () => {
   it('never changes a final phase', () => {
     const failed = { ...scheduled(), status: { phase: 'Failed' as const, reason: REASONS.podFailed } };
     expect(statusForVerdict(failed, RUNNING, { emulation: 'qemu' }, T1)).toBeUndefined();
+  });
+});
+
+describe('interfacesFor, as KubeVirt reports a masquerade interface on the pod network', () => {
+  const POD_IPS = ['10.244.1.7', 'fd10:244::7'];
+  const ENP1S0 = { name: 'enp1s0', mac: '02:00:00:aa:bb:cc', addresses: ['10.0.2.2', 'fec0::2'] };
+  const DUMMY = { name: 'dummy0', mac: '0a:58:00:00:00:09', addresses: ['192.0.2.9'] };
+  const agentWith = (...interfaces: AgentFacts['interfaces']): AgentFacts => ({ osInfo: {}, interfaces });
+  const spec = { name: 'default', mac: '02:00:00:aa:bb:cc' };
+  // The spec interface as KubeVirt reports it when the Pod's address and the agent both know it.
+  const BOTH = {
+    ...spec,
+    ipAddress: '10.244.1.7',
+    ipAddresses: POD_IPS,
+    interfaceName: 'enp1s0',
+    infoSource: 'domain, guest-agent',
+  };
+
+  it.each<[string, AgentFacts | undefined, ReadonlyArray<string>, ReadonlyArray<Record<string, unknown>>]>([
+    [
+      "the Pod's addresses, no agent: domain",
+      undefined,
+      POD_IPS,
+      [{ ...spec, ipAddress: '10.244.1.7', ipAddresses: POD_IPS, infoSource: 'domain' }],
+    ],
+    ["the Pod's addresses win over the agent's; the agent adds the guest's name", agentWith(ENP1S0), POD_IPS, [BOTH]],
+    [
+      'an agent that knows the interface before DHCP: both sources, the Pod address',
+      agentWith({ ...ENP1S0, addresses: [] }),
+      ['10.244.1.7'],
+      [
+        {
+          ...spec,
+          ipAddress: '10.244.1.7',
+          ipAddresses: ['10.244.1.7'],
+          interfaceName: 'enp1s0',
+          infoSource: 'domain, guest-agent',
+        },
+      ],
+    ],
+    [
+      "the Pod's address not read yet: the agent's addresses",
+      agentWith(ENP1S0),
+      [],
+      [
+        {
+          ...spec,
+          ipAddress: '10.0.2.2',
+          ipAddresses: ['10.0.2.2', 'fec0::2'],
+          interfaceName: 'enp1s0',
+          infoSource: 'domain, guest-agent',
+        },
+      ],
+    ],
+    [
+      'neither: the masquerade guest address DHCP hands out',
+      undefined,
+      [],
+      [{ ...spec, ipAddress: '10.0.2.2', ipAddresses: ['10.0.2.2'], infoSource: 'domain' }],
+    ],
+    [
+      'an interface only the guest has (another MAC) follows, from the agent alone',
+      agentWith(ENP1S0, DUMMY),
+      POD_IPS,
+      [
+        BOTH,
+        {
+          mac: '0a:58:00:00:00:09',
+          ipAddress: '192.0.2.9',
+          ipAddresses: ['192.0.2.9'],
+          interfaceName: 'dummy0',
+          infoSource: 'guest-agent',
+        },
+      ],
+    ],
+    [
+      'a guest-only interface without addresses carries no IP fields',
+      agentWith({ ...DUMMY, addresses: [] }),
+      POD_IPS,
+      [
+        { ...spec, ipAddress: '10.244.1.7', ipAddresses: POD_IPS, infoSource: 'domain' },
+        { mac: '0a:58:00:00:00:09', interfaceName: 'dummy0', infoSource: 'guest-agent' },
+      ],
+    ],
+  ])('%s', (_what, agent, podIPs, expected) => {
+    expect(interfacesFor(scheduled(), agent, podIPs)).toEqual(expected);
+  });
+
+  it("writes the Pod's addresses into the status once they are known, and nothing when they stay", () => {
+    const before = statusForVerdict(scheduled(), RUNNING, { emulation: 'qemu', agent: AGENT }, T0) ?? {};
+    const vmi = { ...scheduled(), status: before };
+    const after = statusForVerdict(vmi, RUNNING, { emulation: 'qemu', agent: AGENT, podIPs: POD_IPS }, T1);
+    expect(after?.interfaces?.[0]).toMatchObject({ ipAddress: '10.244.1.7', infoSource: 'domain, guest-agent' });
+    const same = { ...scheduled(), status: after ?? {} };
+    expect(statusForVerdict(same, RUNNING, { emulation: 'qemu', agent: AGENT, podIPs: POD_IPS }, T1)).toBeUndefined();
   });
 });
