@@ -23,7 +23,11 @@ export async function changeDomain(
     case 'shutdown': {
       const via = await shutdownGuest(ctx, name, step.via, fields);
       ctx.memory.set(uid, afterShutdown(ctx.memory.get(uid) ?? FRESH_MEMORY, ctx.now(), via));
-      ctx.log.info({ ...fields, why: step.why, via }, 'Asked the guest to shut down');
+      // The ACPI line is the one the handler always logged (tests and operators grep it).
+      ctx.log.info(
+        { ...fields, why: step.why, via },
+        via === 'agent' ? 'Asked the guest to shut down' : 'Sent the domain an ACPI shutdown',
+      );
       return;
     }
     case 'destroy':
