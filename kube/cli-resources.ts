@@ -71,26 +71,29 @@ function listQuery(opts: ListOptions): NonNullable<RequestOptions['query']> {
  * Lists VMs or VMIs. The API server's list omits each item's apiVersion and kind; they are put
  * back so printers and `-o json` show what `kubectl get -o json` shows.
  */
-export async function listVms(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
-  const list = items(await client.request({ path: tsvirtPath(VM_PLURAL, opts), query: listQuery(opts) }));
+async function listTsvirt<T>(
+  client: ApiClient,
+  plural: Plural,
+  guard: (u: unknown) => u is T,
+  opts: ListOptions,
+): Promise<ListResult<T>> {
+  const list = items(await client.request({ path: tsvirtPath(plural, opts), query: listQuery(opts) }));
+  const type = plural === VM_PLURAL ? VM_RESOURCE : VMI_RESOURCE;
   return {
     ...checkedItems(
-      list.items.map((i) => withKind(VM_RESOURCE, i)),
-      isVirtualMachine,
+      list.items.map((i) => withKind(type, i)),
+      guard,
     ),
     resourceVersion: list.resourceVersion,
   };
 }
 
-export async function listVmis(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
-  const list = items(await client.request({ path: tsvirtPath(VMI_PLURAL, opts), query: listQuery(opts) }));
-  return {
-    ...checkedItems(
-      list.items.map((i) => withKind(VMI_RESOURCE, i)),
-      isVirtualMachineInstance,
-    ),
-    resourceVersion: list.resourceVersion,
-  };
+export function listVms(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachine>> {
+  return listTsvirt(client, VM_PLURAL, isVirtualMachine, opts);
+}
+
+export function listVmis(client: ApiClient, opts: ListOptions): Promise<ListResult<VirtualMachineInstance>> {
+  return listTsvirt(client, VMI_PLURAL, isVirtualMachineInstance, opts);
 }
 
 /** Reads one object; throws a 404 KubeApiError (kube/errors.ts) when it does not exist. */
