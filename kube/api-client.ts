@@ -30,6 +30,8 @@ export interface RequestOptions {
 export interface ApiClient {
   readonly namespace: string;
   readonly server: string;
+  /** The deadline of each request in ms (kubectl's --request-timeout); 0 for none. */
+  readonly timeoutMs: number;
   /** Sends one request and returns the decoded JSON body; throws KubeApiError. */
   request(opts: RequestOptions): Promise<unknown>;
   /**
@@ -150,6 +152,7 @@ class NodeApiClient implements ApiClient {
   private readonly headers: Readonly<Record<string, string | string[]>>;
   readonly namespace: string;
   readonly server: string;
+  readonly timeoutMs: number;
 
   constructor(
     private readonly cfg: ResolvedKubeconfig,
@@ -157,6 +160,7 @@ class NodeApiClient implements ApiClient {
   ) {
     this.namespace = cfg.namespace;
     this.server = cfg.server;
+    this.timeoutMs = opts.timeoutMs ?? 0;
     this.credentials = credentialSource(cfg, {
       ...opts.credentials,
       ...(opts.env === undefined ? {} : { env: opts.env }),

@@ -7,7 +7,6 @@
  * exactly what the API server sent. kube/resources.ts builds typed access on it.
  */
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { createApiClient, type ApiClient } from './api-client.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
 import { KubeApiError, toApiError } from './errors.js';
@@ -56,6 +55,11 @@ export type KubeClientsOptions = Readonly<{
   userAgent?: string;
   /** Called once per write (POST, PUT, PATCH, DELETE) of any client made here. Must not throw. */
   onWrite?: (w: WriteRecord) => void;
+  /**
+   * The deadline of a request that names none: {@link DEFAULT_REQUEST_TIMEOUT_MS} unless told; 0 for
+   * none (the CLI passes kubectl's --request-timeout, whose default is none).
+   */
+  defaultTimeoutMs?: number;
 }>;
 
 /** Every client a component needs, sharing one kubeconfig and one write counter. */
@@ -148,15 +152,13 @@ function asApiError(e: unknown, deadline: AbortSignal | undefined): KubeApiError
 class Clients implements KubeClients {
   readonly server: string;
   readonly namespace: string;
-  private readonly api: ApiClient;
 
   constructor(
-    cfg: ResolvedKubeconfig,
+    private readonly api: ApiClient,
     private readonly opts: KubeClientsOptions,
   ) {
-    this.server = cfg.server;
-    this.namespace = cfg.namespace;
-    this.api = createApiClient(cfg, { userAgent: opts.userAgent ?? 'tsvirt' });
+    this.server = api.server;
+    this.namespace = api.namespace;
   }
 
   private options(req: RawRequest, signal: AbortSignal | undefined): Parameters<ApiClient['request']>[0] {
@@ -193,8 +195,10 @@ class Clients implements KubeClients {
   }
 
   async request<T = unknown>(req: RawRequest): Promise<T> {
-    const deadline = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-    const signal = req.signal === undefined ? deadline : AbortSignal.any([req.signal, deadline]);
+    const ms = req.timeoutMs ?? this.opts.defaultTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const deadline = ms > 0 ? AbortSignal.timeout(ms) : undefined;
+    const signals = [req.signal, deadline].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length < 2 ? signals[0] : AbortSignal.any(signals);
     const res = await this.send(req, signal, deadline);
     const chunks: Buffer[] = [];
     try {
@@ -208,6 +212,8 @@ class Clients implements KubeClients {
 
   async stream(req: RawRequest): Promise<ReadableStream<Uint8Array>> {
     const res = await this.send(req, req.signal);
+    // Loaded here, not imported: the CLI's fast path never streams through this class.
+    const { Readable } = process.getBuiltinModule('node:stream');
     return Readable.toWeb(res) as ReadableStream<Uint8Array>;
   }
 
@@ -222,5 +228,14 @@ class Clients implements KubeClients {
  * until the first request. Never throws.
  */
 export function createKubeClients(cfg: ResolvedKubeconfig, opts: KubeClientsOptions = {}): KubeClients {
-  return new Clients(cfg, opts);
+  return new Clients(createApiClient(cfg, { userAgent: opts.userAgent ?? 'tsvirt' }), opts);
+}
+
+/**
+ * The same face over an API client that exists already (the CLI's, built with its flags), so the
+ * CLI and the services share kube/resources.ts's typed client. Its userAgent option is ignored:
+ * the API client has its own.
+ */
+export function kubeClientsOver(api: ApiClient, opts: KubeClientsOptions = {}): KubeClients {
+  return new Clients(api, opts);
 }

@@ -5,6 +5,7 @@
  */
 import type { KubeClients, Query } from './clients.js';
 import { checkedItems } from './list-items.js';
+import { watchEvents, type WatchEvent } from './watch-lines.js';
 import type { JsonPatchOp, PatchType } from './patch.js';
 import { KubeApiError } from './errors.js';
 
@@ -49,7 +50,12 @@ export type ListOptions = Readonly<{
 export type ObjectList<T> = Readonly<{ items: readonly T[]; resourceVersion: string; skipped: readonly string[] }>;
 
 /** Options on writes. */
-export type WriteOptions = Readonly<{ fieldManager?: string | undefined; dryRun?: boolean | undefined }>;
+export type WriteOptions = Readonly<{
+  fieldManager?: string | undefined;
+  dryRun?: boolean | undefined;
+  /** `Strict` refuses unknown and duplicate fields (kubectl's --validation=strict); the server's default warns. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore' | undefined;
+}>;
 
 /** A patch body: an object for merge/strategic/apply, operations for JSON Patch. */
 export type PatchBody = Readonly<
@@ -124,7 +130,11 @@ function refOf(obj: KubeObject): ObjectRef {
 }
 
 function writeQuery(opts: WriteOptions | undefined): Query {
-  return { fieldManager: opts?.fieldManager, dryRun: opts?.dryRun === true ? 'All' : undefined };
+  return {
+    fieldManager: opts?.fieldManager,
+    dryRun: opts?.dryRun === true ? 'All' : undefined,
+    fieldValidation: opts?.fieldValidation,
+  };
 }
 
 function patchRequest(p: PatchBody): { patchType: PatchType; body: unknown } {
@@ -262,6 +272,17 @@ export class ResourceClient<T extends KubeObject> {
    * With finalizers the object lingers with a deletionTimestamp until they are removed.
    */
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
+    try {
+      await this.remove(ref, opts);
+      return true;
+    } catch (e) {
+      if (e instanceof KubeApiError && e.code === 404) return false;
+      throw e;
+    }
+  }
+
+  /** {@link delete}, but an object that is not there throws the server's 404 (kubectl delete's error). */
+  async remove(ref: ObjectRef, opts: DeleteOptions = {}): Promise<void> {
     const body = {
       kind: 'DeleteOptions',
       apiVersion: 'v1',
@@ -269,13 +290,7 @@ export class ResourceClient<T extends KubeObject> {
       ...(opts.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: opts.gracePeriodSeconds }),
       ...(opts.preconditions === undefined ? {} : { preconditions: opts.preconditions }),
     };
-    try {
-      await this.clients.request({ method: 'DELETE', path: resourcePath(this.type, ref), body });
-      return true;
-    } catch (e) {
-      if (e instanceof KubeApiError && e.code === 404) return false;
-      throw e;
-    }
+    await this.clients.request({ method: 'DELETE', path: resourcePath(this.type, ref), body });
   }
 
   /** Opens a watch stream (newline-delimited JSON events). The informer parses and loops over it. */
@@ -293,5 +308,21 @@ export class ResourceClient<T extends KubeObject> {
       },
       signal: opts.signal,
     });
+  }
+
+  /**
+   * Follows one watch until the server ends it or `signal` aborts (which is not a failure), calling
+   * `onEvent` per event with its object's apiVersion and kind put back. The CLI's list-watch loops
+   * over it; the informer reads {@link watchStream} itself.
+   */
+  async watch(opts: WatchOptions, onEvent: (e: WatchEvent) => void): Promise<void> {
+    try {
+      for await (const e of watchEvents(await this.watchStream(opts))) {
+        onEvent(e.type === 'ERROR' ? e : { type: e.type, object: withKind(this.type, e.object) });
+      }
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      throw err;
+    }
   }
 }

@@ -36,7 +36,7 @@ async function handlerRenewTime(client: ApiClient, node: string | undefined): Pr
   return leaseRenewTime(await findLease(client, SYSTEM_NAMESPACE, handlerLeaseName(node)));
 }
 
-function recentEvents(lists: readonly unknown[][]): EventView[] {
+function recentEvents(lists: readonly (readonly unknown[])[]): EventView[] {
   const all = lists.flat().map(eventView);
   return all.sort((a, b) => byteOrder(a.at ?? '', b.at ?? '')).slice(-RECENT_EVENTS);
 }

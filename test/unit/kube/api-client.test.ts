@@ -1,5 +1,7 @@
 import { buildPath } from '../../../kube/api-client.js';
-import { corePath, tsvirtPath } from '../../../kube/cli-resources.js';
+import { tsvirtPath } from '../../../kube/cli-resources.js';
+import { EVENT_RESOURCE } from '../../../kube/core.js';
+import { resourcePath } from '../../../kube/resources.js';
 
 describe('API client paths', () => {
   it('builds tsvirt and core paths, namespaced or across namespaces', () => {
@@ -12,7 +14,7 @@ describe('API client paths', () => {
     expect(tsvirtPath('virtualmachines', { namespace: 'dev', allNamespaces: true }, 'web', 'status')).toBe(
       '/apis/tsvirt.io/v1alpha1/namespaces/dev/virtualmachines/web/status',
     );
-    expect(corePath('events', 'dev')).toBe('/api/v1/namespaces/dev/events');
+    expect(resourcePath(EVENT_RESOURCE, { namespace: 'dev' })).toBe('/api/v1/namespaces/dev/events');
   });
 
   it('leaves empty query values out', () => {
