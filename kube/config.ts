@@ -4,7 +4,7 @@
  * ~/.kube/config, then the in-cluster service account). Nothing else is guessed: a missing config
  * is an error, never localhost:8080.
  */
-import { kubeconfigPaths, loadKubeconfig, type ResolvedKubeconfig } from './kubeconfig.js';
+import { loadKubeconfig, type ResolvedKubeconfig } from './kubeconfig.js';
 
 /** The kubectl-style flags that choose a cluster, user and namespace. */
 export type KubeConfigOptions = Readonly<{
@@ -15,31 +15,6 @@ export type KubeConfigOptions = Readonly<{
   /** -n/--namespace: default the context's namespace, else `default`. */
   namespace?: string | undefined;
 }>;
-
-/** Where the config comes from, decided without reading any file. */
-export type KubeConfigSource = Readonly<
-  { kind: 'files'; paths: readonly string[] } | { kind: 'in-cluster' } | { kind: 'none' }
->;
-
-/** Environment facts {@link kubeConfigSource} needs; injectable so the choice is testable. */
-export type ConfigEnvironment = Readonly<{
-  env: Readonly<Record<string, string | undefined>>;
-  home: string;
-  exists: (path: string) => boolean;
-}>;
-
-/** kubectl's precedence as a pure function of flags and environment (kube/kubeconfig.ts's paths). */
-export function kubeConfigSource(opts: KubeConfigOptions, environment: ConfigEnvironment): KubeConfigSource {
-  const chosen = opts.kubeconfig !== undefined && opts.kubeconfig !== '';
-  const fromEnv = (environment.env['KUBECONFIG'] ?? '') !== '';
-  const paths = kubeconfigPaths({
-    ...(chosen ? { kubeconfig: opts.kubeconfig } : {}),
-    env: { ...environment.env, HOME: environment.home },
-  });
-  if (chosen || (fromEnv && paths.length > 0) || paths.some(environment.exists)) return { kind: 'files', paths };
-  if (environment.env['KUBERNETES_SERVICE_HOST'] !== undefined) return { kind: 'in-cluster' };
-  return { kind: 'none' };
-}
 
 /**
  * Loads the kubeconfig the way kubectl does and resolves one context.

@@ -316,14 +316,28 @@ export async function loadKubeconfig(sel: KubeconfigSelection): Promise<Resolved
   const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
   const docs = (await Promise.all(paths.map((file) => readDoc(file, explicit)))).filter((d) => d !== undefined);
   if (docs.length === 0) {
-    if (!explicit && sel.env['KUBERNETES_SERVICE_HOST'] !== undefined)
-      return inClusterConfig(sel, (p) => readFileSync(p));
-    throw new KubeConfigError(
-      `no kubeconfig found (looked at ${paths.join(delimiter)})`,
-      'Pass --kubeconfig, set KUBECONFIG, or start a local cluster with hack/run.sh.',
-    );
+    const fallback = withoutKubeconfigFile(sel, paths);
+    if (fallback instanceof KubeConfigError) throw fallback;
+    return inClusterConfig(sel, (p) => readFileSync(p));
   }
   return resolveKubeconfig(mergeKubeconfigs(docs), sel, paths, (p) => readFileSync(p));
+}
+
+/**
+ * kubectl's rule when none of the kubeconfig files exists: inside a Pod (KUBERNETES_SERVICE_HOST
+ * set, no --kubeconfig) the service account; elsewhere an error naming where it looked, never a
+ * guessed localhost:8080. Pure.
+ */
+export function withoutKubeconfigFile(
+  sel: KubeconfigSelection,
+  paths: readonly string[],
+): 'in-cluster' | KubeConfigError {
+  const explicit = sel.kubeconfig !== undefined && sel.kubeconfig !== '';
+  if (!explicit && sel.env['KUBERNETES_SERVICE_HOST'] !== undefined) return 'in-cluster';
+  return new KubeConfigError(
+    `no kubeconfig found (looked at ${paths.join(delimiter)})`,
+    'Pass --kubeconfig, set KUBECONFIG, or start a local cluster with hack/run.sh.',
+  );
 }
 
 /** Where a Pod's service account credentials are mounted. */

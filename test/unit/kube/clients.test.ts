@@ -1,5 +1,4 @@
 import { classifyWrite, parseApiPath } from '../../../kube/clients.js';
-import { kubeConfigSource } from '../../../kube/config.js';
 import { objectKey, parseObjectKey, resourcePath } from '../../../kube/resources.js';
 import { VM_RESOURCE } from '../../../kube/tsvirt.js';
 import { NODE_RESOURCE, POD_RESOURCE } from '../../../kube/core.js';
@@ -59,24 +58,5 @@ describe('resourcePath', () => {
     expect(objectKey({ metadata: { name: 'n1' } })).toBe('n1');
     expect(parseObjectKey('ns/a')).toEqual({ namespace: 'ns', name: 'a' });
     expect(parseObjectKey('n1')).toEqual({ namespace: '', name: 'n1' });
-  });
-});
-
-describe('kubeConfigSource', () => {
-  const env = (e: Record<string, string>, existing: string[] = []) => ({
-    env: e,
-    home: '/home/u',
-    exists: (p: string) => existing.includes(p),
-  });
-
-  it('prefers --kubeconfig, then KUBECONFIG (a path list), then ~/.kube/config, then in-cluster', () => {
-    expect(kubeConfigSource({ kubeconfig: '/a' }, env({ KUBECONFIG: '/b' }))).toEqual({ kind: 'files', paths: ['/a'] });
-    expect(kubeConfigSource({}, env({ KUBECONFIG: '/b::/c' }))).toEqual({ kind: 'files', paths: ['/b', '/c'] });
-    expect(kubeConfigSource({}, env({}, ['/home/u/.kube/config']))).toEqual({
-      kind: 'files',
-      paths: ['/home/u/.kube/config'],
-    });
-    expect(kubeConfigSource({}, env({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }))).toEqual({ kind: 'in-cluster' });
-    expect(kubeConfigSource({}, env({}))).toEqual({ kind: 'none' });
   });
 });

@@ -5,6 +5,7 @@ import {
   mergeKubeconfigs,
   resolveKubeconfig,
   SERVICE_ACCOUNT_DIR,
+  withoutKubeconfigFile,
 } from '../../../kube/kubeconfig.js';
 
 const doc = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -44,6 +45,23 @@ describe('kubeconfigPaths', () => {
     expect(kubeconfigPaths({ kubeconfig: '/k', env: { KUBECONFIG: '/a:/b' } })).toEqual(['/k']);
     expect(kubeconfigPaths({ env: { KUBECONFIG: '/a::/b' } })).toEqual(['/a', '/b']);
     expect(kubeconfigPaths({ env: { HOME: '/home/me' } })).toEqual(['/home/me/.kube/config']);
+  });
+});
+
+describe('withoutKubeconfigFile', () => {
+  it('falls back to the service account inside a Pod, unless --kubeconfig named a file', () => {
+    expect(withoutKubeconfigFile({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }, ['/home/u/.kube/config'])).toBe(
+      'in-cluster',
+    );
+    const named = withoutKubeconfigFile({ kubeconfig: '/a', env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }, ['/a']);
+    expect(named).toBeInstanceOf(KubeConfigError);
+  });
+
+  it('elsewhere is an error that says where it looked and what to do, never localhost:8080', () => {
+    const err = withoutKubeconfigFile({ env: {} }, ['/b', '/c']);
+    expect(err).toBeInstanceOf(KubeConfigError);
+    expect((err as KubeConfigError).message).toBe('no kubeconfig found (looked at /b:/c)');
+    expect((err as KubeConfigError).fix).toMatch(/--kubeconfig/);
   });
 });
 
