@@ -20,7 +20,20 @@ export const PRINTABLE_STATUSES = [
   'ErrImagePull',
   'ImagePullBackOff',
   'CrashLoopBackOff',
+  'Migrating',
   'Unknown',
+] as const;
+
+/** A VirtualMachineInstanceMigration's phases, KubeVirt's words, in the order a migration passes them. */
+export const MIGRATION_PHASES = [
+  'Pending',
+  'Scheduling',
+  'Scheduled',
+  'PreparingTarget',
+  'TargetReady',
+  'Running',
+  'Succeeded',
+  'Failed',
 ] as const;
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
