@@ -7,13 +7,14 @@
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { COMPONENTS, CONTROLLER_LEASE_NAME, LABELS, SYSTEM_NAMESPACE } from '../api/names.js';
-import type { VirtualMachine, VirtualMachineInstance } from '../api/types.js';
+import type { VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceMigration } from '../api/types.js';
 import { createKubeClients, type KubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { configMaps, pods, type ConfigMap, type Pod } from '../kube/core.js';
 import { CLUSTER_CONFIG_NAME, CLUSTER_CONFIG_NAMESPACE, parseClusterConfig } from '../api/cluster-config.js';
 import { Informer } from '../kube/informer.js';
 import { Manager, exitOnStartFailure, parseFlagsOrExit } from '../kube/manager.js';
+import { virtualMachineInstanceMigrations } from '../kube/migrations.js';
 import { virtualMachineInstances, virtualMachines } from '../kube/tsvirt.js';
 import type { WorkQueue } from '../kube/workqueue.js';
 import { createController } from './controller.js';
@@ -21,6 +22,7 @@ import type { EventSink } from './events.js';
 import { parseControllerFlags } from './flags.js';
 import { ControllerMetrics } from './metrics.js';
 import { VmReconciler } from './vm/reconciler.js';
+import { MIGRATION_VMI_INDEX, MigrationReconciler, migrationVmiIndex } from './migration/reconciler.js';
 import { VmiReconciler } from './vmi/reconciler.js';
 
 function defaultLauncherCommand(): string[] {
@@ -36,6 +38,7 @@ function buildInformers(
   vmiCache: Informer<VirtualMachineInstance>;
   podCache: Informer<Pod>;
   configCache: Informer<ConfigMap>;
+  vmimCache: Informer<VirtualMachineInstanceMigration>;
 } {
   const logger = log.child({ module: 'informer' });
   return {
@@ -48,6 +51,10 @@ function buildInformers(
       namespace: CLUSTER_CONFIG_NAMESPACE,
       fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
       logger,
+    }),
+    vmimCache: new Informer(virtualMachineInstanceMigrations(clients), {
+      logger,
+      indexers: { [MIGRATION_VMI_INDEX]: migrationVmiIndex },
     }),
   };
 }
@@ -79,8 +86,8 @@ async function main(): Promise<void> {
     metrics: { registry: metrics.registry, port: flags.metricsPort },
     healthPort: flags.healthPort,
   });
-  const { vmCache, vmiCache, podCache, configCache } = buildInformers(clients, log);
-  for (const i of [vmCache, vmiCache, podCache, configCache]) manager.addInformer(i);
+  const { vmCache, vmiCache, podCache, configCache, vmimCache } = buildInformers(clients, log);
+  for (const i of [vmCache, vmiCache, podCache, configCache, vmimCache]) manager.addInformer(i);
   const events: EventSink = {
     // The recorder writes in the background and never rejects; a reconcile does not wait for its Events.
     record: (obj, type, reason, message) => void manager.events.event(obj, type, reason, message),
@@ -108,6 +115,24 @@ async function main(): Promise<void> {
     events,
     launcher,
   });
+  const migrationReconciler = new MigrationReconciler({
+    vmims: virtualMachineInstanceMigrations(clients),
+    vmis: virtualMachineInstances(clients),
+    pods: pods(clients),
+    vmimCache,
+    vmiCache,
+    podCache,
+    events,
+    launcher,
+  });
+  const migrationQueue = createController({
+    name: 'migration',
+    kind: 'VirtualMachineInstanceMigration',
+    reconciler: migrationReconciler,
+    workers: flags.workers,
+    metrics,
+    log,
+  });
   const vmQueue = createController({
     name: 'vm',
     kind: 'VirtualMachine',
@@ -124,7 +149,7 @@ async function main(): Promise<void> {
     metrics,
     log,
   });
-  addQueues(manager, [vmQueue, vmiQueue]);
+  addQueues(manager, [vmQueue, vmiQueue, migrationQueue]);
   await manager.start({
     leaderElection: flags.leaderElect
       ? {
