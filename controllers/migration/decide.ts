@@ -116,7 +116,9 @@ function refusal(v: MigrationView, vmi: VirtualMachineInstance): MigrationStep |
   if (why !== undefined) return failedWith(REASONS.notMigratable, why);
   if (activeMigration(vmi) === undefined) return undefined;
   // One migration per VMI at a time: this one waits its turn, as KubeVirt's do.
-  return phaseOf(v) === 'Pending' ? WAIT : failedWith(REASONS.notMigratable, 'another migration of this VMI started');
+  return phaseOf(v) === 'Pending'
+    ? setPhase(v, 'Pending')
+    : failedWith(REASONS.notMigratable, 'another migration of this VMI started');
 }
 
 function placeTarget(v: MigrationView, vmi: VirtualMachineInstance): MigrationStep {
