@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { EXIT_CODES, EXIT_CODES_HELP } from '../exit-codes.js';
 import { connectionFlags, waitFlags } from '../flags.js';
 import { KubeCommand } from '../kube-command.js';
@@ -11,7 +11,14 @@ export default class Migrate extends KubeCommand {
     'Live-migrate a running VM to another node: creates a VirtualMachineInstanceMigration (vmim).';
   static override description = `virt-controller places a target virt-launcher Pod on another node (never the VMI's own), the target's virt-handler defines the domain there, and the source's runs libvirt's live migration; the guest keeps running throughout. A migration that fails (no node can take the target Pod, libvirt refuses, it is cancelled) leaves the guest running where it was. A VMI with volumes cannot migrate yet (they live on its node only). With --wait, follows the migration until it Succeeded (exit 0) or Failed (exit 1, with why).\n\nEXIT CODES\n${EXIT_CODES_HELP}`;
   static override args = { name: Args.string({ description: 'VM name', required: false }) };
-  static override flags = { ...connectionFlags, ...waitFlags };
+  static override flags = {
+    ...connectionFlags,
+    ...waitFlags,
+    wait: Flags.boolean({
+      description: 'Follow the migration until it Succeeded, or Failed (exit 1, with why; also on --timeout).',
+      default: false,
+    }),
+  };
   static override examples = [
     {
       description: 'Move web to another node and wait until it runs there',
