@@ -45,3 +45,6 @@ export const DISK_BUSES = ['virtio', 'sata', 'scsi', 'usb'] as const;
 export const HOST_DISK_TYPES = ['Disk', 'DiskOrCreate'] as const;
 
 export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
+/** What a node drain does to a VMI (KubeVirt's evictionStrategy): None stops it, LiveMigrate moves it. */
+export const EVICTION_STRATEGIES = ['None', 'LiveMigrate'] as const;

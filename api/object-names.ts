@@ -45,6 +45,11 @@ function podNameFor(vmiName: string, uid: string): string {
   return `${prefix}${name}${suffix}`;
 }
 
+/** The PodDisruptionBudget that holds a LiveMigrate VMI's launcher Pod through a drain: `tsvirt-<launcher Pod name>`. */
+export function evictionBudgetName(vmi: VirtualMachineInstance): string {
+  return `tsvirt-${launcherPodName(vmi)}`;
+}
+
 /** The heartbeat Lease of the handler on `node`, in tsvirt-system (handler/heartbeat.ts renews it). */
 export function handlerLeaseName(node: string): string {
   return `${COMPONENTS.handler}-${node}`;

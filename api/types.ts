@@ -19,6 +19,7 @@ export type {
   DiskTarget,
   DomainSpec,
   EmptyDisk,
+  EvictionStrategy,
   Firmware,
   HostDisk,
   HostDiskType,
@@ -60,6 +61,7 @@ export type { ObjectMeta, OwnerReference } from './meta.js';
 export {
   CONDITION_STATUSES,
   DISK_BUSES,
+  EVICTION_STRATEGIES,
   HOST_DISK_TYPES,
   IMAGE_PULL_POLICIES,
   MIGRATION_PHASES,

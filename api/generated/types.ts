@@ -82,6 +82,8 @@ export interface VirtualMachineInstanceSpec {
   readonly networks?: ReadonlyArray<Network>;
   /** Seconds the guest gets to shut down after an ACPI request before it is destroyed. */
   readonly terminationGracePeriodSeconds?: number;
+  /** What draining the node does: None (unset) lets the launcher Pod be evicted, which stops the guest; LiveMigrate migrates it to another node first, as KubeVirt does. */
+  readonly evictionStrategy?: EvictionStrategy;
   /** Node labels the launcher Pod must match to be scheduled. */
   readonly nodeSelector?: Readonly<Record<string, string>>;
   /** The guest's hostname (cloud-init's local-hostname); unset, the VMI's name. */
@@ -234,6 +236,9 @@ export interface Network {
   /** The launcher Pod's network: the guest reaches what the Pod can reach. */
   readonly pod?: PodNetwork;
 }
+
+/** What draining the node does: None (unset) lets the launcher Pod be evicted, which stops the guest; LiveMigrate migrates it to another node first, as KubeVirt does. */
+export type EvictionStrategy = 'None' | 'LiveMigrate';
 
 /** Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt. */
 export type VmiPhase = 'Pending' | 'Scheduling' | 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
