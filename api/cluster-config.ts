@@ -27,10 +27,12 @@ export const CLUSTER_CONFIG_KEYS = {
   /**
    * Live migration limits, KubeVirt's migrations configuration: bandwidthPerMigration (a quantity per
    * second, e.g. 64Mi; 0 = unlimited) and completionTimeoutPerGiB (seconds per GiB of guest memory,
-   * at least 1 GiB counted, before the migration is aborted; default 150).
+   * at least 1 GiB counted, before the migration is aborted; default 150) and progressTimeout
+   * (seconds without the data left to copy going down before it is aborted; default 150).
    */
   bandwidthPerMigration: 'bandwidthPerMigration',
   completionTimeoutPerGiB: 'completionTimeoutPerGiB',
+  progressTimeout: 'progressTimeout',
 } as const;
 
 /** Feature gate names, KubeVirt's words. */
@@ -62,9 +64,15 @@ export interface MigrationLimits {
   readonly bandwidthBytesPerSecond: number;
   /** Seconds per GiB of guest memory before an unfinished migration is aborted (KubeVirt's 150). */
   readonly completionTimeoutPerGiB: number;
+  /** Seconds the data left to copy may stay above its lowest before the migration is aborted (KubeVirt's 150). */
+  readonly progressTimeoutSeconds: number;
 }
 
-export const DEFAULT_MIGRATION_LIMITS: MigrationLimits = { bandwidthBytesPerSecond: 0, completionTimeoutPerGiB: 150 };
+export const DEFAULT_MIGRATION_LIMITS: MigrationLimits = {
+  bandwidthBytesPerSecond: 0,
+  completionTimeoutPerGiB: 150,
+  progressTimeoutSeconds: 150,
+};
 
 /** The configuration of a cluster with no tsvirt-config (or an empty one): every gate off, default roots. */
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -102,6 +110,10 @@ export function parseClusterConfig(data: Readonly<Record<string, string>> | unde
       completionTimeoutPerGiB: positiveInteger(
         d[CLUSTER_CONFIG_KEYS.completionTimeoutPerGiB],
         DEFAULT_MIGRATION_LIMITS.completionTimeoutPerGiB,
+      ),
+      progressTimeoutSeconds: positiveInteger(
+        d[CLUSTER_CONFIG_KEYS.progressTimeout],
+        DEFAULT_MIGRATION_LIMITS.progressTimeoutSeconds,
       ),
     },
   };
@@ -150,6 +162,7 @@ export function clusterConfigMap(config: ClusterConfig): Readonly<Record<string,
       [CLUSTER_CONFIG_KEYS.cpuAllocationRatio]: String(config.cpuAllocationRatio),
       [CLUSTER_CONFIG_KEYS.bandwidthPerMigration]: String(config.migrations.bandwidthBytesPerSecond),
       [CLUSTER_CONFIG_KEYS.completionTimeoutPerGiB]: String(config.migrations.completionTimeoutPerGiB),
+      [CLUSTER_CONFIG_KEYS.progressTimeout]: String(config.migrations.progressTimeoutSeconds),
     },
   };
 }

@@ -92,7 +92,14 @@ function migrationView(
   const seconds =
     vmi === undefined ? DEFAULT_MIGRATION_LIMITS.completionTimeoutPerGiB : completionTimeoutSeconds(vmi, limits);
   const job = m.jobs.view(uid);
-  return { migration: { node: m.node, timeoutMs: seconds * 1000, ...(job === undefined ? {} : { job }) } };
+  return {
+    migration: {
+      node: m.node,
+      timeoutMs: seconds * 1000,
+      progressTimeoutMs: limits.progressTimeoutSeconds * 1000,
+      ...(job === undefined ? {} : { job }),
+    },
+  };
 }
 
 /** Once the VMI has a domain (or had one): its Pod's addresses, read before the first status with interfaces. */

@@ -25,6 +25,8 @@ export type MigrationView = Readonly<{
   job?: JobView;
   /** Milliseconds an unfinished migration may run (api/migration.ts completionTimeoutSeconds). */
   timeoutMs: number;
+  /** Milliseconds it may go without progress (the cluster's progressTimeout). */
+  progressTimeoutMs: number;
 }>;
 
 export type MigrationStep = Readonly<
@@ -80,10 +82,16 @@ function targetStep(state: VirtualMachineInstanceMigrationState, v: Inputs): Mig
 function runningJob(state: VirtualMachineInstanceMigrationState, job: JobView, v: Inputs): MigrationStep | 'wait' {
   if (job.abortSent) return 'wait';
   if (state.abortRequested === true) return { kind: 'migration-abort', why: 'the migration was cancelled' };
+  const secs = (ms: number): number => Math.round(ms / 1000);
   if (v.now - job.startedAt > v.migration.timeoutMs)
     return {
       kind: 'migration-abort',
-      why: `the migration did not complete within ${Math.round(v.migration.timeoutMs / 1000)}s (completionTimeoutPerGiB)`,
+      why: `the migration did not complete within ${secs(v.migration.timeoutMs)}s (completionTimeoutPerGiB)`,
+    };
+  if (v.now - job.progressAt > v.migration.progressTimeoutMs)
+    return {
+      kind: 'migration-abort',
+      why: `the migration made no progress for ${secs(v.migration.progressTimeoutMs)}s (progressTimeout)`,
     };
   return 'wait';
 }

@@ -5,7 +5,7 @@
  * says why the direct form over loopback, and what it means on a real cluster). A job's end queues
  * its uid again; the pure decision (./decide.ts) reads the job's view and says what to write.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { join } from 'node:path';
 /** What the decision sees of a uid's job. */
 export type JobView = Readonly<{
   startedAt: number;
+  /** When the data left to copy last went below its lowest so far (the start, before the first reading). */
+  progressAt: number;
   abortSent: boolean;
   /** Set once virsh exited: ok, or libvirt's message. */
   result?: Readonly<{ ok: true; ms: number } | { ok: false; message: string }>;
@@ -40,6 +42,15 @@ export function migrateArgs(req: MigrateRequest, xmlPath: string): string[] {
   return args;
 }
 
+/** How often a running job's progress is read (`virsh domjobinfo --rawstats`). */
+export const PROGRESS_POLL_MS = 1000;
+
+/** `data_remaining` from `virsh domjobinfo --rawstats`: bytes left to copy, or undefined (no job, no figure). */
+export function dataRemaining(rawstats: string): number | undefined {
+  const m = /^\s*data_remaining\s*:\s*(\d+)\s*$/m.exec(rawstats);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
 /** virsh writes "error: ..." lines; the ones after the first say why. */
 function libvirtMessage(stderr: string, code: number | null): string {
   const lines = stderr
@@ -49,7 +60,15 @@ function libvirtMessage(stderr: string, code: number | null): string {
   return lines.join('; ') || `virsh migrate exited with code ${String(code)}`;
 }
 
-type Job = { startedAt: number; abortSent: boolean; result?: JobView['result']; domain: string; uri: string };
+type Job = {
+  startedAt: number;
+  progressAt: number;
+  lowest: number;
+  abortSent: boolean;
+  result?: JobView['result'];
+  domain: string;
+  uri: string;
+};
 
 export class MigrationJobs {
   private readonly jobs = new Map<string, Job>();
@@ -62,7 +81,12 @@ export class MigrationJobs {
   view(uid: string): JobView | undefined {
     const j = this.jobs.get(uid);
     if (j === undefined) return undefined;
-    return { startedAt: j.startedAt, abortSent: j.abortSent, ...(j.result === undefined ? {} : { result: j.result }) };
+    return {
+      startedAt: j.startedAt,
+      progressAt: j.progressAt,
+      abortSent: j.abortSent,
+      ...(j.result === undefined ? {} : { result: j.result }),
+    };
   }
 
   /** Starts the migration in the background; its end queues `uid`. */
@@ -71,7 +95,15 @@ export class MigrationJobs {
     const dir = await mkdtemp(join(tmpdir(), 'tsvirt-migrate-'));
     const xmlPath = join(dir, 'target.xml');
     await writeFile(xmlPath, req.targetXml, { mode: 0o600 });
-    const job: Job = { startedAt: this.now(), abortSent: false, domain: req.domain, uri: req.sourceUri };
+    const now = this.now();
+    const job: Job = {
+      startedAt: now,
+      progressAt: now,
+      lowest: Infinity,
+      abortSent: false,
+      domain: req.domain,
+      uri: req.sourceUri,
+    };
     this.jobs.set(uid, job);
     const child = spawn('virsh', migrateArgs(req, xmlPath), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -79,9 +111,12 @@ export class MigrationJobs {
     const end = (result: NonNullable<JobView['result']>): void => {
       if (job.result !== undefined) return;
       job.result = result;
+      clearInterval(poll);
       void rm(dir, { recursive: true, force: true }); // a temp file: nothing to report if it stays
       this.changed(uid);
     };
+    // A reading that fails (the job just ended, libvirt busy) is skipped: the next one counts.
+    const poll = setInterval(() => void this.readProgress(job), PROGRESS_POLL_MS);
     child.on('error', (err) => end({ ok: false, message: `could not run virsh: ${err.message}` }));
     child.on('close', (code) =>
       end(
@@ -90,6 +125,18 @@ export class MigrationJobs {
           : { ok: false, message: libvirtMessage(stderr, code) },
       ),
     );
+  }
+
+  private async readProgress(job: Job): Promise<void> {
+    const out = await new Promise<string>((resolve) =>
+      execFile('virsh', ['-c', job.uri, 'domjobinfo', job.domain, '--rawstats'], { timeout: 5000 }, (err, stdout) =>
+        resolve(err === null ? String(stdout) : ''),
+      ),
+    );
+    const left = dataRemaining(out);
+    if (left === undefined || left >= job.lowest) return;
+    job.lowest = left;
+    job.progressAt = this.now();
   }
 
   /** Asks libvirt to abort the running job (`virsh domjobabort`); virsh migrate then fails. */

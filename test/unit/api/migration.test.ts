@@ -50,7 +50,7 @@ describe('the migration state', () => {
 
 describe('completionTimeoutSeconds', () => {
   it('is completionTimeoutPerGiB per started GiB of guest memory, 1 GiB at least', () => {
-    const limits = { bandwidthBytesPerSecond: 0, completionTimeoutPerGiB: 150 };
+    const limits = { bandwidthBytesPerSecond: 0, completionTimeoutPerGiB: 150, progressTimeoutSeconds: 150 };
     expect(completionTimeoutSeconds(vmi({}), limits)).toBe(450);
     expect(completionTimeoutSeconds(vmi({}, { domain: { memory: { guest: '128Mi' }, devices: {} } }), limits)).toBe(
       150,

@@ -1,11 +1,12 @@
 import type { VirtualMachineInstance, VirtualMachineInstanceMigrationState } from '../../../api/types.js';
 import type { DomainObservation } from '../../../handler/domain/state.js';
 import { migrationRole } from '../../../handler/migration/decide.js';
-import { migrateArgs, type JobView } from '../../../handler/migration/jobs.js';
+import { dataRemaining, migrateArgs, type JobView } from '../../../handler/migration/jobs.js';
 import { type LauncherView, type SyncView, nextStep } from '../../../handler/sync/decide.js';
 
 const NOW = Date.parse('2026-11-25T14:00:00Z');
 const TIMEOUT_MS = 150_000;
+const PROGRESS_TIMEOUT_MS = 60_000;
 
 function vmi(nodeName: string, state?: Partial<VirtualMachineInstanceMigrationState>): VirtualMachineInstance {
   return {
@@ -40,7 +41,12 @@ function view(node: string, over: Partial<SyncView>, job?: JobView): SyncView {
     memory: { started: true },
     emulation: 'qemu',
     now: NOW,
-    migration: { node, timeoutMs: TIMEOUT_MS, ...(job === undefined ? {} : { job }) },
+    migration: {
+      node,
+      timeoutMs: TIMEOUT_MS,
+      progressTimeoutMs: PROGRESS_TIMEOUT_MS,
+      ...(job === undefined ? {} : { job }),
+    },
     ...over,
   };
 }
@@ -96,7 +102,7 @@ describe('nextStep on a migration source', () => {
   });
 
   it('holds the uid while the job runs, even with the domain gone', () => {
-    const job: JobView = { startedAt: NOW - 1000, abortSent: false };
+    const job: JobView = { startedAt: NOW - 1000, progressAt: NOW - 1000, abortSent: false };
     const v = vmi('node-1', { ...READY, startTimestamp: 'x' });
     expect(nextStep(view('node-1', { vmi: v }, job))).toEqual({ kind: 'wait', ms: 500 });
     expect(nextStep(view('node-1', { vmi: v, domain: MISSING }, job))).toEqual({ kind: 'wait', ms: 500 });
@@ -104,23 +110,43 @@ describe('nextStep on a migration source', () => {
 
   it('aborts a cancelled migration once, and one past its completion timeout', () => {
     const cancelled = vmi('node-1', { ...READY, startTimestamp: 'x', abortRequested: true });
-    expect(nextStep(view('node-1', { vmi: cancelled }, { startedAt: NOW, abortSent: false }))).toMatchObject({
+    expect(
+      nextStep(view('node-1', { vmi: cancelled }, { startedAt: NOW, progressAt: NOW, abortSent: false })),
+    ).toMatchObject({
       kind: 'migration-abort',
     });
-    expect(nextStep(view('node-1', { vmi: cancelled }, { startedAt: NOW, abortSent: true }))).toEqual({
+    expect(nextStep(view('node-1', { vmi: cancelled }, { startedAt: NOW, progressAt: NOW, abortSent: true }))).toEqual({
       kind: 'wait',
       ms: 500,
     });
     const slow = vmi('node-1', { ...READY, startTimestamp: 'x' });
-    const step = nextStep(view('node-1', { vmi: slow }, { startedAt: NOW - TIMEOUT_MS - 1, abortSent: false }));
+    const step = nextStep(
+      view('node-1', { vmi: slow }, { startedAt: NOW - TIMEOUT_MS - 1, progressAt: NOW, abortSent: false }),
+    );
     expect(step).toEqual({ kind: 'migration-abort', why: expect.stringContaining('within 150s') as unknown });
+  });
+
+  it('aborts one whose data left to copy has not gone down for progressTimeout', () => {
+    const v = vmi('node-1', { ...READY, startTimestamp: 'x' });
+    const stalled: JobView = { startedAt: NOW - 70_000, progressAt: NOW - PROGRESS_TIMEOUT_MS - 1, abortSent: false };
+    expect(nextStep(view('node-1', { vmi: v }, stalled))).toEqual({
+      kind: 'migration-abort',
+      why: 'the migration made no progress for 60s (progressTimeout)',
+    });
+    const moving: JobView = { ...stalled, progressAt: NOW - 1000 };
+    expect(nextStep(view('node-1', { vmi: v }, moving))).toEqual({ kind: 'wait', ms: 500 });
   });
 
   it('reports completed or failed (with libvirt’s message) when the job ends', () => {
     const v = vmi('node-1', { ...READY, startTimestamp: 'x' });
-    const ok: JobView = { startedAt: NOW, abortSent: false, result: { ok: true, ms: 3200 } };
+    const ok: JobView = { startedAt: NOW, progressAt: NOW, abortSent: false, result: { ok: true, ms: 3200 } };
     expect(nextStep(view('node-1', { vmi: v, domain: MISSING }, ok))).toEqual({ kind: 'migration-complete', ms: 3200 });
-    const no: JobView = { startedAt: NOW, abortSent: false, result: { ok: false, message: 'Broken pipe' } };
+    const no: JobView = {
+      startedAt: NOW,
+      progressAt: NOW,
+      abortSent: false,
+      result: { ok: false, message: 'Broken pipe' },
+    };
     expect(nextStep(view('node-1', { vmi: v }, no))).toEqual({
       kind: 'migration-fail',
       message: 'Broken pipe',
@@ -142,6 +168,15 @@ describe('nextStep on a migration source', () => {
     ).toEqual({
       kind: 'forget',
     });
+  });
+});
+
+describe('dataRemaining', () => {
+  it('reads data_remaining from virsh domjobinfo --rawstats, nothing when there is none', () => {
+    const raw =
+      'Job type:            Unbounded\noperation:           2\ndata_total:          138412032\ndata_remaining:      7340032\n';
+    expect(dataRemaining(raw)).toBe(7340032);
+    expect(dataRemaining('Job type:         None\n')).toBeUndefined();
   });
 });
 
