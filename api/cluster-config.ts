@@ -8,6 +8,7 @@
  */
 import { DEFAULT_CPU_ALLOCATION_RATIO } from './defaults.js';
 import { SYSTEM_NAMESPACE } from './names.js';
+import { parseQuantity, QuantityError } from './quantity.js';
 
 /** The ConfigMap's name; it lives in {@link SYSTEM_NAMESPACE}. */
 export const CLUSTER_CONFIG_NAME = 'tsvirt-config';
@@ -23,6 +24,15 @@ export const CLUSTER_CONFIG_KEYS = {
   bootRoots: 'bootRoots',
   /** vCPUs per requested CPU of a launcher Pod, a number above 0 (KubeVirt's cpuAllocationRatio, default 10). */
   cpuAllocationRatio: 'cpuAllocationRatio',
+  /**
+   * Live migration limits, KubeVirt's migrations configuration: bandwidthPerMigration (a quantity per
+   * second, e.g. 64Mi; 0 = unlimited) and completionTimeoutPerGiB (seconds per GiB of guest memory,
+   * at least 1 GiB counted, before the migration is aborted; default 150) and progressTimeout
+   * (seconds without the data left to copy going down before it is aborted; default 150).
+   */
+  bandwidthPerMigration: 'bandwidthPerMigration',
+  completionTimeoutPerGiB: 'completionTimeoutPerGiB',
+  progressTimeout: 'progressTimeout',
 } as const;
 
 /** Feature gate names, KubeVirt's words. */
@@ -45,7 +55,24 @@ export interface ClusterConfig {
   readonly hostDiskRoots: ReadonlyArray<string>;
   readonly bootRoots: ReadonlyArray<string>;
   readonly cpuAllocationRatio: number;
+  readonly migrations: MigrationLimits;
 }
+
+/** How fast and how long one live migration may run. */
+export interface MigrationLimits {
+  /** Bytes per second one migration may use; 0 = unlimited (KubeVirt's default). */
+  readonly bandwidthBytesPerSecond: number;
+  /** Seconds per GiB of guest memory before an unfinished migration is aborted (KubeVirt's 150). */
+  readonly completionTimeoutPerGiB: number;
+  /** Seconds the data left to copy may stay above its lowest before the migration is aborted (KubeVirt's 150). */
+  readonly progressTimeoutSeconds: number;
+}
+
+export const DEFAULT_MIGRATION_LIMITS: MigrationLimits = {
+  bandwidthBytesPerSecond: 0,
+  completionTimeoutPerGiB: 150,
+  progressTimeoutSeconds: 150,
+};
 
 /** The configuration of a cluster with no tsvirt-config (or an empty one): every gate off, default roots. */
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
@@ -53,6 +80,7 @@ export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   hostDiskRoots: [DEFAULT_HOST_DISK_ROOT],
   bootRoots: [DEFAULT_BOOT_ROOT],
   cpuAllocationRatio: DEFAULT_CPU_ALLOCATION_RATIO,
+  migrations: DEFAULT_MIGRATION_LIMITS,
 };
 
 function list(value: string | undefined): ReadonlyArray<string> | undefined {
@@ -77,7 +105,35 @@ export function parseClusterConfig(data: Readonly<Record<string, string>> | unde
     hostDiskRoots: roots(CLUSTER_CONFIG_KEYS.hostDiskRoots, DEFAULT_CLUSTER_CONFIG.hostDiskRoots),
     bootRoots: roots(CLUSTER_CONFIG_KEYS.bootRoots, DEFAULT_CLUSTER_CONFIG.bootRoots),
     cpuAllocationRatio: ratio(d[CLUSTER_CONFIG_KEYS.cpuAllocationRatio]),
+    migrations: {
+      bandwidthBytesPerSecond: bandwidth(d[CLUSTER_CONFIG_KEYS.bandwidthPerMigration]),
+      completionTimeoutPerGiB: positiveInteger(
+        d[CLUSTER_CONFIG_KEYS.completionTimeoutPerGiB],
+        DEFAULT_MIGRATION_LIMITS.completionTimeoutPerGiB,
+      ),
+      progressTimeoutSeconds: positiveInteger(
+        d[CLUSTER_CONFIG_KEYS.progressTimeout],
+        DEFAULT_MIGRATION_LIMITS.progressTimeoutSeconds,
+      ),
+    },
   };
+}
+
+/** A quantity of bytes per second; what is not a quantity of at least 0 takes the default (unlimited). */
+function bandwidth(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_MIGRATION_LIMITS.bandwidthBytesPerSecond;
+  try {
+    const bytes = parseQuantity(value.trim());
+    return bytes >= 0n ? Number(bytes) : DEFAULT_MIGRATION_LIMITS.bandwidthBytesPerSecond;
+  } catch (e) {
+    if (e instanceof QuantityError) return DEFAULT_MIGRATION_LIMITS.bandwidthBytesPerSecond;
+    throw e;
+  }
+}
+
+function positiveInteger(value: string | undefined, fallback: number): number {
+  const n = Number(value?.trim() ?? '');
+  return value !== undefined && /^\s*\d+\s*$/.test(value) && n > 0 ? n : fallback;
 }
 
 function ratio(value: string | undefined): number {
@@ -104,6 +160,9 @@ export function clusterConfigMap(config: ClusterConfig): Readonly<Record<string,
       [CLUSTER_CONFIG_KEYS.hostDiskRoots]: config.hostDiskRoots.join(','),
       [CLUSTER_CONFIG_KEYS.bootRoots]: config.bootRoots.join(','),
       [CLUSTER_CONFIG_KEYS.cpuAllocationRatio]: String(config.cpuAllocationRatio),
+      [CLUSTER_CONFIG_KEYS.bandwidthPerMigration]: String(config.migrations.bandwidthBytesPerSecond),
+      [CLUSTER_CONFIG_KEYS.completionTimeoutPerGiB]: String(config.migrations.completionTimeoutPerGiB),
+      [CLUSTER_CONFIG_KEYS.progressTimeout]: String(config.migrations.progressTimeoutSeconds),
     },
   };
 }

@@ -20,7 +20,20 @@ export const PRINTABLE_STATUSES = [
   'ErrImagePull',
   'ImagePullBackOff',
   'CrashLoopBackOff',
+  'Migrating',
   'Unknown',
+] as const;
+
+/** A VirtualMachineInstanceMigration's phases, KubeVirt's words, in the order a migration passes them. */
+export const MIGRATION_PHASES = [
+  'Pending',
+  'Scheduling',
+  'Scheduled',
+  'PreparingTarget',
+  'TargetReady',
+  'Running',
+  'Succeeded',
+  'Failed',
 ] as const;
 
 export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
@@ -32,3 +45,6 @@ export const DISK_BUSES = ['virtio', 'sata', 'scsi', 'usb'] as const;
 export const HOST_DISK_TYPES = ['Disk', 'DiskOrCreate'] as const;
 
 export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
+/** What a node drain does to a VMI (KubeVirt's evictionStrategy): None stops it, LiveMigrate moves it. */
+export const EVICTION_STRATEGIES = ['None', 'LiveMigrate'] as const;

@@ -18,6 +18,10 @@ export const VMI_KIND = 'VirtualMachineInstance';
 export const VMI_PLURAL = 'virtualmachineinstances';
 export const VMI_SINGULAR = 'virtualmachineinstance';
 export const VMI_SHORT_NAMES = ['vmi', 'vmis'] as const;
+export const VMIM_KIND = 'VirtualMachineInstanceMigration';
+export const VMIM_PLURAL = 'virtualmachineinstancemigrations';
+export const VMIM_SINGULAR = 'virtualmachineinstancemigration';
+export const VMIM_SHORT_NAMES = ['vmim', 'vmims'] as const;
 
 /** The image name that marks a Pod as a virt-launcher Pod; the local node agent runs only these. */
 export const LAUNCHER_IMAGE = 'tsvirt.io/virt-launcher:v1alpha1';
@@ -33,6 +37,13 @@ export const LABELS = {
   component: 'tsvirt.io/component',
   /** On Nodes: set by virt-handler when it serves that node. */
   schedulable: 'tsvirt.io/schedulable',
+  /**
+   * On a VMI while it migrates: the node of its migration target, so that node's virt-handler (which
+   * selects VMIs on status.nodeName, still the source) sees it too (KubeVirt's migrationTargetNodeName).
+   */
+  migrationTargetNode: 'tsvirt.io/migration-target-node',
+  /** On a migration's target launcher Pod: the uid of the VirtualMachineInstanceMigration it serves. */
+  migrationUid: 'tsvirt.io/migration-uid',
 } as const;
 
 /**
@@ -47,6 +58,8 @@ export const FINALIZERS = {
   vmiCleanup: 'tsvirt.io/virtualMachineInstance-cleanup',
   /** On a VM: the VMI is stopped gracefully before the VM is gone. */
   vmCleanup: 'tsvirt.io/virtualMachine-cleanup',
+  /** On a VirtualMachineInstanceMigration: a deleted (cancelled) migration is aborted before it goes. */
+  migrationCleanup: 'tsvirt.io/migration-cleanup',
 } as const;
 
 /** Condition types, KubeVirt's words (kubevirt.io/api core/v1 types.go). */
@@ -86,6 +99,16 @@ export const REASONS = {
   errImagePull: 'ErrImagePull',
   /** Waiting before the next pull attempt after ErrImagePull. */
   imagePullBackOff: 'ImagePullBackOff',
+  /** A migration's VMI does not exist, is not Running, or cannot move (see api/migration.ts). */
+  notMigratable: 'NotMigratable',
+  /** The migration's target launcher Pod failed or vanished before the guest moved. */
+  targetPodFailed: 'TargetPodFailed',
+  /** libvirt's migration failed (its message follows); the guest runs on on the source. */
+  migrationFailed: 'MigrationFailed',
+  /** The migration was cancelled (deleted) or timed out before the guest moved. */
+  migrationAborted: 'MigrationAborted',
+  /** The source launcher's exit reason once its guest moved to another node. */
+  migrated: 'Migrated',
 } as const;
 
 /**

@@ -27,10 +27,27 @@ const POD_NAME_MAX = 63;
  * characters so it can serve as a hostname too.
  */
 export function launcherPodName(vmi: VirtualMachineInstance): string {
-  const suffix = `-${(vmi.metadata.uid ?? '').replace(/-/g, '').slice(0, 8)}`;
+  return podNameFor(vmi.metadata.name ?? '', vmi.metadata.uid ?? '');
+}
+
+/**
+ * The target launcher Pod of a migration: `virt-launcher-<vmi>-<first 8 of the migration's uid>`,
+ * deterministic per migration, as {@link launcherPodName} is per VMI.
+ */
+export function migrationTargetPodName(vmiName: string, migrationUid: string): string {
+  return podNameFor(vmiName, migrationUid);
+}
+
+function podNameFor(vmiName: string, uid: string): string {
+  const suffix = `-${uid.replace(/-/g, '').slice(0, 8)}`;
   const prefix = `${COMPONENTS.launcher}-`;
-  const name = (vmi.metadata.name ?? '').slice(0, POD_NAME_MAX - prefix.length - suffix.length).replace(/[-.]+$/, '');
+  const name = vmiName.slice(0, POD_NAME_MAX - prefix.length - suffix.length).replace(/[-.]+$/, '');
   return `${prefix}${name}${suffix}`;
+}
+
+/** The PodDisruptionBudget that holds a LiveMigrate VMI's launcher Pod through a drain: `tsvirt-<launcher Pod name>`. */
+export function evictionBudgetName(vmi: VirtualMachineInstance): string {
+  return `tsvirt-${launcherPodName(vmi)}`;
 }
 
 /** The heartbeat Lease of the handler on `node`, in tsvirt-system (handler/heartbeat.ts renews it). */

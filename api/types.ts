@@ -4,8 +4,8 @@
  * TypeScript accepts and what the API server accepts cannot drift apart; this module is the one
  * place to import them from. Everything is readonly: objects from an informer cache are shared.
  */
-import { API_VERSION, VM_KIND, VMI_KIND } from './names.js';
-import type { VirtualMachine, VirtualMachineInstance } from './generated/types.js';
+import { API_VERSION, VM_KIND, VMI_KIND, VMIM_KIND } from './names.js';
+import type { VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceMigration } from './generated/types.js';
 
 export type {
   Condition,
@@ -19,6 +19,7 @@ export type {
   DiskTarget,
   DomainSpec,
   EmptyDisk,
+  EvictionStrategy,
   Firmware,
   HostDisk,
   HostDiskType,
@@ -26,6 +27,8 @@ export type {
   KernelBoot,
   Machine,
   Memory,
+  MigrationPhase,
+  MigrationPhaseTransitionTimestamp,
   Network,
   PhaseTransitionTimestamp,
   PodNetwork,
@@ -41,6 +44,10 @@ export type {
   VirtualMachine,
   VirtualMachineInstance,
   VirtualMachineInstanceGuestOSInfo,
+  VirtualMachineInstanceMigration,
+  VirtualMachineInstanceMigrationSpec,
+  VirtualMachineInstanceMigrationState,
+  VirtualMachineInstanceMigrationStatus,
   VirtualMachineInstanceNetworkInterface,
   VirtualMachineInstanceSpec,
   VirtualMachineInstanceStatus,
@@ -54,8 +61,10 @@ export type { ObjectMeta, OwnerReference } from './meta.js';
 export {
   CONDITION_STATUSES,
   DISK_BUSES,
+  EVICTION_STRATEGIES,
   HOST_DISK_TYPES,
   IMAGE_PULL_POLICIES,
+  MIGRATION_PHASES,
   PRINTABLE_STATUSES,
   RUN_STRATEGIES,
   STATE_CHANGE_ACTIONS,
@@ -92,4 +101,9 @@ export function isVirtualMachine(u: unknown): u is VirtualMachine {
 /** True when `u` is a tsvirt.io/v1alpha1 VirtualMachineInstance (envelope and spec.domain present). Never throws. */
 export function isVirtualMachineInstance(u: unknown): u is VirtualMachineInstance {
   return isEnvelope(u, VMI_KIND) && isRecord(u.spec['domain']);
+}
+
+/** True when `u` is a tsvirt.io/v1alpha1 VirtualMachineInstanceMigration (envelope and spec.vmiName). Never throws. */
+export function isVirtualMachineInstanceMigration(u: unknown): u is VirtualMachineInstanceMigration {
+  return isEnvelope(u, VMIM_KIND) && typeof u.spec['vmiName'] === 'string';
 }

@@ -12,6 +12,8 @@ import Delete from './commands/delete.js';
 import Describe from './commands/describe.js';
 import Get from './commands/get.js';
 import List from './commands/list.js';
+import Migrate from './commands/migrate.js';
+import MigrateCancel from './commands/migrate-cancel.js';
 import Pause from './commands/pause.js';
 import PortForward from './commands/port-forward.js';
 import Restart from './commands/restart.js';
@@ -35,6 +37,8 @@ export const COMMANDS = {
   describe: Describe,
   get: Get,
   list: List,
+  migrate: Migrate,
+  'migrate-cancel': MigrateCancel,
   pause: Pause,
   'port-forward': PortForward,
   restart: Restart,

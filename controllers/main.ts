@@ -7,13 +7,15 @@
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { COMPONENTS, CONTROLLER_LEASE_NAME, LABELS, SYSTEM_NAMESPACE } from '../api/names.js';
-import type { VirtualMachine, VirtualMachineInstance } from '../api/types.js';
+import type { VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceMigration } from '../api/types.js';
 import { createKubeClients, type KubeClients } from '../kube/clients.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { configMaps, pods, type ConfigMap, type Pod } from '../kube/core.js';
+import { configMaps, nodes, pods, type ConfigMap, type Node, type Pod } from '../kube/core.js';
+import { podDisruptionBudgets, type PodDisruptionBudget } from '../kube/pdbs.js';
 import { CLUSTER_CONFIG_NAME, CLUSTER_CONFIG_NAMESPACE, parseClusterConfig } from '../api/cluster-config.js';
 import { Informer } from '../kube/informer.js';
 import { Manager, exitOnStartFailure, parseFlagsOrExit } from '../kube/manager.js';
+import { virtualMachineInstanceMigrations } from '../kube/migrations.js';
 import { virtualMachineInstances, virtualMachines } from '../kube/tsvirt.js';
 import type { WorkQueue } from '../kube/workqueue.js';
 import { createController } from './controller.js';
@@ -21,7 +23,9 @@ import type { EventSink } from './events.js';
 import { parseControllerFlags } from './flags.js';
 import { ControllerMetrics } from './metrics.js';
 import { VmReconciler } from './vm/reconciler.js';
+import { MIGRATION_VMI_INDEX, MigrationReconciler, migrationVmiIndex } from './migration/reconciler.js';
 import { VmiReconciler } from './vmi/reconciler.js';
+import { EvacuationReconciler, VMI_NODE_INDEX, vmiNodeIndex } from './evacuation/reconciler.js';
 
 function defaultLauncherCommand(): string[] {
   // The launcher bundle sits beside this one in dist/; the same Node runs it.
@@ -36,17 +40,34 @@ function buildInformers(
   vmiCache: Informer<VirtualMachineInstance>;
   podCache: Informer<Pod>;
   configCache: Informer<ConfigMap>;
+  vmimCache: Informer<VirtualMachineInstanceMigration>;
+  nodeCache: Informer<Node>;
+  budgetCache: Informer<PodDisruptionBudget>;
 } {
   const logger = log.child({ module: 'informer' });
   return {
     vmCache: new Informer(virtualMachines(clients), { logger }),
-    vmiCache: new Informer(virtualMachineInstances(clients), { logger }),
+    vmiCache: new Informer(virtualMachineInstances(clients), {
+      logger,
+      indexers: { [VMI_NODE_INDEX]: vmiNodeIndex },
+    }),
     // Only launcher Pods: the controller never needs to hold the cluster's other Pods in memory.
     podCache: new Informer(pods(clients), { labelSelector: LABELS.createdBy, logger }),
     // The cluster configuration, for cpuAllocationRatio; absent, every setting takes its default.
     configCache: new Informer(configMaps(clients), {
       namespace: CLUSTER_CONFIG_NAMESPACE,
       fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
+      logger,
+    }),
+    vmimCache: new Informer(virtualMachineInstanceMigrations(clients), {
+      logger,
+      indexers: { [MIGRATION_VMI_INDEX]: migrationVmiIndex },
+    }),
+    // Nodes: a cordoned one is evacuated of its LiveMigrate VMIs (controllers/evacuation/).
+    nodeCache: new Informer(nodes(clients), { logger }),
+    // Only the budgets it made for LiveMigrate VMIs.
+    budgetCache: new Informer(podDisruptionBudgets(clients), {
+      labelSelector: `${LABELS.component}=${COMPONENTS.controller}`,
       logger,
     }),
   };
@@ -79,8 +100,8 @@ async function main(): Promise<void> {
     metrics: { registry: metrics.registry, port: flags.metricsPort },
     healthPort: flags.healthPort,
   });
-  const { vmCache, vmiCache, podCache, configCache } = buildInformers(clients, log);
-  for (const i of [vmCache, vmiCache, podCache, configCache]) manager.addInformer(i);
+  const { vmCache, vmiCache, podCache, configCache, vmimCache, nodeCache, budgetCache } = buildInformers(clients, log);
+  for (const i of [vmCache, vmiCache, podCache, configCache, vmimCache, nodeCache, budgetCache]) manager.addInformer(i);
   const events: EventSink = {
     // The recorder writes in the background and never rejects; a reconcile does not wait for its Events.
     record: (obj, type, reason, message) => void manager.events.event(obj, type, reason, message),
@@ -108,6 +129,40 @@ async function main(): Promise<void> {
     events,
     launcher,
   });
+  const migrationReconciler = new MigrationReconciler({
+    vmims: virtualMachineInstanceMigrations(clients),
+    vmis: virtualMachineInstances(clients),
+    pods: pods(clients),
+    vmimCache,
+    vmiCache,
+    podCache,
+    events,
+    launcher,
+  });
+  const migrationQueue = createController({
+    name: 'migration',
+    kind: 'VirtualMachineInstanceMigration',
+    reconciler: migrationReconciler,
+    workers: flags.workers,
+    metrics,
+    log,
+  });
+  const evacuationQueue = createController({
+    name: 'evacuation',
+    kind: 'VirtualMachineInstance',
+    reconciler: new EvacuationReconciler({
+      vmiCache,
+      nodeCache,
+      vmimCache,
+      budgetCache,
+      vmims: virtualMachineInstanceMigrations(clients),
+      budgets: podDisruptionBudgets(clients),
+      events,
+    }),
+    workers: flags.workers,
+    metrics,
+    log,
+  });
   const vmQueue = createController({
     name: 'vm',
     kind: 'VirtualMachine',
@@ -124,7 +179,7 @@ async function main(): Promise<void> {
     metrics,
     log,
   });
-  addQueues(manager, [vmQueue, vmiQueue]);
+  addQueues(manager, [vmQueue, vmiQueue, migrationQueue, evacuationQueue]);
   await manager.start({
     leaderElection: flags.leaderElect
       ? {

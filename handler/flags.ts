@@ -44,6 +44,15 @@ export type HandlerFlags = Readonly<{
   images: ImageCacheFlags;
   endpoint: EndpointFlags | undefined;
   guestNetwork: GuestNetworkPolicy;
+  migration: MigrationFlags;
+}>;
+
+/** How other nodes' handlers reach this node for a live migration (docs/adr/0009). */
+export type MigrationFlags = Readonly<{
+  /** The libvirt URI a source handler migrates to; default this handler's own --libvirt-uri. */
+  libvirtUri: string;
+  /** The address the source's QEMU sends the guest's memory to (libvirt picks the port). */
+  address: string;
 }>;
 
 export const HANDLER_USAGE: ServiceUsage = {
@@ -96,6 +105,12 @@ export const HANDLER_FLAGS = {
   // node-only: guests reach nothing but these node loopback ports (CI machines, tests).
   'guest-network': { help: 'open, or node-only (guests reach only --guest-node-port)', value: 'MODE', default: 'open' },
   'guest-node-port': { help: 'a node loopback port a node-only guest may reach', value: 'PORT', multiple: true },
+  'migration-uri': { help: 'the libvirt URI other nodes migrate to (default --libvirt-uri)', value: 'URI' },
+  'migration-address': {
+    help: "the address incoming migrations' memory streams to",
+    value: 'ADDR',
+    default: '127.0.0.1',
+  },
 } as const satisfies FlagSpecs;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -165,5 +180,6 @@ export function parseHandlerFlags(argv: readonly string[], env: Env): HandlerFla
     },
     endpoint: endpointFlags(values, env),
     guestNetwork: guestNetworkFlag(value('guest-network'), repeated(values, 'guest-node-port')),
+    migration: { libvirtUri: single(values, 'migration-uri') ?? libvirtUri, address: value('migration-address') },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { CLUSTER_CONFIG_NAME, CLUSTER_CONFIG_NAMESPACE } from '../api/cluster-config.js';
+import { CLUSTER_CONFIG_NAME, CLUSTER_CONFIG_NAMESPACE, parseClusterConfig } from '../api/cluster-config.js';
 import { COMPONENTS, LABELS, VMI_NODE_FIELD } from '../api/names.js';
 import { HANDLER_SOCKET_NAME } from '../api/launcher-protocol.js';
 import type { VirtualMachineInstance } from '../api/types.js';
@@ -73,10 +73,21 @@ function informers(
   clients: ReturnType<typeof createKubeClients>,
   flags: Flags,
   log: Logger,
-): { vmis: Informer<VirtualMachineInstance>; clusterConfig: Informer<ConfigMap> } {
+): {
+  vmis: Informer<VirtualMachineInstance>;
+  migrationTargets: Informer<VirtualMachineInstance>;
+  clusterConfig: Informer<ConfigMap>;
+} {
+  const byUid = { [UID_INDEX]: (o: VirtualMachineInstance) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) };
   const vmis = new Informer<VirtualMachineInstance>(virtualMachineInstances(clients), {
     fieldSelector: `${VMI_NODE_FIELD}=${flags.nodeName}`,
-    indexers: { [UID_INDEX]: (o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid]) },
+    indexers: byUid,
+    logger: log,
+  });
+  // VMIs migrating here: still on their source's nodeName until the guest moved (api/names.ts).
+  const migrationTargets = new Informer<VirtualMachineInstance>(virtualMachineInstances(clients), {
+    labelSelector: `${LABELS.migrationTargetNode}=${flags.nodeName}`,
+    indexers: byUid,
     logger: log,
   });
   const clusterConfig = new Informer<ConfigMap>(configMaps(clients), {
@@ -84,7 +95,11 @@ function informers(
     fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}`,
     logger: log,
   });
-  return { vmis: manager.addInformer(vmis), clusterConfig: manager.addInformer(clusterConfig) };
+  return {
+    vmis: manager.addInformer(vmis),
+    migrationTargets: manager.addInformer(migrationTargets),
+    clusterConfig: manager.addInformer(clusterConfig),
+  };
 }
 
 async function openLibvirt(flags: Flags, log: Logger): Promise<LibvirtConnection> {
@@ -129,7 +144,7 @@ async function main(): Promise<void> {
   else log.info({ why: choice.why }, 'Running domains with KVM');
   const libvirt = await openLibvirt(flags, log);
   manager.onStop('clients', 'libvirt', () => libvirt.close());
-  const { vmis, clusterConfig } = informers(manager, clients, flags, log);
+  const { vmis, migrationTargets, clusterConfig } = informers(manager, clients, flags, log);
   const images = imageCacheFor(flags.images, flags.runDir, log);
   const secretClient = secrets(clients);
   const podClient = pods(clients);
@@ -142,10 +157,18 @@ async function main(): Promise<void> {
       libvirtLogDir: flags.libvirtLogDir,
       workers: flags.workers,
       hostPaths: nodePathPolicy(flags.roots, hostDiskGate(clusterConfig)),
+      migration: {
+        libvirtUri: flags.libvirtUri,
+        targetLibvirtUri: flags.migration.libvirtUri,
+        targetAddress: flags.migration.address,
+        limits: () =>
+          parseClusterConfig(clusterConfig.get(CLUSTER_CONFIG_NAMESPACE, CLUSTER_CONFIG_NAME)?.data).migrations,
+      },
     },
     {
       libvirt,
       vmis,
+      migrationTargets,
       vmiClient: virtualMachineInstances(clients),
       events: eventRecorder(manager.events),
       log,

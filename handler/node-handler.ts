@@ -25,6 +25,8 @@ import type { StepContext } from './steps/context.js';
 import { executeStep } from './steps/execute.js';
 import { type Memory, nextStep } from './sync/decide.js';
 import type { VmiEventRecorder } from './vmi-events.js';
+import type { MigrationLimits } from '../api/cluster-config.js';
+import { MigrationJobs } from './migration/jobs.js';
 
 export { UID_INDEX } from './observe.js';
 
@@ -38,11 +40,23 @@ export interface NodeHandlerConfig {
   readonly workers: number;
   /** The node's host-path policy now (host-paths/node-config.ts). */
   readonly hostPaths: () => Promise<NodePathPolicy>;
+  /** Live migration: this handler's URI, what it publishes as a target, the cluster's limits. */
+  readonly migration?: Readonly<{
+    libvirtUri: string;
+    targetLibvirtUri: string;
+    targetAddress: string;
+    limits: () => MigrationLimits;
+  }>;
 }
 
 export interface NodeHandlerDeps {
   readonly libvirt: LibvirtConnection;
   readonly vmis: Informer<VirtualMachineInstance>;
+  /**
+   * VMIs that migrate to this node (label tsvirt.io/migration-target-node, indexed by uid too):
+   * their status.nodeName is still the source's, so `vmis` does not hold them.
+   */
+  readonly migrationTargets?: Informer<VirtualMachineInstance>;
   readonly vmiClient: VirtualMachineInstanceClient;
   readonly events: VmiEventRecorder;
   readonly log: KubeLogger;
@@ -72,10 +86,17 @@ export class NodeHandler {
   private readonly queue: WorkQueue;
   private readonly sources: ObserveSources;
   private readonly steps: StepContext;
-  private readonly vmis: Informer<VirtualMachineInstance>;
+  private readonly informers: ReadonlyArray<Informer<VirtualMachineInstance>>;
 
   constructor(config: NodeHandlerConfig, deps: NodeHandlerDeps) {
-    this.vmis = deps.vmis;
+    this.informers = deps.migrationTargets === undefined ? [deps.vmis] : [deps.vmis, deps.migrationTargets];
+    // The node's own VMIs first: a VMI that moved here is found there once its nodeName says so.
+    const vmis = {
+      byIndex: (name: string, value: string): VirtualMachineInstance[] =>
+        this.informers.flatMap((i) => i.byIndex(name, value)),
+      get: (namespace: string, name: string): VirtualMachineInstance | undefined =>
+        this.informers.map((i) => i.get(namespace, name)).find((v) => v !== undefined),
+    };
     const memory = new Map<string, Memory>();
     const ownWrites = new OwnWrites();
     this.queue = new WorkQueue((uid) => this.process(uid), {
@@ -83,6 +104,7 @@ export class NodeHandler {
       onError: (uid, err) => deps.log.error({ uid, err }, 'Sync of a VMI failed unexpectedly'),
     });
     const changed = (uid: string): void => this.queue.add(uid);
+    const jobs = new MigrationJobs(changed, deps.now);
     this.launchers = new LauncherServer(config.socketPath, {
       changed,
       log: (level, fields, msg) => deps.log[level](fields, msg),
@@ -105,7 +127,7 @@ export class NodeHandler {
         ? undefined
         : new LauncherPodIPs({ pod: readPod, now: deps.now, warn: (fields, msg) => deps.log.warn(fields, msg) });
     this.sources = {
-      vmis: deps.vmis,
+      vmis,
       ownWrites,
       libvirt: deps.libvirt,
       launchers: this.launchers,
@@ -116,6 +138,9 @@ export class NodeHandler {
       libvirtLogDir: config.libvirtLogDir,
       emulation: config.host.domainType,
       now: deps.now,
+      ...(config.migration === undefined
+        ? {}
+        : { migration: { node: config.nodeName, jobs, limits: config.migration.limits } }),
     };
     this.steps = {
       nodeName: config.nodeName,
@@ -123,7 +148,7 @@ export class NodeHandler {
       hostPaths: config.hostPaths,
       libvirt: deps.libvirt,
       launchers: this.launchers,
-      vmis: deps.vmis,
+      vmis,
       vmiClient: deps.vmiClient,
       events: deps.events,
       log: deps.log,
@@ -133,6 +158,7 @@ export class NodeHandler {
       imageCache: deps.imageCache,
       secret: deps.secret,
       podIPs,
+      ...(config.migration === undefined ? {} : { migration: { ...config.migration, jobs } }),
     };
   }
 
@@ -140,7 +166,8 @@ export class NodeHandler {
     const enqueue = (vmi: VirtualMachineInstance): void => {
       if (vmi.metadata.uid !== undefined) this.queue.add(vmi.metadata.uid);
     };
-    this.vmis.addHandlers({ add: enqueue, update: (_old, vmi) => enqueue(vmi), delete: enqueue });
+    for (const i of this.informers)
+      i.addHandlers({ add: enqueue, update: (_old, vmi) => enqueue(vmi), delete: enqueue });
     await this.launchers.listen();
     this.queue.start();
     await this.poll.start();
@@ -156,7 +183,7 @@ export class NodeHandler {
   }
 
   private async process(uid: string): Promise<QueueOutcome> {
-    if (!this.vmis.hasSynced()) return { kind: 'requeueAfter', ms: CACHE_SYNC_RETRY_MS };
+    if (!this.informers.every((i) => i.hasSynced())) return { kind: 'requeueAfter', ms: CACHE_SYNC_RETRY_MS };
     try {
       for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
         const observed = await observe(this.sources, uid);

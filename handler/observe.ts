@@ -17,6 +17,10 @@ import type { OwnWrites } from './own-writes.js';
 import { FRESH_MEMORY } from './sync/after-step.js';
 import type { Memory, SyncView } from './sync/decide.js';
 import { domainNameFor, graceSecondsFor } from './sync/subject.js';
+import { completionTimeoutSeconds } from '../api/migration.js';
+import { DEFAULT_MIGRATION_LIMITS, type MigrationLimits } from '../api/cluster-config.js';
+import type { MigrationJobs } from './migration/jobs.js';
+import type { MigrationView } from './migration/decide.js';
 
 /** The index of the VMI informer by uid (handler/main.ts registers it). */
 export const UID_INDEX = 'uid';
@@ -40,6 +44,8 @@ export interface ObserveSources {
   readonly libvirtLogDir: string | undefined;
   readonly emulation: DomainType;
   readonly now: () => number;
+  /** This node's migrations; undefined: the handler takes part in none. */
+  readonly migration?: Readonly<{ node: string; jobs: Pick<MigrationJobs, 'view'>; limits: () => MigrationLimits }>;
 }
 
 /** One observation of a uid: the decision's input, and the domain's name for the executor. */
@@ -70,8 +76,30 @@ export async function observe(s: ObserveSources, uid: string): Promise<Observati
     now: s.now(),
     ...(agent === undefined ? {} : { agent }),
     ...(await podIPView(s, vmi, domain)),
+    ...migrationView(s, uid, vmi),
   };
   return { view, name };
+}
+
+function migrationView(
+  s: Pick<ObserveSources, 'migration'>,
+  uid: string,
+  vmi: VirtualMachineInstance | undefined,
+): { migration?: MigrationView } {
+  const m = s.migration;
+  if (m === undefined) return {};
+  const limits = m.limits();
+  const seconds =
+    vmi === undefined ? DEFAULT_MIGRATION_LIMITS.completionTimeoutPerGiB : completionTimeoutSeconds(vmi, limits);
+  const job = m.jobs.view(uid);
+  return {
+    migration: {
+      node: m.node,
+      timeoutMs: seconds * 1000,
+      progressTimeoutMs: limits.progressTimeoutSeconds * 1000,
+      ...(job === undefined ? {} : { job }),
+    },
+  };
 }
 
 /** Once the VMI has a domain (or had one): its Pod's addresses, read before the first status with interfaces. */

@@ -49,15 +49,14 @@ function planOrFailure(vmi: VirtualMachineInstance, host: HostFacts): DomainPlan
   }
 }
 
-async function defineAndStart(
-  plan: DomainPlan,
-  libvirt: LibvirtConnection,
-  disks: NodeDiskContext,
-): Promise<StartResult> {
+/** What becomes of the domain's XML once its files are ready: defined and started, or only defined. */
+type Install = (xml: string) => Promise<void>;
+
+async function defineAndStart(plan: DomainPlan, install: Install, disks: NodeDiskContext): Promise<StartResult> {
   try {
     await prepareFolders(plan);
     await prepareNodeDisks(plan.files, disks);
-    await libvirt.defineAndStart(plan.xml);
+    await install(plan.xml);
     return { kind: 'started' };
   } catch (e) {
     if (e instanceof ImagePullError) return { kind: 'pull-failed', message: e.message };
@@ -119,6 +118,29 @@ export async function prepareAndStart(
   libvirt: LibvirtConnection,
   opts: StartOptions,
 ): Promise<StartResult> {
+  return prepare(vmi, host, libvirt, { ...opts, install: (xml) => libvirt.defineAndStart(xml) });
+}
+
+/**
+ * A migration target's half: everything prepareAndStart does (this node's folders, pinned files,
+ * disks and its own domain XML) but the start; the domain waits, defined, for the incoming guest.
+ * `started` here means defined (or already defined for this VMI).
+ */
+export async function prepareAndDefine(
+  vmi: VirtualMachineInstance,
+  host: HostFacts,
+  libvirt: LibvirtConnection,
+  opts: StartOptions,
+): Promise<StartResult> {
+  return prepare(vmi, host, libvirt, { ...opts, install: (xml) => libvirt.define(xml) });
+}
+
+async function prepare(
+  vmi: VirtualMachineInstance,
+  host: HostFacts,
+  libvirt: LibvirtConnection,
+  opts: StartOptions & Readonly<{ install: Install }>,
+): Promise<StartResult> {
   const node = opts.node;
   const plan = planOrFailure(vmi, host);
   if ('kind' in plan) return plan;
@@ -132,5 +154,5 @@ export async function prepareAndStart(
   if (owner !== undefined) return { kind: 'busy', owner };
   const admitted = await planWithHostPaths(vmi, host, opts);
   if ('kind' in admitted) return admitted;
-  return defineAndStart(admitted.plan, libvirt, opts.disks);
+  return defineAndStart(admitted.plan, opts.install, opts.disks);
 }

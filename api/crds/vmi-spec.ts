@@ -8,7 +8,7 @@
  * refused at install.
  */
 import { DEFAULT_DISK_BUS, DEFAULT_INTERFACE_MODEL, DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS } from '../defaults.js';
-import { DISK_BUSES, HOST_DISK_TYPES, IMAGE_PULL_POLICIES } from '../enums.js';
+import { DISK_BUSES, EVICTION_STRATEGIES, HOST_DISK_TYPES, IMAGE_PULL_POLICIES } from '../enums.js';
 import {
   absolutePath,
   atLeast,
@@ -496,6 +496,14 @@ export const vmiSpecSchema = named(
         description: 'Seconds the guest gets to shut down after an ACPI request before it is destroyed.',
         'x-kubernetes-validations': [atLeast(0, 'terminationGracePeriodSeconds')],
       }),
+      evictionStrategy: named(
+        'EvictionStrategy',
+        str({
+          enum: EVICTION_STRATEGIES,
+          description:
+            'What draining the node does: None (unset) lets the launcher Pod be evicted, which stops the guest; LiveMigrate migrates it to another node first, as KubeVirt does.',
+        }),
+      ),
       nodeSelector: {
         type: 'object',
         description: 'Node labels the launcher Pod must match to be scheduled.',

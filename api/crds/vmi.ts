@@ -4,7 +4,7 @@ import { VMI_KIND, VMI_NODE_FIELD, VMI_PLURAL, VMI_SHORT_NAMES, VMI_SINGULAR } f
 import { metadataNameIsDnsLabel } from './cel.js';
 import { conditionsSchema } from './condition.js';
 import { AGE_COLUMN, customResourceDefinition, typeMeta, type CustomResourceDefinition } from './crd.js';
-import { arr, named, obj, rule, str, type JSONSchemaProps } from './json-schema.js';
+import { arr, bool, named, obj, rule, str, type JSONSchemaProps } from './json-schema.js';
 import { vmiSpecSchema } from './vmi-spec.js';
 
 const phase = named(
@@ -13,6 +13,44 @@ const phase = named(
     enum: VMI_PHASES,
     description: 'Pending, Scheduling, Scheduled, Running, Succeeded, Failed or Unknown, as in KubeVirt.',
   }),
+);
+
+const timestamp = (description: string): JSONSchemaProps => str({ format: 'date-time', description });
+
+/**
+ * The VMI's current (or last) migration, KubeVirt's VirtualMachineInstanceMigrationState. Written by
+ * virt-controller (the migration, its nodes and target Pod, abortRequested, a failed target Pod), the
+ * target's virt-handler (targetNodeAddress, targetLibvirtUri, targetNodeDomainReadyTimestamp) and the
+ * source's (startTimestamp, then completed or failed, endTimestamp, abortStatus). api/migration.ts reads it.
+ */
+const migrationState = named(
+  'VirtualMachineInstanceMigrationState',
+  obj(
+    {
+      migrationUid: str({ description: 'The uid of the VirtualMachineInstanceMigration this state is about.' }),
+      sourceNode: str({ description: 'The node the guest runs on when the migration starts.' }),
+      targetNode: str({ description: "The node the scheduler placed the migration's target Pod on." }),
+      targetPod: str({ description: 'The target virt-launcher Pod; the VMI holds it once the guest moved.' }),
+      targetNodeAddress: str({
+        description: "The address the source's QEMU streams the guest's memory to (its handler's --migration-address).",
+      }),
+      targetLibvirtUri: str({
+        description: "The libvirt URI the source's virt-handler reaches the target's libvirtd on (--migration-uri).",
+      }),
+      targetNodeDomainReadyTimestamp: timestamp('When the target node had the domain defined, waiting for the guest.'),
+      startTimestamp: timestamp('When the source started the live migration.'),
+      endTimestamp: timestamp('When the migration ended, moved or not.'),
+      completed: bool({ description: 'The guest runs on the target node now.' }),
+      failed: bool({ description: 'The migration ended without moving the guest; it runs on on the source.' }),
+      failureReason: str({ description: 'Why it failed: libvirt, the target Pod, a timeout or a cancel.' }),
+      abortRequested: bool({ description: 'The migration was cancelled (its object deleted) before it ended.' }),
+      abortStatus: str({
+        enum: ['Succeeded', 'Failed'],
+        description: 'Succeeded: the cancel stopped the migration in time; Failed: the guest had moved already.',
+      }),
+    },
+    { description: 'The current or last live migration of this VMI.' },
+  ),
 );
 
 const status = named(
@@ -75,6 +113,7 @@ const status = named(
         ),
       ),
       launcherPodName: str({ description: 'The virt-launcher Pod that holds this VMI.' }),
+      migrationState: migrationState,
     },
     { description: 'What the controller and the handler observed; written by them only.' },
   ),

@@ -2,7 +2,7 @@
  * status.printableStatus, KubeVirt's words from an ordered table, first match wins (vm.go
  * setPrintableStatus). ErrImagePull and ImagePullBackOff come from the VMI's Synchronized condition,
  * which virt-handler sets while a containerDisk cannot be pulled (KubeVirt reads them off the
- * launcher Pod's container). Kubevirt's Migrating, PvcNotFound, DataVolumeError, WaitingForVolumeBinding
+ * launcher Pod's container). Migrating while the VMI has a migration in progress. Kubevirt's PvcNotFound, DataVolumeError, WaitingForVolumeBinding
  * and WaitingForReceiver have nothing to match in tsvirt and are left out; so is
  * Provisioning, which KubeVirt shows while DataVolumes import and tsvirt has no import step for.
  * Pure.
@@ -11,6 +11,7 @@ import { CONDITION_TYPES, REASONS } from '../../api/names.js';
 import type { PrintableStatus, RunStrategy, VirtualMachine, VirtualMachineInstance } from '../../api/types.js';
 import { hasCondition } from '../../api/conditions.js';
 import { isBeingDeleted, isFinal, runStrategyOf } from '../../api/lifecycle.js';
+import { activeMigration } from '../../api/migration.js';
 import { hasStopRequestFor } from './state-change.js';
 import type { StartFailure } from './start-failure.js';
 
@@ -35,6 +36,7 @@ function isStopping(v: VmView): boolean {
 const isPausedVmi = (vmi: VirtualMachineInstance): boolean =>
   hasCondition(vmi.status?.conditions, CONDITION_TYPES.paused, 'True');
 const isPaused = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && isPausedVmi(v.vmi);
+const isMigrating = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && activeMigration(v.vmi) !== undefined;
 const isRunning = (v: VmView): boolean => v.vmi?.status?.phase === 'Running' && !isPausedVmi(v.vmi);
 
 const isUnschedulable = (v: VmView): boolean =>
@@ -66,6 +68,7 @@ const RULES: ReadonlyArray<readonly [PrintableStatus, (v: VmView) => boolean]> =
   ['Terminating', isTerminating],
   ['Stopping', isStopping],
   ['Paused', isPaused],
+  ['Migrating', isMigrating],
   ['Running', isRunning],
   ['ErrorUnschedulable', isUnschedulable],
   ['ErrImagePull', isPullFailing(REASONS.errImagePull)],

@@ -84,9 +84,13 @@ export class VmiReconciler {
     return created.stop ?? this.sync(vmi, created.pod, log);
   }
 
-  /** The VMI's launcher Pod from the cache: found by its deterministic name, and really this VMI's. */
+  /**
+   * The VMI's launcher Pod from the cache: the one its status names (a migration moves it to the
+   * target Pod), else the deterministic name, and really this VMI's.
+   */
   private launcherPod(vmi: VirtualMachineInstance): Pod | undefined {
-    const pod = this.deps.podCache.get(vmi.metadata.namespace ?? '', launcherPodName(vmi));
+    const name = vmi.status?.launcherPodName ?? launcherPodName(vmi);
+    const pod = this.deps.podCache.get(vmi.metadata.namespace ?? '', name);
     return pod?.metadata?.labels?.[LABELS.createdBy] === vmi.metadata.uid ? pod : undefined;
   }
 

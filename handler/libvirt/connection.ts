@@ -190,6 +190,17 @@ export class LibvirtConnection {
     });
   }
 
+  /** Defines the domain without starting it (a migration target waiting for its guest). */
+  async define(xml: string): Promise<void> {
+    await this.call('defining a domain', async (h) => {
+      try {
+        await h.domainDefineXML(xml);
+      } catch (e) {
+        throw new LibvirtCallError(`libvirt refused the domain definition: ${messageOf(e)}`);
+      }
+    });
+  }
+
   /** ACPI power button. A domain that is already gone or off is fine. */
   async shutdown(name: string): Promise<void> {
     await this.onDomain('shutting down a domain', name, (h, d) => h.domainShutdown(d));

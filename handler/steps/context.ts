@@ -17,6 +17,7 @@ import type { LibvirtConnection } from '../libvirt/connection.js';
 import type { OwnWrites } from '../own-writes.js';
 import type { Memory } from '../sync/decide.js';
 import type { VmiEventRecorder } from '../vmi-events.js';
+import type { MigrationContext } from '../migration/steps.js';
 
 export interface StepContext {
   readonly nodeName: string;
@@ -38,6 +39,8 @@ export interface StepContext {
   readonly secret: ((namespace: string, name: string) => Promise<Secret | undefined>) | undefined;
   /** The launcher Pods' addresses; undefined when the handler cannot read Pods (the test driver). */
   readonly podIPs: Pick<LauncherPodIPs, 'forget'> | undefined;
+  /** Live migration; undefined where the handler takes part in none. */
+  readonly migration?: MigrationContext;
 }
 
 /** The fields every log line about this uid's VMI carries (docs/conventions.md §6). */

@@ -11,12 +11,25 @@ import type { StepContext } from './context.js';
 import { changeDomain, forget } from './domain.js';
 import { startDomain } from './start.js';
 import { writeStatus } from './status.js';
+import { executeMigrationStep } from '../migration/steps.js';
+import { isMigrationStep, type MigrationStep } from '../migration/decide.js';
 
 export async function executeStep(
   ctx: StepContext,
   uid: string,
   observed: Observation,
   step: Step,
+): Promise<QueueOutcome | undefined> {
+  return isMigrationStep(step)
+    ? executeMigrationStep(ctx, uid, observed, step)
+    : executeOwnStep(ctx, uid, observed, step);
+}
+
+async function executeOwnStep(
+  ctx: StepContext,
+  uid: string,
+  observed: Observation,
+  step: Exclude<Step, MigrationStep>,
 ): Promise<QueueOutcome | undefined> {
   switch (step.kind) {
     case 'forget':

@@ -30,6 +30,7 @@ import {
 import { isFinalPhase } from '../../api/lifecycle.js';
 import { pullStatus, statusForVerdict } from './vmi-status.js';
 import type { AgentFacts } from '../guest-agent.js';
+import { migrationStep, type MigrationStep, type MigrationView } from '../migration/decide.js';
 
 /** What the launcher socket shows for this uid. */
 export interface LauncherView {
@@ -91,6 +92,8 @@ export interface SyncView {
   readonly agent?: AgentFacts;
   /** The launcher Pod's addresses (status.podIPs), once read; the interfaces' IP, as KubeVirt's. */
   readonly podIPs?: ReadonlyArray<string>;
+  /** This node's migration facts; undefined where the handler runs no migrations (tests of the sync alone). */
+  readonly migration?: MigrationView;
 }
 
 /** A graceful shutdown goes through the guest agent or the ACPI power button. */
@@ -106,6 +109,7 @@ export type Step = Readonly<
   | { kind: 'wait'; ms: number }
   | { kind: 'forget' }
   | { kind: 'idle' }
+  | MigrationStep
 >;
 
 const IDLE: Step = { kind: 'idle' };
@@ -248,8 +252,28 @@ function pullBackOff(view: SyncView, failure: PullFailure): Step {
   return { kind: 'wait', ms: Math.max(1, next - view.now) };
 }
 
-/** The next step for one VMI uid. */
+/** How often a source looks at its running migration (a cancel, the timeout). */
+export const MIGRATION_POLL_MS = 500;
+
+/** The next step for one VMI uid: a migration's first (../migration/decide.ts), then the VMI's own. */
 export function nextStep(view: SyncView): Step {
+  if (view.migration === undefined) return ownStep(view);
+  const m = migrationStep({
+    vmi: view.vmi,
+    domain: view.domain,
+    launcherConnected: view.launcher.connected,
+    stopping: stopReason(view) !== undefined || view.memory.acpiAt !== undefined,
+    now: view.now,
+    migration: view.migration,
+  });
+  if (m === undefined) return ownStep(view);
+  if (m === 'elsewhere') return ownStep({ ...view, vmi: undefined });
+  if (m === 'idle') return IDLE;
+  if (m === 'wait') return { kind: 'wait', ms: MIGRATION_POLL_MS };
+  return m;
+}
+
+function ownStep(view: SyncView): Step {
   if (view.domain.kind === 'missing') return whenMissing(view);
   const why = stopReason(view);
   if (isActive(view.domain.state)) {

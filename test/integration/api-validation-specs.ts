@@ -29,6 +29,8 @@ export interface BadSpec {
   readonly rejectedWith: string | undefined;
   /** The field the API server blames, as it names it for the VM; set on every bad spec. */
   readonly field: string | undefined;
+  /** The first document's kind: a VirtualMachine, or another tsvirt kind (VMI, VirtualMachineInstanceMigration). */
+  readonly kind: string;
   /** Whether the VM's template is also tried as a VirtualMachineInstance. */
   readonly asVmi: boolean;
   /** Two documents: the first is created, the second must be refused as an update of it. */
@@ -80,6 +82,7 @@ export function parseBadSpec(file: string, text: string, path = file): BadSpec {
     title,
     rejectedWith: expect === 'accepted' ? undefined : expect,
     field,
+    kind: String(kind),
     asVmi: kind === VM_KIND && flag(fields, 'as-vmi', true, file),
     update,
     documents,

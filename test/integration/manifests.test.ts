@@ -174,9 +174,9 @@ describe('manifests/', () => {
     ]) {
       expect(lines.find((l) => l.startsWith(`${expected} `))).toMatch(/\(server dry run\)$/);
     }
-    // 2 CRDs + namespace + ConfigMap + policy and binding + 14 RBAC objects + 3 user roles +
+    // 3 CRDs + namespace + ConfigMap + policy and binding + 14 RBAC objects + 3 user roles +
     // 2 Deployments + DaemonSet + Service + APIService, nothing refused.
-    expect(lines).toHaveLength(28);
+    expect(lines).toHaveLength(29);
     const deployment = await kubectl(['get', 'deployment', COMPONENTS.controller, '-n', SYSTEM_NAMESPACE], {
       allowFailure: true,
     });

@@ -53,6 +53,11 @@ mount -t devtmpfs dev /dev
 for m in /lib/modules/*.ko; do insmod "$m"; done
 acpid -c /etc/acpi -a /etc/acpid.conf -l /var/log/acpid.log
 echo "TSVIRT-GUEST-READY $(uname -r)"
+# With tsvirt.counter on the command line (test/e2e/migration.test.ts), a numbered line every 200 ms:
+# a live migration must carry the count on, never restart it. Other guests keep a quiet console.
+case " $(cat /proc/cmdline) " in
+*" tsvirt.counter "*) (n=0; while :; do n=$((n + 1)); echo "TSVIRT-COUNT $n"; usleep 200000; done) & ;;
+esac
 trap 'sync; poweroff -f' USR1 USR2
 trap 'sync; reboot -f' TERM
 # The console shell is a child that comes back when it ends (exit, Ctrl-D from a console client):

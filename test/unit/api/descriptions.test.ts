@@ -2,7 +2,7 @@ import type { JSONSchemaProps } from '../../../api/crds/json-schema.js';
 import { CRDS } from '../../../api/crds/index.js';
 
 // `kubectl explain vm.spec...` prints a field's description and nothing else that teaches what the
-// field does, so every field of both CRDs carries one (KubeVirt's CRDs do). Array items and map
+// field does, so every field of every CRD carries one (KubeVirt's CRDs do). Array items and map
 // values are described by their field; the root metadata stays bare (a structural schema may not
 // say more of it), and the API server publishes ObjectMeta's own docs in its place.
 
@@ -19,7 +19,8 @@ describe('the CRD schemas', () => {
     const root = crd.spec.versions[0]?.schema.openAPIV3Schema;
     if (root === undefined) throw new Error('no schema');
     const all = [...fields(root, '')];
-    expect(all.length).toBeGreaterThan(80);
+    // The walk reaches the nested fields (VirtualMachineInstanceMigration is small: 15).
+    expect(all.length).toBeGreaterThan(10);
     const undescribed = all
       .filter(([p, s]) => p !== '.metadata' && (s.description ?? '').trim() === '')
       .map(([p]) => p);

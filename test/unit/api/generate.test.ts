@@ -14,6 +14,7 @@ describe('npm run generate', () => {
       [
         'api/generated/types.ts',
         'manifests/base/cluster-config.yaml',
+        'manifests/base/crds/virtualmachineinstancemigrations.tsvirt.io.yaml',
         'manifests/base/crds/virtualmachineinstances.tsvirt.io.yaml',
         'manifests/base/crds/virtualmachines.tsvirt.io.yaml',
         'manifests/base/host-path-policy.yaml',

@@ -14,6 +14,7 @@ import {
   SYSTEM_NAMESPACE,
   VM_PLURAL,
   VMI_PLURAL,
+  VMIM_PLURAL,
 } from '../../../api/names.js';
 import {
   APISERVICE_NAME,
@@ -230,7 +231,7 @@ describe('manifests/', () => {
   it('grant tsvirt resources by the names in api/names.ts and never a wildcard', () => {
     const rules = manifests.flatMap((m) => m.rules ?? []);
     const tsvirtResources = new Set(rules.filter((r) => r.apiGroups.includes(GROUP)).flatMap((r) => r.resources));
-    for (const r of tsvirtResources) expect([VM_PLURAL, VMI_PLURAL]).toContain(r.split('/')[0]);
+    for (const r of tsvirtResources) expect([VM_PLURAL, VMI_PLURAL, VMIM_PLURAL]).toContain(r.split('/')[0]);
     for (const r of rules) expect([...r.apiGroups, ...r.resources, ...r.verbs]).not.toContain('*');
     const handlerVmi = one('ClusterRole', `tsvirt:${COMPONENTS.handler}`).rules?.find((r) =>
       r.resources.includes(VMI_PLURAL),
