@@ -72,6 +72,12 @@ async function tinyGuestWithAgent(): Promise<VirtualMachine> {
 const vmiOf = async (ns: string): Promise<VirtualMachineInstance> =>
   JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
 
+/** guest-ping through the node's libvirt: the agent's answer, or libvirt's error as text. */
+const agentPing = (ns: string): Promise<string> =>
+  libvirtd()
+    .virsh(['qemu-agent-command', domainOf(ns), '{"execute":"guest-ping"}', '--timeout', '2'])
+    .catch((e: unknown) => String(e));
+
 const serialLog = (ns: string): Promise<string> => readFile(serialLogPath(ns), 'utf8').catch(() => '');
 
 describe('the guest agent on the tiny guest (its busybox stand-in)', () => {
@@ -104,7 +110,12 @@ describe('the guest agent on the tiny guest (its busybox stand-in)', () => {
       const t0 = Date.now();
       await virt(['start', VM, '-n', ns, '--wait']);
       const release = (await waitForMarker(ns, 30_000)).split(' ')[1] ?? '';
-      await virt(['wait', `vm/${VM}`, '-n', ns, '--for=condition=AgentConnected', '--timeout', '60s']);
+      await virt(['wait', `vm/${VM}`, '-n', ns, '--for=condition=AgentConnected', '--timeout', '60s']).catch(
+        async (e: unknown) => {
+          const ping = await agentPing(ns);
+          throw new Error(`${String(e)}\n--- guest-ping: ${ping}\n--- console:\n${(await serialLog(ns)).slice(-1500)}`);
+        },
+      );
       const agentMs = Date.now() - t0;
 
       // guestOSInfo: the stand-in's guest-get-osinfo, read by the handler into KubeVirt's names.
@@ -174,9 +185,7 @@ describe('the guest agent on the tiny guest (its busybox stand-in)', () => {
       // The stand-in of the second boot answers again before the stop, so the stop is the agent's.
       await waitFor(
         async (seen) => {
-          const out = await libvirtd()
-            .virsh(['qemu-agent-command', domainOf(ns), '{"execute":"guest-ping"}', '--timeout', '2'])
-            .catch((e: unknown) => String(e));
+          const out = await agentPing(ns);
           seen(out);
           return out.includes('"return"');
         },
