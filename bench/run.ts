@@ -11,6 +11,7 @@ import { cliBenchmark } from './cli/startup.js';
 import { clusterBenchmark } from './cluster/bench.js';
 import { controllerBenchmark } from './controller/create-to-scheduled.js';
 import { e2eBenchmark } from './e2e/guest.js';
+import { debianBenchmark } from './e2e/debian.js';
 import { guestBenchmark } from './guest/boot.js';
 import { startBenchmark } from './handler/create-to-running.js';
 import { churnBenchmark, idleBenchmark } from './scale/scale.js';
@@ -26,6 +27,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   clusterBenchmark,
   guestBenchmark,
   e2eBenchmark,
+  debianBenchmark,
 ];
 
 function usage(message: string): never {

@@ -19,7 +19,7 @@ import {
   waitFor,
 } from '../harness/index.js';
 import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
-import { node, qemuProcesses, startController, startHandler, virt } from './guest-stack.js';
+import { node, qemuCpuMs, qemuProcesses, startController, startHandler, virt } from './guest-stack.js';
 
 // A systemd + cloud-init guest under TCG on 2 shared cores: about 70-90 s to the token (FACTS.md
 // has the tiny guest at 2-9 s); the deadline leaves room for a loaded machine.
@@ -93,6 +93,7 @@ describe('the Debian containerDisk with cloud-init through kubectl virt', () => 
     'boots, runs generated user-data (token and hostname on the console), keeps each VM writes to itself and the base unchanged',
     async () => {
       const timings: number[] = [];
+      const cpu: number[] = [];
       for (const name of VMS) {
         const token = randomBytes(12).toString('hex');
         await virt(['create', '-f', '-', '-n', ns], JSON.stringify(await debianVm(name, token)));
@@ -108,13 +109,17 @@ describe('the Debian containerDisk with cloud-init through kubectl virt', () => 
           { timeoutMs: BOOT_TIMEOUT_MS, intervalMs: 250, describe: `cloud-init's token on ${log}` },
         );
         timings.push(Date.now() - t0);
+        const [pid] = await qemuProcesses(`${ns}_${name}`);
+        cpu.push(pid === undefined ? NaN : await qemuCpuMs(pid));
         expect(line[1]).toBe(token);
         expect(line[2]).toBe(name);
         // Its own mark only: the VMs before it wrote theirs to their own overlays.
         expect(line[3]).toBe(name);
         await virt(['stop', name, '-n', ns, '--wait', '--timeout', '120s']);
       }
-      process.stderr.write(`debian e2e: start -> cloud-init token ms ${JSON.stringify(timings)}\n`);
+      process.stderr.write(
+        `debian e2e: start -> cloud-init token ms ${JSON.stringify(timings)}, QEMU CPU ms then ${JSON.stringify(cpu)}\n`,
+      );
       const cache = node().imageCacheDir;
       const entries = (await readdir(cache)).filter((n) => n.startsWith('sha256-'));
       expect(entries).toHaveLength(1);

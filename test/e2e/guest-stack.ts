@@ -14,6 +14,8 @@ import { clusterFromEnv, startComponent, waitFor, type ComponentHandle } from '.
 export const NODE = 'node-1';
 export const VM = 'tiny-guest';
 export const MARKER = /TSVIRT-GUEST-READY \S+/;
+/** USER_HZ: 100 on every Linux this runs on (x86_64 fixes it; `getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
 
 export function node(): NodeInfo {
   const info = clusterFromEnv().info.nodes.find((n) => n.name === NODE);
@@ -150,4 +152,14 @@ export async function startAndBoot(ns: string): Promise<Readonly<{ ms: number }>
   await virt(['start', VM, '-n', ns, '--wait']);
   await waitForMarker(ns, 15_000);
   return { ms: Date.now() - t0 };
+}
+
+/**
+ * QEMU's own CPU time so far (user + system, ms; /proc/<pid>/stat fields 14 and 15). Under TCG a
+ * guest's work is QEMU's: printed beside a wall time, it tells a slower guest from a loaded machine.
+ */
+export async function qemuCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3
+  return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
 }

@@ -28,7 +28,7 @@ import {
   waitFor,
 } from '../harness/index.js';
 import { startVirtApi, type VirtApi } from '../harness/virt-api.js';
-import { libvirtd, node, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
+import { libvirtd, node, qemuCpuMs, qemuProcesses, startController, virt, type CliResult } from './guest-stack.js';
 import { ensureTsvirtCerts } from '../../cluster/components.js';
 
 const VM = 'deb-net';
@@ -173,6 +173,8 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       );
       expect(connected).toMatchObject({ code: 0 }); // stderr shows in the diff when it fails
       const agentMs = Date.now() - t0;
+      const [qemuPid] = await qemuProcesses(`${ns}_${VM}`);
+      const agentCpuMs = await qemuCpuMs(qemuPid ?? 0);
       const vmi = JSON.parse((await virt(['get', 'vmi', VM, '-n', ns, '-o', 'json'])).stdout) as VirtualMachineInstance;
       expect(vmi.status?.guestOSInfo?.id).toBe('debian');
       expect(vmi.status?.interfaces?.[0]?.mac).toMatch(/^02(:[0-9a-f]{2}){5}$/);
@@ -227,6 +229,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
         { timeoutMs: 240_000, intervalMs: 2_000, describe: 'a first ssh login' },
       );
       const sshMs = Date.now() - t0;
+      const sshCpuMs = await qemuCpuMs(qemuPid ?? 0);
       expect(first.stdout.trim()).toBe(VM);
       expect((await ssh('exit 3')).code).toBe(3);
 
@@ -287,7 +290,7 @@ describe('guest network, agent, port-forward and ssh on the Debian guest', () =>
       });
 
       process.stderr.write(
-        `network e2e: start -> AgentConnected ${agentMs} ms, start -> first ssh ${sshMs} ms, ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)}), stop through the agent ${stopMs} ms\n`,
+        `network e2e: start -> AgentConnected ${agentMs} ms (QEMU CPU ${agentCpuMs} ms), start -> first ssh ${sshMs} ms (QEMU CPU ${sshCpuMs} ms), ssh round trip ms ${JSON.stringify(rounds)} (median ${median(rounds)}), stop through the agent ${stopMs} ms\n`,
       );
     },
     3 * BOOT_TIMEOUT_MS,

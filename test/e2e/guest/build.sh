@@ -12,6 +12,11 @@ set -euo pipefail
 readonly META_PACKAGE=linux-image-cloud-amd64
 readonly BUSYBOX_PACKAGE=busybox-static
 readonly MODULES=(evdev button) # the ACPI power button reaches acpid through these
+# The guest agent stand-in's (kernel command line `tsvirt.agent`): its virtio-serial port and the
+# NIC whose MAC it reports. This kernel builds all of them as modules; insmod order is dependency
+# order (the files get a numeric prefix), loaded only when the stand-in runs.
+readonly AGENT_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_console
+  failover net_failover virtio_net)
 readonly SCRIPT="${BASH_SOURCE[0]}"
 
 log() { printf '%s\n' "$*" >&2; }
@@ -52,6 +57,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in /lib/modules/*.ko; do insmod "$m"; done
 acpid -c /etc/acpi -a /etc/acpid.conf -l /var/log/acpid.log
+case " $(cat /proc/cmdline) " in *" tsvirt.agent "*) /sbin/tsvirt-agent </dev/null >/var/log/tsvirt-agent.log 2>&1 & ;; esac
 echo "TSVIRT-GUEST-READY $(uname -r)"
 # With tsvirt.counter on the command line (test/e2e/migration.test.ts), a numbered line every 200 ms:
 # a live migration must carry the count on, never restart it. Other guests keep a quiet console.
@@ -80,6 +86,64 @@ write_power_scripts() { # dest
   chmod 0755 "$1/etc/acpi/power.sh"
 }
 
+# A guest agent stand-in for the e2e tests (the real qemu-ga needs glib and a distribution): one
+# command per line from libvirt on the virtio-serial port, the answers qemu-ga would give. libvirt
+# syncs before each command (guest-sync, id echoed; guest-sync-delimited puts 0xFF first, so the
+# host can find where the answer starts); guest-shutdown answers nothing on success, as qemu-ga,
+# and libvirt waits for QEMU's SHUTDOWN or RESET event instead. Its one console line (quiet
+# otherwise) says which shutdown it was asked for: the e2e tests tell agent from ACPI by it.
+write_agent() { # dest
+  cat >"$1/sbin/tsvirt-agent" <<'AGENT'
+#!/bin/sh
+readonly PORT_NAME=org.qemu.guest_agent.0
+readonly TEST_IF='"name":"agent0","hardware-address":"02:00:00:00:a9:e1","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"192.0.2.15","prefix":24}]'
+for m in /lib/modules/agent/*.ko; do insmod "$m"; done
+port=
+for _ in $(seq 50); do
+  for p in /sys/class/virtio-ports/*; do [ "$(cat "$p/name" 2>/dev/null)" = "$PORT_NAME" ] && port="/dev/${p##*/}"; done
+  [ -n "$port" ] && [ -e "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "no virtio port $PORT_NAME"; exit 1; }
+mkdir -p /dev/virtio-ports && ln -sf "$port" "/dev/virtio-ports/$PORT_NAME"
+ip link set eth0 up 2>/dev/null
+interfaces() {
+  printf '{"return":[{"name":"lo","hardware-address":"00:00:00:00:00:00","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"127.0.0.1","prefix":8}]}'
+  [ -e /sys/class/net/eth0/address ] &&
+    printf ',{"name":"eth0","hardware-address":"%s","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"10.0.2.2","prefix":24}]}' "$(cat /sys/class/net/eth0/address)"
+  printf ',{%s}]}\n' "$TEST_IF"
+}
+answer() { # one command line
+  local id
+  id="${1##*\"id\":}" && id="${id# }" && id="${id%%[!0-9]*}"
+  case "$1" in
+    *'"guest-sync-delimited"'*) printf '\377{"return": %s}\n' "$id" ;;
+    *'"guest-sync"'*) printf '{"return": %s}\n' "$id" ;;
+    *'"guest-ping"'*) printf '{"return": {}}\n' ;;
+    *'"guest-info"'*)
+      printf '{"return":{"version":"tsvirt-agent-stand-in","supported_commands":['
+      printf '{"name":"%s","enabled":true,"success-response":true},' guest-sync guest-sync-delimited guest-ping guest-info guest-get-osinfo
+      printf '{"name":"guest-network-get-interfaces","enabled":true,"success-response":true},'
+      printf '{"name":"guest-shutdown","enabled":true,"success-response":false}]}}\n' ;;
+    *'"guest-get-osinfo"'*)
+      printf '{"return":{"id":"tsvirt-tiny","name":"tsvirt tiny guest","pretty-name":"tsvirt tiny guest (busybox)","version":"1","version-id":"1","kernel-release":"%s","kernel-version":"%s","machine":"%s"}}\n' \
+        "$(uname -r)" "$(uname -v)" "$(uname -m)" ;;
+    *'"guest-network-get-interfaces"'*) interfaces ;;
+    *'"guest-shutdown"'*'"reboot"'*) echo "TSVIRT-AGENT guest-shutdown mode=reboot" >/dev/console; sync; reboot -f ;;
+    *'"guest-shutdown"'*) echo "TSVIRT-AGENT guest-shutdown mode=powerdown" >/dev/console; sync; poweroff -f ;;
+    *) printf '{"error":{"class":"CommandNotFound","desc":"The command %s has not been found"}}\n' \
+      "$(echo "$1" | sed -n 's/.*"execute" *: *"\([^"]*\)".*/\1/p')" ;;
+  esac
+}
+exec 3<>"$port"
+# A read returns at once (end of file) while no host side is connected: wait and read again.
+while :; do
+  if IFS= read -r line <&3; then answer "$line" >&3; else sleep 1; fi
+done
+AGENT
+  chmod 0755 "$1/sbin/tsvirt-agent"
+}
+
 build_guest() { # out kernel-package=version release busybox-version
   local work="$1.work" root
   rm -rf "$work" "$1.tmp"
@@ -92,7 +156,14 @@ build_guest() { # out kernel-package=version release busybox-version
   mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,lib/modules,tmp}
   cp "$work/busybox/bin/busybox" "$root/bin/busybox"
   for m in "${MODULES[@]}"; do extract_module "$work/kernel" "$3" "$m" "$root/lib/modules"; done
+  mkdir -p "$root/lib/modules/agent"
+  local i=10
+  for m in "${AGENT_MODULES[@]}"; do
+    extract_module "$work/kernel" "$3" "$m" "$root/lib/modules/agent" && mv "$root/lib/modules/agent/$m.ko" "$root/lib/modules/agent/$i-$m.ko"
+    i=$((i + 1))
+  done
   write_init "$root"
+  write_agent "$root"
   write_power_scripts "$root"
   mkdir -p "$1.tmp"
   cp "$work/kernel/boot/vmlinuz-$3" "$1.tmp/vmlinuz"
